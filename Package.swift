@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: TraceFormat ← TraceRecorder; TraceFormat ← TraceAnalysis ← TraceRendering ← canceltrace.
+let package = Package(
+    name: "CancelTrace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TraceRecorder", targets: ["TraceRecorder"]),
+        .library(name: "TraceFormat", targets: ["TraceFormat"]),
+        .library(name: "TraceAnalysis", targets: ["TraceAnalysis"]),
+        .executable(name: "canceltrace", targets: ["canceltrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "TraceFormat", dependencies: ["CZlib"]),
+        .target(name: "TraceRecorder", dependencies: ["TraceFormat"]),
+        .target(name: "TraceAnalysis", dependencies: ["TraceFormat"]),
+        .target(name: "TraceRendering", dependencies: ["TraceAnalysis", "TraceFormat"]),
+        .target(name: "Samples", dependencies: ["TraceRecorder"], path: "Samples/Swift"),
+        .executableTarget(
+            name: "canceltrace",
+            dependencies: [
+                "TraceFormat", "TraceAnalysis", "TraceRendering", "TraceRecorder", "Samples",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat"]),
+        .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
+        .testTarget(
+            name: "TraceRenderingTests",
+            dependencies: ["TraceRendering", "TraceAnalysis", "TraceFormat", "TraceRecorder", "Samples"],
+            exclude: ["Goldens"]
+        ),
+        .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "TraceFormat"]),
+    ]
+)

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a trace file: the header, then one chunk per `writeChunk(_:)`.
+///
+/// Not thread-safe: one owner (the recorder's background writer, a test, the generator) calls it.
+/// Each chunk is written with a single `write` of header and payload, so a killed process leaves every
+/// chunk that `writeChunk` returned from complete on disk.
+public final class TraceFileWriter: ChunkSink {
+    public let path: String
+    private var fd: Int32
+    private var compressed: [UInt8] = []
+    private var chunkBytes: [UInt8] = []
+    private let level: Int32
+    /// Bytes written so far, header included.
+    public private(set) var bytesWritten: UInt64 = 0
+    public private(set) var chunksWritten: Int = 0
+
+    /// Creates (or truncates) `path` and writes the file header.
+    /// - Parameter compressionLevel: zlib level 1 (fastest) … 9 (smallest).
+    public init(path: String, compressionLevel: Int32 = 6) throws(TraceWriteError) {
+        self.path = path
+        self.level = compressionLevel
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+        try writeAll(TraceLayout.header)
+    }
+
+    deinit {
+        if fd >= 0 { closeDescriptor(fd) }
+    }
+
+    /// Compresses `payload` (records from an `EventEncoder`) and appends it as one chunk. Empty payloads are skipped.
+    public func writeChunk(_ payload: [UInt8]) throws(TraceWriteError) {
+        guard !payload.isEmpty else { return }
+        chunkBytes.removeAll(keepingCapacity: true)
+        ChunkFraming.append(payload: payload, level: level, to: &chunkBytes, scratch: &compressed)
+        try writeAll(chunkBytes)
+        chunksWritten += 1
+    }
+
+    /// Asks the kernel to put the file on disk (fsync). Not needed for crash safety against a killed process.
+    public func sync() { if fd >= 0 { _ = fsync(fd) } }
+
+    /// Closes the file. Further writes fail.
+    public func close() {
+        if fd >= 0 { closeDescriptor(fd) }
+        fd = -1
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(TraceWriteError) {
+        guard fd >= 0 else { throw .closed(path: path) }
+        var failure: TraceWriteError?
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .writeFailed(path: path, reason: String(cString: strerror(errno)))
+                    return
+                }
+                offset += n
+            }
+        }
+        if let failure { throw failure }
+        bytesWritten += UInt64(bytes.count)
+    }
+}
+
+/// Why a trace could not be written.
+public enum TraceWriteError: Error, CustomStringConvertible, Sendable {
+    case cannotCreate(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+    case closed(path: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotCreate(path, reason): "cannot create \(path): \(reason)"
+        case let .writeFailed(path, reason): "cannot write \(path): \(reason)"
+        case let .closed(path): "\(path) is already closed"
+        }
+    }
+}
+
+func closeDescriptor(_ fd: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(fd)
+    #else
+    _ = Darwin.close(fd)
+    #endif
+}
