@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,10 @@ let package = Package(
         ),
         .target(name: "TraceFormat", dependencies: ["CZlib"]),
         .target(name: "TraceRecorder", dependencies: ["TraceFormat"]),
-        .target(name: "TraceAnalysis", dependencies: ["TraceFormat"]),
+        .target(
+            name: "TraceAnalysis",
+            dependencies: ["TraceFormat", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .target(name: "TraceRendering", dependencies: ["TraceAnalysis", "TraceFormat"]),
         .target(name: "Samples", dependencies: ["TraceRecorder"], path: "Samples/Swift"),
         .executableTarget(

@@ -1,0 +1,86 @@
+import TraceFormat
+
+/// How serious a finding is. `check` exits 1 when any finding is at `error`.
+public enum Level: String, Sendable, CaseIterable, Comparable, Codable {
+    case note, warning, error
+
+    public static func < (lhs: Level, rhs: Level) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One diagnostic about one task (or the whole trace, with `task` 0).
+public struct Finding: Sendable, Equatable {
+    public var rule: String
+    public var level: Level
+    /// The task the finding is about, or 0 for the trace as a whole.
+    public var task: TaskID
+    public var taskName: String
+    /// When the problem shows: the end, the catch, the cleanup.
+    public var time: UInt64
+    /// One line: what happened, with the task and times.
+    public var message: String
+    /// Further lines: who cancelled and why, and other context.
+    public var notes: [String]
+    /// One line: what to do about it.
+    public var help: String
+    /// The cancel request behind the finding, when there is one.
+    public var cancel: CancelRequest?
+}
+
+/// Formats trace times the way every output shows them: seconds with millisecond precision.
+public enum TraceTime {
+    public static func seconds(_ nanoseconds: UInt64) -> String {
+        let millis = nanoseconds / 1_000_000
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) s"
+    }
+
+    /// A duration, in the largest unit that keeps it readable: 850 µs, 12.3 ms, 1.502 s.
+    public static func duration(_ nanoseconds: UInt64) -> String {
+        switch nanoseconds {
+        case ..<1_000: "\(nanoseconds) ns"
+        case ..<1_000_000: "\(nanoseconds / 1_000) µs"
+        case ..<1_000_000_000: "\(format(Double(nanoseconds) / 1e6, digits: 1)) ms"
+        default: "\(format(Double(nanoseconds) / 1e9, digits: 3)) s"
+        }
+    }
+
+    private static func format(_ value: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((value * scale).rounded())
+        let whole = scaled / Int(scale)
+        let frac = String(scaled % Int(scale))
+        return "\(whole).\(String(repeating: "0", count: digits - frac.count))\(frac)"
+    }
+}
+
+extension TaskLifecycle {
+    /// `task "name" (#id)`, with the name as recorded (renderers escape it for their medium).
+    public var label: String { "task \"\(name)\" (#\(id))" }
+}
+
+extension CancelRequest {
+    /// `by task "main" (#1): explicit` / `by an unknown canceller: unknown reason`.
+    public var cause: String {
+        let who: String
+        if by == 0 {
+            who = "by an unknown canceller"
+        } else if let byName {
+            who = "by task \"\(byName)\" (#\(by))"
+        } else {
+            who = "by task #\(by)"
+        }
+        let why = switch reason {
+        case .explicit: "explicit cancel()"
+        case .timeout: "timeout"
+        case .siblingFailure: "a sibling in its group failed"
+        case .parent: "its parent was cancelled"
+        case .shutdown: "shutdown"
+        case .unknown: "reason unknown"
+        }
+        let text = "cancelled at \(TraceTime.seconds(time)) \(who): \(why)"
+        return message.isEmpty ? text : "\(text) (message: \"\(message)\")"
+    }
+}

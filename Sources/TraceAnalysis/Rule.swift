@@ -1,0 +1,78 @@
+import TraceFormat
+
+/// One check the analyzer knows. Each rule is one type in its own file, registered in `Rules.all`;
+/// `Docs/Rules.md` and `check --list-rules` come from the same values.
+public protocol Rule: Sendable {
+    /// Stable id, shown as `warning[id]` and used in configuration. Never renamed.
+    var id: String { get }
+    var defaultLevel: Level { get }
+    /// One line for rule listings.
+    var summary: String { get }
+    /// What the rule catches and why it matters, for `Docs/Rules.md`.
+    var explanation: String { get }
+    /// What to do, printed as `help:`.
+    var help: String { get }
+    /// The default threshold, for rules that have one.
+    var defaultThreshold: UInt64? { get }
+
+    /// Findings about one task, called once per task when it ends or when the trace ends.
+    func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding]
+}
+
+extension Rule {
+    public var defaultThreshold: UInt64? { nil }
+
+    /// A finding of this rule with its configured level and help.
+    func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: String,
+                 notes: [String] = [], cancel: CancelRequest? = nil) -> Finding {
+        Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
+                time: time, message: message, notes: (cancel.map { [$0.cause] } ?? []) + notes, help: help,
+                cancel: cancel)
+    }
+}
+
+/// What a rule may know beyond the task: the configuration and how the trace ended.
+public struct RuleContext: Sendable {
+    public var configuration: RuleConfiguration
+    /// The last time in the trace.
+    public var traceEnd: UInt64
+    /// Whether the trace stopped early (not closed, or truncated): tasks still running may not have leaked.
+    public var traceCutShort: Bool
+
+    public init(configuration: RuleConfiguration, traceEnd: UInt64, traceCutShort: Bool) {
+        self.configuration = configuration
+        self.traceEnd = traceEnd
+        self.traceCutShort = traceCutShort
+    }
+}
+
+/// Levels and thresholds chosen by the user; anything not set uses the rule's default.
+public struct RuleConfiguration: Sendable {
+    public var levels: [String: Level?] = [:]
+    public var thresholds: [String: UInt64] = [:]
+
+    public init() {}
+
+    /// The level for `rule`, or nil when the user turned it off.
+    public func level(for rule: some Rule) -> Level { (levels[rule.id] ?? nil) ?? rule.defaultLevel }
+    public func isEnabled(_ rule: some Rule) -> Bool {
+        if let setting = levels[rule.id] { return setting != nil }
+        return true
+    }
+    public func threshold(for rule: some Rule) -> UInt64 { thresholds[rule.id] ?? rule.defaultThreshold ?? 0 }
+}
+
+/// The registry of rules, in the order they are documented.
+public enum Rules {
+    public static let all: [any Rule] = [
+        SwallowedCancellation(),
+        CancellationConverted(),
+        CompletedAfterCancel(),
+        SlowCancellation(),
+        CleanupFailed(),
+        SlowCleanup(),
+        LeakedTask(),
+    ]
+
+    public static func named(_ id: String) -> (any Rule)? { all.first { $0.id == id } }
+}

@@ -1,0 +1,25 @@
+import TraceFormat
+
+/// Cancel was requested and the task returned normally without any recorded sign that it saw it.
+public struct CompletedAfterCancel: Rule {
+    public let id = "completed-after-cancel"
+    public let defaultLevel = Level.warning
+    public let summary = "cancel requested, task returned normally without any sign it saw it"
+    public let explanation = """
+        The task was asked to cancel and later returned normally, and nothing in the trace shows its code \
+        noticing: no catch, no rethrow. The usual cause in Swift is `try? await Task.sleep(…)` (or any `try?` \
+        around a throwing async call) in a loop, which turns the CancellationError into nil and keeps going; or \
+        work that never checks `Task.isCancelled`.
+        """
+    public let help = "let CancellationError propagate (use `try`, not `try?`), or check `Task.isCancelled` / `Task.checkCancellation()` and stop"
+
+    public init() {}
+
+    public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
+              !task.catches.contains(where: { $0.time >= cancel.time }) else { return [] }
+        return [finding(task, in: context, time: end.time,
+                        message: "\(task.label) was cancelled at \(TraceTime.seconds(cancel.time)) and returned normally at \(TraceTime.seconds(end.time)) with no sign it saw the cancellation",
+                        cancel: cancel)]
+    }
+}

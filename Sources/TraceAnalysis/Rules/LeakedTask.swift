@@ -1,0 +1,26 @@
+import TraceFormat
+
+/// The task never ended before the trace did.
+public struct LeakedTask: Rule {
+    public let id = "leaked-task"
+    public let defaultLevel = Level.warning
+    public let summary = "task never ended before the trace ended"
+    public let explanation = """
+        The task was still running when the recorder stopped: nobody awaited or cancelled it, or its cancellation \
+        never took effect. When the trace was cut short (the process died), the task may simply have been \
+        interrupted; the finding says so.
+        """
+    public let help = "await or cancel every task you start before shutting down (structured concurrency does this for you)"
+
+    public init() {}
+
+    public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        guard task.end == nil else { return [] }
+        var notes: [String] = []
+        if context.traceCutShort { notes.append("the trace was cut short, so the task may have ended after it") }
+        let started = task.spawnTime.map { "started at \(TraceTime.seconds($0))" } ?? "first seen at \(TraceTime.seconds(task.firstSeen))"
+        return [finding(task, in: context, time: context.traceEnd,
+                        message: "\(task.label) \(started) never ended before the trace ended at \(TraceTime.seconds(context.traceEnd))",
+                        notes: notes, cancel: task.effectiveCancel)]
+    }
+}

@@ -1,0 +1,25 @@
+import TraceFormat
+
+/// The task kept running longer than the threshold after cancel was requested.
+public struct SlowCancellation: Rule {
+    public let id = "slow-cancellation"
+    public let defaultLevel = Level.warning
+    public let summary = "cancel requested, task still ran longer than a threshold"
+    public let explanation = """
+        Cancellation is cooperative: a task stops only where it checks. A task that runs on long after its cancel \
+        request holds resources and delays shutdown. The threshold (default 100 ms) is set with \
+        `--threshold slow-cancellation=DURATION`.
+        """
+    public let help = "check for cancellation inside long loops and before expensive steps (`try Task.checkCancellation()`)"
+    public let defaultThreshold: UInt64? = 100_000_000
+
+    public init() {}
+
+    public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        guard let latency = task.cancelLatency, let end = task.end, let cancel = task.effectiveCancel,
+              latency > context.configuration.threshold(for: self) else { return [] }
+        return [finding(task, in: context, time: end.time,
+                        message: "\(task.label) took \(TraceTime.duration(latency)) to end after its cancel request, more than \(TraceTime.duration(context.configuration.threshold(for: self)))",
+                        cancel: cancel)]
+    }
+}

@@ -1,0 +1,25 @@
+import TraceFormat
+
+/// The task caught its own cancellation, did not re-raise it, and returned as if it had finished its work.
+public struct SwallowedCancellation: Rule {
+    public let id = "swallowed-cancellation"
+    public let defaultLevel = Level.error
+    public let summary = "cancellation caught, not rethrown, task then returned normally"
+    public let explanation = """
+        The task was asked to cancel, its code caught the cancellation error (a catch-all, `catch is \
+        CancellationError`, Python's bare `except:` or `except BaseException`) and did not re-raise it, and the \
+        task then returned normally. To whoever awaits it, the task looks finished instead of cancelled: graceful \
+        shutdown waits on work that should have stopped, timeouts and task groups lose their cancellation.
+        """
+    public let help = "rethrow the cancellation error after cleanup (`throw error` in Swift, bare `raise` in Python)"
+
+    public init() {}
+
+    public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
+              let caught = task.ownCatches.last, !task.rethrewAfterLastOwnCatch else { return [] }
+        return [finding(task, in: context, time: end.time,
+                        message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and returned normally at \(TraceTime.seconds(end.time))",
+                        cancel: cancel)]
+    }
+}

@@ -1,0 +1,91 @@
+import TraceFormat
+
+/// One task's life as rebuilt from a trace: who started it, every cancel request, what its code did about it,
+/// and how it ended. Rules read these; renderers draw them.
+public struct TaskLifecycle: Sendable, Identifiable {
+    public let id: TaskID
+    /// The parent task, or 0.
+    public var parent: TaskID = 0
+    public var name: String = ""
+    public var how: SpawnKind = .unstructured
+    /// Nil when the spawn record was lost (a damaged chunk) and the task was first seen later.
+    public var spawnTime: UInt64?
+    /// The time of the task's first event, spawn or not.
+    public var firstSeen: UInt64
+    /// Cancel requests in order. A request withdrawn by `uncancel` stays here with `withdrawn` set.
+    public var cancels: [CancelRequest] = []
+    /// Cancellation errors caught by the task's own code.
+    public var catches: [CaughtCancellation] = []
+    public var cleanups: [Cleanup] = []
+    public var rethrowTimes: [UInt64] = []
+    public var marks: [Mark] = []
+    public var end: TaskEnd?
+
+    /// Most entries each list keeps, so a pathological trace cannot grow one task without bound.
+    public static let maxEntriesPerList = 64
+    /// Entries dropped because a list was full.
+    public var elidedEntries = 0
+
+    public init(id: TaskID, firstSeen: UInt64) {
+        self.id = id
+        self.firstSeen = firstSeen
+    }
+
+    /// The first cancel request that was never withdrawn: the one the task should have honoured.
+    public var effectiveCancel: CancelRequest? { cancels.first { !$0.withdrawn } }
+
+    /// Catches of the task's own cancellation: made while one of its cancel requests was pending.
+    public var ownCatches: [CaughtCancellation] { catches.filter(\.whileCancelPending) }
+
+    /// Whether the task re-raised after its last catch of its own cancellation.
+    public var rethrewAfterLastOwnCatch: Bool {
+        guard let last = ownCatches.last else { return false }
+        return rethrowTimes.contains { $0 >= last.time }
+    }
+
+    /// Time from the effective cancel request to the end; nil when either is missing.
+    public var cancelLatency: UInt64? {
+        guard let cancel = effectiveCancel, let end else { return nil }
+        return end.time >= cancel.time ? end.time - cancel.time : 0
+    }
+}
+
+public struct CancelRequest: Sendable, Equatable {
+    public var time: UInt64
+    /// The task that asked, or 0 when unknown or not a task.
+    public var by: TaskID
+    /// The canceller's name when it was a known task at the time.
+    public var byName: String?
+    public var reason: CancelReason
+    public var message: String
+    /// Set by a later `uncancel` (Python's `Task.uncancel()`, a timeout turning its cancel into its own error).
+    public var withdrawn = false
+}
+
+public struct CaughtCancellation: Sendable, Equatable {
+    public var time: UInt64
+    public var errorType: String
+    /// Whether the task had a pending cancel request when it caught this. A catch without one is a cancellation
+    /// that came out of something the task awaited (a child it cancelled), not its own.
+    public var whileCancelPending: Bool
+}
+
+public struct Cleanup: Sendable, Equatable {
+    public var begin: UInt64
+    /// Nil while still running (or when the end was lost).
+    public var end: UInt64?
+    public var result: CleanupResult?
+    public var errorType: String
+    public var duration: UInt64? { end.map { $0 >= begin ? $0 - begin : 0 } }
+}
+
+public struct Mark: Sendable, Equatable {
+    public var time: UInt64
+    public var label: String
+}
+
+public struct TaskEnd: Sendable, Equatable {
+    public var time: UInt64
+    public var outcome: Outcome
+    public var errorType: String
+}

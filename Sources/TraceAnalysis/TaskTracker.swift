@@ -1,0 +1,127 @@
+import TraceFormat
+
+/// Rebuilds task lifecycles from events in file order, keeping only live tasks.
+///
+/// A task leaves the tracker when its `end` arrives and is handed to the caller then, so memory is bounded by
+/// the number of tasks alive at once, not by the trace's length. Call `finish()` for the tasks that never ended.
+public struct TaskTracker: Sendable {
+    private var live: [TaskID: TaskLifecycle] = [:]
+    /// Tasks seen without a spawn record (lost to damage, or from a recorder that started late).
+    public private(set) var tasksWithoutSpawn = 0
+    /// Spawn records for a task id that was already live: the later one replaces it.
+    public private(set) var duplicateSpawns = 0
+    /// Events lost by the recorder, from `dropped` records.
+    public private(set) var droppedEvents: UInt64 = 0
+    /// Time of the last event seen.
+    public private(set) var lastTime: UInt64 = 0
+    /// Tasks currently alive.
+    public var liveCount: Int { live.count }
+    /// The most tasks alive at once, which bounds this tracker's memory.
+    public private(set) var peakLiveCount = 0
+
+    public init() {}
+
+    /// Folds one event in. Returns the task's lifecycle when the event ended it.
+    public mutating func consume(_ event: TraceEvent, strings: StringTable) -> TaskLifecycle? {
+        lastTime = event.time
+        switch event.kind {
+        case .info, .string, .close:
+            return nil
+        case .dropped:
+            droppedEvents &+= event.droppedCount
+            return nil
+        case .spawn:
+            if live[event.task] != nil { duplicateSpawns += 1 }
+            var task = TaskLifecycle(id: event.task, firstSeen: event.time)
+            task.parent = event.parent
+            task.name = strings[event.name]
+            task.how = event.spawnKind
+            task.spawnTime = event.time
+            live[event.task] = task
+            peakLiveCount = max(peakLiveCount, live.count)
+            return nil
+        case .end:
+            var task = live.removeValue(forKey: event.task) ?? orphan(event)
+            task.end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings[event.errorType])
+            return task
+        case .cancel:
+            let canceller = event.canceller
+            let byName = canceller == 0 ? nil : live[canceller]?.name
+            update(event) { task in
+                task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: byName,
+                                                  reason: event.cancelReason, message: strings[event.message]))
+            }
+        case .uncancel:
+            update(event) { task in
+                if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
+            }
+        case .caught:
+            update(event) { task in
+                let pending = task.cancels.contains { !$0.withdrawn }
+                task.catches.append(CaughtCancellation(time: event.time, errorType: strings[event.errorType],
+                                                       whileCancelPending: pending))
+            }
+        case .cleanupBegin:
+            update(event) { task in
+                task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
+            }
+        case .cleanupEnd:
+            update(event) { task in
+                if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
+                    task.cleanups[index].end = event.time
+                    task.cleanups[index].result = event.cleanupResult
+                    task.cleanups[index].errorType = strings[event.errorType]
+                } else {
+                    // The begin was lost: keep the end with a zero-length cleanup.
+                    task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
+                                                 errorType: strings[event.errorType]))
+                }
+            }
+        case .rethrow:
+            update(event) { $0.rethrowTimes.append(event.time) }
+        case .mark:
+            if event.task != 0 {
+                update(event) { $0.marks.append(Mark(time: event.time, label: strings[event.label])) }
+            }
+        }
+        return nil
+    }
+
+    /// The tasks still alive at the end of the trace, by id. The tracker is empty afterwards.
+    public mutating func finish() -> [TaskLifecycle] {
+        defer { live.removeAll() }
+        return live.values.sorted { $0.id < $1.id }
+    }
+
+    /// The live task `event` is about, created when its spawn was never seen.
+    private mutating func update(_ event: TraceEvent, _ change: (inout TaskLifecycle) -> Void) {
+        let id = event.task
+        guard id != 0 else { return }
+        if live[id] == nil {
+            live[id] = orphan(event)
+            peakLiveCount = max(peakLiveCount, live.count)
+        }
+        change(&live[id]!)
+        trim(&live[id]!)
+    }
+
+    private mutating func orphan(_ event: TraceEvent) -> TaskLifecycle {
+        tasksWithoutSpawn += 1
+        var task = TaskLifecycle(id: event.task, firstSeen: event.time)
+        task.name = "#\(event.task)"
+        return task
+    }
+
+    /// Keeps the first and last entries of each over-long list; the rules look at first and last only.
+    private func trim(_ task: inout TaskLifecycle) {
+        let limit = TaskLifecycle.maxEntriesPerList
+        func cut<T>(_ list: inout [T]) -> Int {
+            guard list.count > limit else { return 0 }
+            let removed = list.count - limit
+            list.removeSubrange(limit / 2..<(limit / 2 + removed))
+            return removed
+        }
+        task.elidedEntries += cut(&task.cancels) + cut(&task.catches) + cut(&task.cleanups)
+            + cut(&task.rethrowTimes) + cut(&task.marks)
+    }
+}
