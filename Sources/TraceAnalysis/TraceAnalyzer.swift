@@ -59,6 +59,7 @@ public struct TraceAnalyzer: Sendable {
         for rule in rules {
             for finding in rule.check(task, in: context) {
                 report.findingCounts[finding.rule, default: 0] += 1
+                report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
             }
         }
@@ -73,6 +74,8 @@ public struct AnalysisReport: Sendable {
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
+    /// Findings per level, including elided ones.
+    public var levelCounts: [Level: Int] = [:]
     /// Every task, in order of first appearance, when the analysis kept them.
     public var tasks: [TaskLifecycle] = []
     public var stats = TraceStats()
@@ -89,5 +92,5 @@ public struct AnalysisReport: Sendable {
     public init() {}
 
     /// The most serious level among the findings, if any.
-    public var highestLevel: Level? { findings.map(\.level).max() }
+    public var highestLevel: Level? { levelCounts.filter { $0.value > 0 }.keys.max() }
 }

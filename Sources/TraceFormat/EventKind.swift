@@ -45,6 +45,27 @@ public struct FieldSpec: Sendable {
     public let name: String
     public let type: FieldType
     public let doc: String
+    /// For enumerations: the label of each value, indexed by value.
+    public let values: [String]
+
+    init(name: String, type: FieldType, doc: String) {
+        self.name = name
+        self.type = type
+        self.doc = doc
+        self.values = []
+    }
+
+    init<E: WireEnum>(name: String, enumeration: E.Type) {
+        self.name = name
+        self.type = .enumeration
+        self.doc = E.valuesDoc
+        self.values = E.allCases.sorted { $0.rawValue < $1.rawValue }.map(\.label)
+    }
+
+    /// The label of enumeration value `value`, or the number when it is unknown.
+    public func label(of value: UInt64) -> String {
+        value < UInt64(values.count) ? values[Int(value)] : String(value)
+    }
 }
 
 public struct KindSpec: Sendable {
@@ -78,12 +99,12 @@ public struct KindSpec: Sendable {
             FieldSpec(name: "task", type: .task, doc: "the new task's id (never 0)"),
             FieldSpec(name: "parent", type: .task, doc: "the task that created it, or 0"),
             FieldSpec(name: "name", type: .string, doc: "the task's name"),
-            FieldSpec(name: "how", type: .enumeration, doc: SpawnKind.valuesDoc),
+            FieldSpec(name: "how", enumeration: SpawnKind.self),
         ], doc: "A task started."),
         KindSpec(kind: .cancel, name: "cancel", timed: true, fields: [
             FieldSpec(name: "task", type: .task, doc: "the task asked to cancel"),
             FieldSpec(name: "by", type: .task, doc: "the task that asked, or 0 when unknown or not a task"),
-            FieldSpec(name: "reason", type: .enumeration, doc: CancelReason.valuesDoc),
+            FieldSpec(name: "reason", enumeration: CancelReason.self),
             FieldSpec(name: "message", type: .string, doc: "cancel message (Python's msg), or 0"),
         ], doc: "Cancellation was requested."),
         KindSpec(kind: .caught, name: "caught", timed: true, fields: [
@@ -95,7 +116,7 @@ public struct KindSpec: Sendable {
         ], doc: "Cleanup after a cancellation started."),
         KindSpec(kind: .cleanupEnd, name: "cleanup-end", timed: true, fields: [
             FieldSpec(name: "task", type: .task, doc: "the task cleaning up"),
-            FieldSpec(name: "result", type: .enumeration, doc: CleanupResult.valuesDoc),
+            FieldSpec(name: "result", enumeration: CleanupResult.self),
             FieldSpec(name: "error", type: .string, doc: "the error type cleanup threw, or 0"),
         ], doc: "Cleanup finished."),
         KindSpec(kind: .rethrow, name: "rethrow", timed: true, fields: [
@@ -103,7 +124,7 @@ public struct KindSpec: Sendable {
         ], doc: "The caught cancellation was re-raised."),
         KindSpec(kind: .end, name: "end", timed: true, fields: [
             FieldSpec(name: "task", type: .task, doc: "the task that ended"),
-            FieldSpec(name: "outcome", type: .enumeration, doc: Outcome.valuesDoc),
+            FieldSpec(name: "outcome", enumeration: Outcome.self),
             FieldSpec(name: "error", type: .string, doc: "the error type when cancelled or failed, or 0"),
         ], doc: "A task ended."),
         KindSpec(kind: .uncancel, name: "uncancel", timed: true, fields: [

@@ -1,0 +1,61 @@
+import Foundation
+import TraceAnalysis
+import TraceFormat
+
+/// `check --format json`: findings for machines. The shape is documented in Docs/CLI.md and versioned by `version`.
+public enum FindingsJSON {
+    struct Document: Encodable {
+        let version = 1
+        let file: String
+        let findings: [Item]
+        let counts: [String: Int]
+        let elidedFindings: Int
+        let notices: [String]
+        let truncated: Bool
+        let damaged: Bool
+        let droppedEvents: UInt64
+    }
+
+    struct Item: Encodable {
+        let rule: String
+        let level: String
+        let task: UInt64
+        let taskName: String
+        let timeNs: UInt64
+        let message: String
+        let notes: [String]
+        let help: String
+        let cancel: Cancel?
+    }
+
+    struct Cancel: Encodable {
+        let timeNs: UInt64
+        let by: UInt64
+        let byName: String?
+        let reason: String
+        let message: String
+    }
+
+    public static func render(_ report: AnalysisReport, file: String) -> String {
+        let document = Document(
+            file: file,
+            findings: report.findings.map { finding in
+                Item(rule: finding.rule, level: finding.level.rawValue, task: finding.task, taskName: finding.taskName,
+                     timeNs: finding.time, message: finding.message, notes: finding.notes, help: finding.help,
+                     cancel: finding.cancel.map {
+                         Cancel(timeNs: $0.time, by: $0.by, byName: $0.byName, reason: $0.reason.label, message: $0.message)
+                     })
+            },
+            counts: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, report.levelCounts[$0] ?? 0) }),
+            elidedFindings: report.elidedFindings,
+            notices: report.notices.map(\.description),
+            truncated: report.cutShort,
+            damaged: report.damaged,
+            droppedEvents: report.stats.droppedEvents)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // JSONEncoder escapes every control character, so any recorded name stays valid JSON.
+        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,77 @@
+/// Makes text recorded by an application safe to print: names are data, never terminal commands.
+public enum TerminalText {
+    /// `text` with control characters (C0, DEL, C1, which start ANSI escape sequences) and backslashes written
+    /// as escapes (`\e`, `\n`, `\x07`, `\\`), cut to `maxCharacters` with an ellipsis.
+    public static func escape(_ text: String, maxCharacters: Int = 80) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            let piece: String
+            switch scalar.value {
+            case 0x5C: piece = "\\\\"
+            case 0x0A: piece = "\\n"
+            case 0x0D: piece = "\\r"
+            case 0x09: piece = "\\t"
+            case 0x1B: piece = "\\e"
+            case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                // Controls, line separators and bidirectional overrides that could disguise output.
+                piece = scalar.value < 0x100 ? "\\x" + hex(scalar.value, digits: 2) : "\\u{" + hex(scalar.value, digits: 4) + "}"
+            default: piece = String(scalar)
+            }
+            if count + piece.count > maxCharacters {
+                out += "…"
+                return out
+            }
+            out += piece
+            count += piece.count
+        }
+        return out
+    }
+
+    private static func hex(_ value: UInt32, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+
+    /// `text` padded with spaces to `width` characters (or cut, with an ellipsis).
+    public static func pad(_ text: String, to width: Int) -> String {
+        let count = text.count
+        if count == width { return text }
+        if count < width { return text + String(repeating: " ", count: width - count) }
+        guard width > 0 else { return "" }
+        return String(text.prefix(width - 1)) + "…"
+    }
+}
+
+/// Whether to colour output, as `--color` chooses.
+public enum ColorMode: String, CaseIterable, Sendable {
+    case auto, always, never
+
+    /// Colour for `auto`: stdout is a terminal and `NO_COLOR` is unset or empty (https://no-color.org).
+    public func resolved(isTerminal: Bool, environment: [String: String]) -> Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: isTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        }
+    }
+}
+
+/// ANSI styles, or nothing when colour is off, so renderers write `style.red(text)` either way.
+public struct Style: Sendable {
+    public let enabled: Bool
+
+    public init(enabled: Bool) { self.enabled = enabled }
+
+    private func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    public func bold(_ text: String) -> String { wrap("1", text) }
+    public func dim(_ text: String) -> String { wrap("2", text) }
+    public func red(_ text: String) -> String { wrap("31", text) }
+    public func green(_ text: String) -> String { wrap("32", text) }
+    public func yellow(_ text: String) -> String { wrap("33", text) }
+    public func blue(_ text: String) -> String { wrap("34", text) }
+    public func magenta(_ text: String) -> String { wrap("35", text) }
+    public func cyan(_ text: String) -> String { wrap("36", text) }
+    public func boldRed(_ text: String) -> String { wrap("1;31", text) }
+    public func boldYellow(_ text: String) -> String { wrap("1;33", text) }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import TraceAnalysis
+import TraceRendering
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Flag swallowed cancellations and related mistakes.",
+        discussion: """
+            Prints compiler-style findings: `error[rule-id]: …` with who cancelled the task and why, and a help \
+            line. Exit status: 0 when no finding is at error level, 1 when one is, 2 on bad input.
+            Rules and their levels: `canceltrace check --list-rules`, or Docs/Rules.md.
+
+            Examples:
+              canceltrace check app.ctrace
+              canceltrace check app.ctrace --format json
+              canceltrace check app.ctrace --level completed-after-cancel=error --threshold slow-cleanup=1s
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @OptionGroup var rules: RuleOptions
+    @OptionGroup var display: DisplayOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Flag(help: "List the rules with their levels and thresholds, and exit.")
+    var listRules = false
+
+    @Argument(help: "The trace file (.ctrace) to check.", completion: .file(extensions: ["ctrace"]))
+    var file: String?
+
+    func validate() throws {
+        if !listRules && file == nil { throw ValidationError("Missing expected argument '<file>'") }
+    }
+
+    func run() throws {
+        if listRules {
+            print(RuleList.render(configuration: try rules.configuration()))
+            return
+        }
+        let file = file!
+        let report = try TraceInput.analyze(file, configuration: try rules.configuration(), keepTasks: false)
+        switch format {
+        case .text: print(DiagnosticsRenderer(style: display.style).render(report, file: file))
+        case .json: print(FindingsJSON.render(report, file: file))
+        }
+        try TraceInput.finish(file, report)
+        if report.highestLevel == .error { throw ExitCode(1) }
+    }
+}
+
+/// `check --list-rules`: the same values Docs/Rules.md is checked against.
+enum RuleList {
+    static func render(configuration: RuleConfiguration) -> String {
+        let rows = Rules.all.map { rule in
+            let level = configuration.isEnabled(rule) ? configuration.level(for: rule).rawValue : "off"
+            let threshold = rule.defaultThreshold.map { _ in TraceTime.duration(configuration.threshold(for: rule)) } ?? "-"
+            return (rule.id, level, threshold, rule.summary)
+        }
+        let idWidth = rows.map(\.0.count).max() ?? 0
+        return rows.map { row in
+            "\(TerminalText.pad(row.0, to: idWidth))  \(TerminalText.pad(row.1, to: 7))  \(TerminalText.pad(row.2, to: 9))  \(row.3)"
+        }.joined(separator: "\n")
+    }
+}

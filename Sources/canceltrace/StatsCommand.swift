@@ -1,0 +1,24 @@
+import ArgumentParser
+import TraceRendering
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Summarise a trace: tasks, outcomes, cancels by reason, cancel latency percentiles.",
+        discussion: """
+            Cancel latency is the time from a task's first cancel request that was not withdrawn to its end.
+
+            Example:
+              canceltrace stats app.ctrace
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        let report = try TraceInput.analyze(input.file, keepTasks: false)
+        print(StatsRenderer(style: display.style).render(report, file: input.file))
+        try TraceInput.finish(input.file, report)
+    }
+}
