@@ -71,6 +71,19 @@ import TraceFormat
         #expect(report.findings.isEmpty)
     }
 
+    @Test func aTimeoutsCatchBeforeALaterCancelIsNotBlamedForAFailure() throws {
+        // The only catch belonged to a withdrawn timeout; nothing shows the task caught the later cancel.
+        let report = try TraceScript.analyze(underMain([
+            .spawn(2, "fetch", parent: 1, at: ms(1)),
+            .cancel(2, by: 2, .timeout, at: ms(10)),
+            .caught(2, "CancelledError", at: ms(10)),
+            .uncancel(2, at: ms(10)),
+            .cancel(2, by: 1, at: ms(20)),
+            .end(2, .failed, error: "IOError", at: ms(21)),
+        ]))
+        #expect(report.findings.isEmpty)
+    }
+
     @Test func endingCancelledAfterACatchIsNotConverted() throws {
         let report = try TraceScript.analyze(underMain([
             .spawn(2, "fetch", parent: 1, at: ms(1)),
