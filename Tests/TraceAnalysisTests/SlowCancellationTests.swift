@@ -27,7 +27,7 @@ import TraceFormat
         #expect(report.ruleIDs == ["slow-cancellation"])
         let finding = try #require(report.findings.first)
         #expect(finding.level == .warning)
-        #expect(finding.message == #"task "crunch" (#2) took 100.0 ms to end after its cancel request, more than 100.0 ms"#)
+        #expect(finding.message == #"task "crunch" (#2) ended at 0.200 s, 100.0 ms after its cancel request at 0.100 s, more than 100.0 ms"#)
         #expect(finding.notes == [#"cancelled at 0.100 s by task "main" (#1): explicit cancel()"#])
     }
 
