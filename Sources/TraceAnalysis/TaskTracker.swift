@@ -31,6 +31,7 @@ public struct TaskTracker: Sendable {
             droppedEvents &+= event.droppedCount
             return nil
         case .spawn:
+            guard event.task != 0 else { return nil }  // 0 is never a task: a damaged or buggy record
             if live[event.task] != nil { duplicateSpawns += 1 }
             var task = TaskLifecycle(id: event.task, firstSeen: event.time)
             task.parent = event.parent
@@ -41,6 +42,7 @@ public struct TaskTracker: Sendable {
             peakLiveCount = max(peakLiveCount, live.count)
             return nil
         case .end:
+            guard event.task != 0 else { return nil }
             var task = live.removeValue(forKey: event.task) ?? orphan(event)
             task.end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings[event.errorType])
             return task
