@@ -37,6 +37,13 @@ public struct TaskLifecycle: Sendable, Identifiable {
     /// Catches of the task's own cancellation: made while one of its cancel requests was pending.
     public var ownCatches: [CaughtCancellation] { catches.filter(\.whileCancelPending) }
 
+    /// Own catches of the effective cancel: made at or after it. A catch before it belonged to an earlier request
+    /// that was withdrawn (a timeout's), so it says nothing about how the task treated the cancel that stood.
+    public var catchesOfEffectiveCancel: [CaughtCancellation] {
+        guard let cancel = effectiveCancel else { return [] }
+        return catches.filter { $0.whileCancelPending && $0.time >= cancel.time }
+    }
+
     /// Whether the task re-raised after its last catch of its own cancellation.
     public var rethrewAfterLastOwnCatch: Bool {
         guard let last = ownCatches.last else { return false }

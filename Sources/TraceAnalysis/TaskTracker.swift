@@ -31,6 +31,7 @@ public struct TaskTracker: Sendable {
             droppedEvents &+= event.droppedCount
             return nil
         case .spawn:
+            guard event.task != 0 else { return nil }  // 0 is never a task: a damaged or buggy record
             if live[event.task] != nil { duplicateSpawns += 1 }
             var task = TaskLifecycle(id: event.task, firstSeen: event.time)
             task.parent = event.parent
@@ -41,6 +42,7 @@ public struct TaskTracker: Sendable {
             peakLiveCount = max(peakLiveCount, live.count)
             return nil
         case .end:
+            guard event.task != 0 else { return nil }
             var task = live.removeValue(forKey: event.task) ?? orphan(event)
             task.end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings[event.errorType])
             return task
@@ -113,8 +115,16 @@ public struct TaskTracker: Sendable {
     }
 
     /// Keeps the first and last entries of each over-long list; the rules look at first and last only.
+    /// Cancel requests are the exception: which ones still stand decides every rule, so withdrawn requests
+    /// (nearest the middle first) go before any pending one does.
     private func trim(_ task: inout TaskLifecycle) {
         let limit = TaskLifecycle.maxEntriesPerList
+        while task.cancels.count > limit,
+              let index = task.cancels[(limit / 2)...].firstIndex(where: \.withdrawn)
+                ?? task.cancels[..<(limit / 2)].lastIndex(where: \.withdrawn) {
+            task.cancels.remove(at: index)
+            task.elidedEntries += 1
+        }
         func cut<T>(_ list: inout [T]) -> Int {
             guard list.count > limit else { return 0 }
             let removed = list.count - limit

@@ -6,13 +6,14 @@ import TraceFormat
 /// trace's length. Nothing here prints: renderers turn the report into text.
 public struct TraceAnalyzer: Sendable {
     public var configuration: RuleConfiguration
+    /// The rules to run; those the configuration turns off are skipped when `analyze` runs.
     public var rules: [any Rule]
     /// Findings kept in the report; more are counted in `AnalysisReport.elidedFindings`.
     public var maxFindings = 100_000
 
     public init(configuration: RuleConfiguration = RuleConfiguration(), rules: [any Rule] = Rules.all) {
         self.configuration = configuration
-        self.rules = rules.filter { configuration.isEnabled($0) }
+        self.rules = rules
     }
 
     /// Analyzes everything `reader` yields.
@@ -24,12 +25,15 @@ public struct TraceAnalyzer: Sendable {
         var tracker = TaskTracker()
         var report = AnalysisReport()
         var pending: [TaskLifecycle] = []
+        let rules = rules.filter { configuration.isEnabled($0) }
         while let event = try reader.next() {
             report.stats.events += 1
             if let ended = tracker.consume(event, strings: reader.strings) { pending.append(ended) }
             if pending.count >= 4096 {
                 // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-                for task in pending { examine(task, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false) }
+                for task in pending {
+                    examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+                }
                 pending.removeAll(keepingCapacity: true)
             }
             if report.stats.events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
@@ -41,7 +45,7 @@ public struct TraceAnalyzer: Sendable {
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
         for task in pending + tracker.finish() {
-            examine(task, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
+            examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
@@ -52,7 +56,7 @@ public struct TraceAnalyzer: Sendable {
         return report
     }
 
-    private func examine(_ task: TaskLifecycle, into report: inout AnalysisReport, keepTasks: Bool,
+    private func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)

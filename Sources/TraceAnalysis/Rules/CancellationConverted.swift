@@ -17,7 +17,7 @@ public struct CancellationConverted: Rule {
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
         guard let end = task.end, end.outcome == .failed, let cancel = task.effectiveCancel,
-              let caught = task.ownCatches.last else { return [] }
+              let caught = task.catchesOfEffectiveCancel.last else { return [] }
         if cancel.reason == .timeout && end.errorType.lowercased().contains("timeout") { return [] }
         let error = end.errorType.isEmpty ? "another error" : end.errorType
         return [finding(task, in: context, time: end.time,

@@ -16,10 +16,11 @@ public struct SlowCancellation: Rule {
     public init() {}
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        let threshold = context.configuration.threshold(for: self)
         guard let latency = task.cancelLatency, let end = task.end, let cancel = task.effectiveCancel,
-              latency > context.configuration.threshold(for: self) else { return [] }
+              latency > threshold else { return [] }
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) took \(TraceTime.duration(latency)) to end after its cancel request, more than \(TraceTime.duration(context.configuration.threshold(for: self)))",
+                        message: "\(task.label) ended at \(TraceTime.seconds(end.time)), \(TraceTime.duration(latency)) after its cancel request at \(TraceTime.seconds(cancel.time)), more than \(TraceTime.duration(threshold))",
                         cancel: cancel)]
     }
 }

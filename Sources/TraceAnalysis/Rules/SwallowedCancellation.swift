@@ -17,7 +17,7 @@ public struct SwallowedCancellation: Rule {
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
         guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
-              let caught = task.ownCatches.last, !task.rethrewAfterLastOwnCatch else { return [] }
+              let caught = task.catchesOfEffectiveCancel.last, !task.rethrewAfterLastOwnCatch else { return [] }
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and returned normally at \(TraceTime.seconds(end.time))",
                         cancel: cancel)]

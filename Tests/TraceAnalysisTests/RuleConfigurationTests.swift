@@ -1,0 +1,68 @@
+import Testing
+import TraceAnalysis
+import TraceFormat
+
+@Suite struct RuleConfigurationTests {
+    let swallow = underMain([
+        .spawn(2, "worker", parent: 1, at: ms(1)),
+        .cancel(2, by: 1, at: ms(10)),
+        .caught(2, at: ms(11)),
+        .end(2, .returned, at: ms(12)),
+        .spawn(3, "leaker", parent: 1, at: ms(13)),
+    ])
+
+    @Test func rulesUseTheirDefaultLevelsUnlessConfigured() throws {
+        let report = try TraceScript.analyze(swallow)
+        #expect(report.findings.map(\.level) == [.error, .warning])
+        #expect(report.highestLevel == .error)
+    }
+
+    @Test func levelsAreConfigurable() throws {
+        let config = configuration(levels: ["swallowed-cancellation": .warning, "leaked-task": .error])
+        let report = try TraceScript.analyze(swallow, configuration: config)
+        #expect(report.ruleIDs == ["swallowed-cancellation", "leaked-task"])
+        #expect(report.findings.map(\.level) == [.warning, .error])
+        let notes = try TraceScript.analyze(swallow, configuration: configuration(levels: [
+            "swallowed-cancellation": .note, "leaked-task": .note]))
+        #expect(notes.highestLevel == .note)
+    }
+
+    @Test func aRuleSetToNilIsDisabled() throws {
+        var config = RuleConfiguration()
+        config.levels["swallowed-cancellation"] = .some(nil)
+        #expect(!config.isEnabled(SwallowedCancellation()))
+        #expect(config.isEnabled(LeakedTask()))
+        let report = try TraceScript.analyze(swallow, configuration: config)
+        #expect(report.ruleIDs == ["leaked-task"])
+        #expect(report.findingCounts["swallowed-cancellation"] == nil)
+    }
+
+    @Test func aConfigurationSetAfterTheAnalyzerWasMadeIsHonoured() throws {
+        var analyzer = TraceAnalyzer()
+        analyzer.configuration = configuration(levels: ["swallowed-cancellation": off, "leaked-task": .note])
+        let report = try analyzer.analyze(TraceReader(bytes: TraceScript.bytes(swallow)))
+        #expect(report.ruleIDs == ["leaked-task"])
+        #expect(report.findings.first?.level == .note)
+    }
+
+    @Test func levelsOrderFromNoteToError() {
+        #expect(Level.note < .warning)
+        #expect(Level.warning < .error)
+        #expect([Level.warning, .error, .note].max() == .error)
+    }
+
+    @Test func everyRuleIsRegisteredOnceAndFoundByItsID() {
+        let ids = Rules.all.map(\.id)
+        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "completed-after-cancel",
+                        "slow-cancellation", "cleanup-failed", "slow-cleanup", "leaked-task"])
+        for id in ids { #expect(Rules.named(id)?.id == id) }
+        #expect(Rules.named("no-such-rule") == nil)
+    }
+
+    @Test func everyRuleHasItsTexts() {
+        for rule in Rules.all {
+            #expect(!rule.summary.isEmpty && !rule.explanation.isEmpty && !rule.help.isEmpty, "\(rule.id)")
+            #expect(!rule.summary.contains("\n") && !rule.help.contains("\n"), "\(rule.id)")
+        }
+    }
+}
