@@ -86,7 +86,8 @@ public enum CancelTrace {
         }
         let finished = Recorder.finish()
         await RecordingTurns.shared.end()
-        return finished as! Sink
+        guard let sink = finished as? Sink else { throw CancelTraceError.finishedElsewhere }
+        return sink
     }
 
     /// Records `body` into a new trace file at `path`; like `record(into:)`.
