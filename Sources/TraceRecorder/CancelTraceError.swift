@@ -1,0 +1,22 @@
+import TraceFormat
+
+/// Why recording could not start.
+public enum CancelTraceError: Error, CustomStringConvertible, Sendable {
+    /// The trace file could not be created.
+    case cannotCreate(TraceWriteError)
+    /// A session is already recording; `finish()` it first.
+    case alreadyRecording
+    /// The system would not start the background writer thread.
+    case cannotStartWriterThread
+    /// `record(into:)` lost its session: something called `finish()` while its body ran.
+    case finishedElsewhere
+
+    public var description: String {
+        switch self {
+        case let .cannotCreate(error): "cannot start recording: \(error)"
+        case .alreadyRecording: "cannot start recording: a session is already recording"
+        case .cannotStartWriterThread: "cannot start recording: no thread for the trace writer"
+        case .finishedElsewhere: "the recording was finished by another caller before record(into:) returned"
+        }
+    }
+}

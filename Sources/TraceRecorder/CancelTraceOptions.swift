@@ -1,0 +1,42 @@
+import TraceFormat
+
+extension CancelTrace {
+    /// How a recording session buffers and writes.
+    public struct Options: Sendable {
+        /// What a recording thread does when its chunk is full and the writer still has `maxPendingChunks`
+        /// chunks to write.
+        public enum WriterPolicy: Sendable {
+            /// Wait until the writer has room: no event is lost, the app slows down to the writer's pace.
+            case block
+            /// Discard the full chunk and go on: the app never waits, and the trace says how many events were
+            /// lost with a `dropped` record.
+            case drop
+        }
+
+        /// What happens when the app records faster than the writer can compress and write. Default `.block`.
+        public var whenWriterFallsBehind: WriterPolicy
+        /// Raw bytes at which a chunk is handed to the writer. Default 64 KiB.
+        public var chunkSize: Int
+        /// How often the writer also writes a partial chunk; a process killed at any moment loses at most about
+        /// this much. Default 100 ms.
+        public var flushInterval: Duration
+        /// Full chunks that may wait for the writer before `whenWriterFallsBehind` applies. Default 8.
+        public var maxPendingChunks: Int
+        /// zlib level 1 (fastest) … 9 (smallest) for `start(path:)`. Default 6.
+        public var compressionLevel: Int32
+
+        public init(
+            whenWriterFallsBehind: WriterPolicy = .block,
+            chunkSize: Int = TraceLayout.defaultChunkRawLength,
+            flushInterval: Duration = .milliseconds(100),
+            maxPendingChunks: Int = 8,
+            compressionLevel: Int32 = 6
+        ) {
+            self.whenWriterFallsBehind = whenWriterFallsBehind
+            self.chunkSize = chunkSize
+            self.flushInterval = flushInterval
+            self.maxPendingChunks = maxPendingChunks
+            self.compressionLevel = compressionLevel
+        }
+    }
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+import TraceFormat
+
+/// Whether a session is recording. Every entry point loads it first and returns when it is false, so a
+/// disabled recorder costs one predictable branch. Relaxed: it is a hint, the session lock is the truth.
+@usableFromInline
+let tracingEnabled = Atomic<Bool>(false)
+
+/// The process-wide recording session and the writer behind it.
+enum Recorder {
+    struct State: ~Copyable {
+        var session: Session?
+        var writer: ChunkWriter?
+    }
+
+    static let state = Mutex(State(session: nil, writer: nil))
+    private static let exitHookInstalled = Atomic<Bool>(false)
+
+    static let recorderName = "CancelTrace.TraceRecorder"
+    static let recorderVersion = "0.1.0"
+
+    /// Runs `body` on the live session, if there is one.
+    @inline(__always)
+    static func withSession(_ body: (inout Session) -> Void) {
+        state.withLock { state in
+            if state.session != nil { body(&state.session!) }
+        }
+    }
+
+    // MARK: Starting and stopping
+
+    static func start(sink: sending any ChunkSink, options: CancelTrace.Options) throws(CancelTraceError) {
+        let queue = ChunkQueue(capacity: options.maxPendingChunks, chunkSize: options.chunkSize)
+        let writer = ChunkWriter(sink: sink, queue: queue,
+                                 flushIntervalNanoseconds: nanoseconds(options.flushInterval))
+        try state.withLock { (state) throws(CancelTraceError) in
+            guard state.session == nil else { throw .alreadyRecording }
+            guard writer.launch() else { throw .cannotStartWriterThread }
+            var session = Session(queue: queue, options: options)
+            writeInfo(into: &session)
+            // The metadata goes out at once, whatever the drop policy: a trace without it is hard to read.
+            session.finishChunk(mustKeep: true)
+            state.session = session
+            state.writer = writer
+            tracingEnabled.store(true, ordering: .relaxed)
+        }
+        if !exitHookInstalled.exchange(true, ordering: .relaxed) {
+            atexit { _ = Recorder.finish() }
+        }
+    }
+
+    /// Writes the `close` record, drains the writer and returns the sink, or nil when nothing was recording.
+    static func finish() -> (any ChunkSink)? {
+        tracingEnabled.store(false, ordering: .relaxed)
+        let writer: ChunkWriter? = state.withLock { state in
+            guard state.session != nil else { return nil }
+            state.session!.append(.close(time: state.session!.now()))
+            state.session!.finishChunk(mustKeep: true)
+            state.session = nil
+            defer { state.writer = nil }
+            return state.writer
+        }
+        return writer?.join()
+    }
+
+    /// Called by the writer thread every flush interval. Returns false when the lock was busy.
+    static func flushPartialChunk() -> Bool {
+        let done: Bool? = state.withLockIfAvailable { state in
+            state.session?.flushIfRoom()
+            return true
+        }
+        return done ?? false
+    }
+
+    private static func writeInfo(into session: inout Session) {
+        let process = CommandLine.arguments.first.map { path in
+            String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
+        } ?? ""
+        let items: [(String, String)] = [
+            (TraceInfo.Key.runtime, "swift"),
+            (TraceInfo.Key.recorder, recorderName),
+            (TraceInfo.Key.recorderVersion, recorderVersion),
+            (TraceInfo.Key.pid, String(getpid())),
+            (TraceInfo.Key.process, process),
+            (TraceInfo.Key.wallClockStartNs, String(MonotonicClock.wallClockNow() &- session.now())),
+            (TraceInfo.Key.clockResolutionNs, String(MonotonicClock.resolution())),
+        ]
+        for (key, value) in items {
+            let keyID = session.string(key)
+            let valueID = session.string(value)
+            session.append(.info(time: 0, key: keyID, value: valueID))
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
+    // MARK: Events that do not belong to a TaskRecord
+
+    static func spawn(name: String, how: SpawnKind, parent: TaskID) -> TaskID? {
+        var id: TaskID?
+        withSession { session in
+            let nameID = session.string(name)
+            let task = session.allocateTaskID()
+            session.append(.spawn(time: session.now(), task: task, parent: parent, name: nameID, how: how))
+            id = task
+        }
+        return id
+    }
+
+    static func caught(_ error: any Error, task: TaskID) {
+        withSession { session in
+            let type = session.typeName(of: error)
+            session.append(.caught(time: session.now(), task: task, error: type))
+        }
+    }
+
+    static func cleanupBegin(task: TaskID) {
+        withSession { session in session.append(.cleanupBegin(time: session.now(), task: task)) }
+    }
+
+    static func cleanupEnd(task: TaskID, error: (any Error)?) {
+        withSession { session in
+            if let error {
+                let type = session.typeName(of: error)
+                session.append(.cleanupEnd(time: session.now(), task: task, result: .threw, error: type))
+            } else {
+                session.append(.cleanupEnd(time: session.now(), task: task, result: .ok))
+            }
+        }
+    }
+
+    static func rethrow(task: TaskID) {
+        withSession { session in session.append(.rethrow(time: session.now(), task: task)) }
+    }
+
+    static func mark(_ label: String, task: TaskID) {
+        withSession { session in
+            let labelID = session.string(label)
+            session.append(.mark(time: session.now(), task: task, label: labelID))
+        }
+    }
+
+    static func cancel(task: TaskID, by: TaskID, reason: CancelReason) {
+        withSession { session in
+            session.append(.cancel(time: session.now(), task: task, by: by, reason: reason))
+        }
+    }
+
+    static func end(task: TaskID, error: (any Error)?) {
+        withSession { session in
+            switch error {
+            case nil:
+                session.append(.end(time: session.now(), task: task, outcome: .returned))
+            case let error? where error is CancellationError:
+                let type = session.typeName(of: error)
+                session.append(.end(time: session.now(), task: task, outcome: .cancelled, error: type))
+            case let error?:
+                let type = session.typeName(of: error)
+                session.append(.end(time: session.now(), task: task, outcome: .failed, error: type))
+            }
+        }
+    }
+}

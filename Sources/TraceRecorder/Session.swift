@@ -1,0 +1,132 @@
+import TraceFormat
+
+/// One recording: the chunk being filled, the string table, task ids and drop accounting.
+///
+/// Only touched under `Recorder.state`'s lock, which is what makes file order equal time order: each event's
+/// time is read inside the lock, just before the event is appended.
+struct Session {
+    private(set) var encoder: EventEncoder
+    let queue: ChunkQueue
+    private let chunkSize: Int
+    private let policy: CancelTrace.Options.WriterPolicy
+    private let clockStart: UInt64
+
+    private var stringIDs: [String: StringID] = [:]
+    private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
+    /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
+    private var stringTexts: [String] = []
+    private var stringBytes = 0
+    /// The first string id defined in the current chunk.
+    private var firstStringOfChunk: StringID = 1
+    private var nextTaskID: TaskID = 1
+
+    /// Events in the current chunk, not counting `dropped` records.
+    private var eventsInChunk: UInt64 = 0
+    /// Events lost and not yet reported by a `dropped` record that reached the writer.
+    private var unreportedDrops: UInt64 = 0
+    /// The count carried by the `dropped` record at the head of the current chunk.
+    private var dropsReportedInChunk: UInt64 = 0
+
+    init(queue: ChunkQueue, options: CancelTrace.Options) {
+        self.queue = queue
+        self.encoder = queue.makeEncoder()
+        self.chunkSize = max(256, min(options.chunkSize, TraceLayout.maxChunkRawLength / 2))
+        self.policy = options.whenWriterFallsBehind
+        self.clockStart = MonotonicClock.now()
+    }
+
+    /// Nanoseconds since the session started.
+    @inline(__always)
+    func now() -> UInt64 { MonotonicClock.now() &- clockStart }
+
+    mutating func allocateTaskID() -> TaskID {
+        defer { nextTaskID += 1 }
+        return nextTaskID
+    }
+
+    // MARK: Strings
+
+    /// The id of `text`, defining it in the current chunk the first time. Names beyond the format's string-table
+    /// limits all share one placeholder, so an app that names every task differently still writes a readable trace.
+    mutating func string(_ text: String) -> StringID {
+        if text.isEmpty { return 0 }
+        if let id = stringIDs[text] { return id }
+        let bounded = TraceStrings.bounded(text)
+        guard stringTexts.count + 2 < TraceLayout.maxStringCount,
+              stringBytes + bounded.utf8.count + 64 < TraceLayout.maxStringTableBytes else {
+            return overflowString()
+        }
+        let id = define(bounded)
+        stringIDs[text] = id
+        return id
+    }
+
+    /// The id of an error type's name, formatted only the first time the type is seen.
+    mutating func typeName(of error: any Error) -> StringID {
+        let type = Swift.type(of: error)
+        if let id = typeNameIDs[ObjectIdentifier(type)] { return id }
+        let id = string(String(describing: type))
+        typeNameIDs[ObjectIdentifier(type)] = id
+        return id
+    }
+
+    private mutating func overflowString() -> StringID {
+        let text = "<names over the trace's string limit>"
+        if let id = stringIDs[text] { return id }
+        let id = define(text)
+        stringIDs[text] = id
+        return id
+    }
+
+    private mutating func define(_ text: String) -> StringID {
+        stringTexts.append(text)
+        stringBytes += text.utf8.count
+        let id = StringID(stringTexts.count)
+        encoder.appendString(id: id, utf8: text.utf8)
+        return id
+    }
+
+    // MARK: Events
+
+    /// Appends `event`; hands the chunk to the writer once it reaches the chunk size.
+    mutating func append(_ event: TraceEvent) {
+        encoder.append(event)
+        eventsInChunk &+= 1
+        if encoder.bytes.count >= chunkSize { finishChunk(mustKeep: false) }
+    }
+
+    /// Hands the current chunk to the writer. With the drop policy and a full queue (and unless `mustKeep`) the
+    /// chunk is discarded instead: its events are counted for the next `dropped` record, and the strings it
+    /// defined are defined again in the next chunk so that later events still resolve their names.
+    mutating func finishChunk(mustKeep: Bool) {
+        guard !encoder.bytes.isEmpty else { return }
+        if queue.submit(&encoder, waitForRoom: mustKeep || policy == .block) {
+            chunkWasKept()
+        } else {
+            unreportedDrops &+= eventsInChunk
+            encoder.startChunk()
+            eventsInChunk = 0
+            for index in Int(firstStringOfChunk - 1)..<stringTexts.count {
+                encoder.appendString(id: StringID(index + 1), utf8: stringTexts[index].utf8)
+            }
+        }
+        dropsReportedInChunk = 0
+        if unreportedDrops > 0 {
+            encoder.append(.dropped(time: now(), count: unreportedDrops))
+            dropsReportedInChunk = unreportedDrops
+        }
+    }
+
+    /// Hands the partial chunk to the writer if the queue has room right now; never waits and never drops.
+    mutating func flushIfRoom() {
+        guard !encoder.bytes.isEmpty, queue.submit(&encoder, waitForRoom: false) else { return }
+        chunkWasKept()
+    }
+
+    private mutating func chunkWasKept() {
+        unreportedDrops -= dropsReportedInChunk
+        dropsReportedInChunk = 0
+        eventsInChunk = 0
+        firstStringOfChunk = StringID(stringTexts.count + 1)
+    }
+}

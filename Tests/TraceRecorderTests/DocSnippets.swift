@@ -1,0 +1,65 @@
+import TraceFormat
+import TraceRecorder
+
+// Code that Docs/Instrumenting.md shows, compiled here so the page cannot drift from the API.
+// InstrumentingDocTests checks that every `<!-- snippet: … -->` block in the page matches its region here or in
+// Samples/Swift verbatim.
+
+enum DocSnippets {
+    static func startWithPath() async throws {
+        // snippet: start-with-path
+        try CancelTrace.start(path: "app.ctrace")
+        defer { CancelTrace.finish() }
+
+        try await CancelTrace.withRootTask(name: "main") {
+            try await serve()
+        }
+        // end-snippet
+    }
+
+    static func startFromEnvironment() async throws {
+        // snippet: start-from-environment
+        try CancelTrace.startFromEnvironment()  // records only when CANCELTRACE_OUTPUT=path is set
+        // end-snippet
+    }
+
+    static func manualEvents() async throws {
+        // snippet: manual-events
+        let downloader = CancelTrace.task(name: "downloader") {
+            do {
+                try await download()
+            } catch let cancellation as CancellationError {
+                CancelTrace.caught(cancellation)
+                CancelTrace.cleanupBegin()
+                removePartialFile()
+                CancelTrace.cleanupEnd()
+                CancelTrace.rethrow()
+                throw cancellation
+            }
+        }
+        // end-snippet
+        downloader.cancel()
+    }
+
+    static func cancelWithReason(_ worker: TracedTask<Void>) {
+        // snippet: cancel-with-reason
+        worker.cancel(reason: .shutdown)
+        // end-snippet
+    }
+
+    static func recordInTests() async throws {
+        // snippet: record-in-tests
+        let trace = try await CancelTrace.record(into: InMemoryTrace()) {
+            try await serve()
+        }
+        let reader = try TraceReader(bytes: trace.bytes)
+        while let event = try reader.next() {
+            print(event.kind)
+        }
+        // end-snippet
+    }
+
+    static func serve() async throws {}
+    static func download() async throws {}
+    static func removePartialFile() {}
+}

@@ -1,0 +1,57 @@
+import TraceFormat
+
+/// A trace read back in full, with the lookups the tests need.
+struct RecordedTrace {
+    let events: [TraceEvent]
+    let strings: StringTable
+    let info: TraceInfo
+    let notices: [ReadNotice]
+    let sawClose: Bool
+
+    init(bytes: [UInt8]) throws {
+        let reader = try TraceReader(bytes: bytes)
+        var events: [TraceEvent] = []
+        while let event = try reader.next() { events.append(event) }
+        self.init(events: events, reader: reader)
+    }
+
+    init(path: String) throws {
+        let reader = try TraceReader(path: path)
+        var events: [TraceEvent] = []
+        while let event = try reader.next() { events.append(event) }
+        self.init(events: events, reader: reader)
+    }
+
+    private init(events: [TraceEvent], reader: TraceReader) {
+        self.events = events
+        strings = reader.strings
+        info = reader.info
+        notices = reader.notices
+        sawClose = reader.sawClose
+    }
+
+    var spawns: [TraceEvent] { events.filter { $0.kind == .spawn } }
+
+    func name(of task: TaskID) -> String? {
+        spawns.first { $0.task == task }.map { strings[$0.name] }
+    }
+
+    /// The id of the only task named `name`.
+    func task(named name: String) -> TaskID? {
+        let matches = spawns.filter { strings[$0.name] == name }
+        return matches.count == 1 ? matches[0].task : nil
+    }
+
+    func spawn(of task: TaskID) -> TraceEvent? { spawns.first { $0.task == task } }
+
+    /// The events about `task`, spawn excluded, in file order.
+    func events(of task: TaskID) -> [TraceEvent] {
+        events.filter { $0.kind != .spawn && $0.kind != .info && $0.kind != .close && $0.kind != .dropped && $0.task == task }
+    }
+
+    func kinds(of task: TaskID) -> [EventKind] { events(of: task).map(\.kind) }
+
+    func end(of task: TaskID) -> TraceEvent? { events(of: task).first { $0.kind == .end } }
+
+    func cancels(of task: TaskID) -> [TraceEvent] { events(of: task).filter { $0.kind == .cancel } }
+}
