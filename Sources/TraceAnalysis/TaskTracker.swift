@@ -104,7 +104,7 @@ public struct TaskTracker: Sendable {
             peakLiveCount = max(peakLiveCount, live.count)
         }
         change(&live[id]!)
-        trim(&live[id]!)
+        Self.trim(&live[id]!)
     }
 
     private mutating func orphan(_ event: TraceEvent) -> TaskLifecycle {
@@ -117,7 +117,7 @@ public struct TaskTracker: Sendable {
     /// Keeps the first and last entries of each over-long list; the rules look at first and last only.
     /// Cancel requests are the exception: which ones still stand decides every rule, so withdrawn requests
     /// (nearest the middle first) go before any pending one does.
-    private func trim(_ task: inout TaskLifecycle) {
+    private static func trim(_ task: inout TaskLifecycle) {
         let limit = TaskLifecycle.maxEntriesPerList
         while task.cancels.count > limit,
               let index = task.cancels[(limit / 2)...].firstIndex(where: \.withdrawn)

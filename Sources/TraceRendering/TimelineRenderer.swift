@@ -47,7 +47,7 @@ public struct TimelineRenderer: Sendable {
         let labels = lanes.map { $0.label(report.tasks) }
         let outcomes = lanes.map { $0.outcomeText(report.tasks) }
         let labelWidth = min(max(labels.map(\.count).max() ?? 10, 10) + 2, width / 3)
-        let outcomeWidth = min(max(outcomes.map(\.count).max() ?? 8, 8), 30)
+        let outcomeWidth = min(max(outcomes.map(\.count).max() ?? 8, 8), 34)
         let laneWidth = width - labelWidth - outcomeWidth - 2
         let scale = Scale(start: start, end: end, columns: laneWidth)
 
