@@ -30,10 +30,13 @@ public struct Finding: Sendable, Equatable {
 
 /// Formats trace times the way every output shows them: seconds with millisecond precision.
 public enum TraceTime {
+    /// Seconds with microsecond precision, trailing zeros dropped down to milliseconds: `1.002 s`, `0.012031 s`.
     public static func seconds(_ nanoseconds: UInt64) -> String {
-        let millis = nanoseconds / 1_000_000
-        let fraction = String(millis % 1000)
-        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) s"
+        let micros = nanoseconds / 1_000
+        var fraction = String(micros % 1_000_000)
+        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+        while fraction.count > 3 && fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(micros / 1_000_000).\(fraction) s"
     }
 
     /// A duration, in the largest unit that keeps it readable: 850 µs, 12.3 ms, 1.502 s.

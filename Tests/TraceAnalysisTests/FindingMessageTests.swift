@@ -63,10 +63,12 @@ import TraceFormat
         #expect(report.findings.first?.message.contains("caught CancelledError") == true)
     }
 
-    @Test func timesAreShownInSecondsWithMillisecondsAndDurationsInReadableUnits() {
+    @Test func timesAreShownInSecondsToTheMicrosecondAndDurationsInReadableUnits() {
         #expect(TraceTime.seconds(0) == "0.000 s")
         #expect(TraceTime.seconds(1_002_000_000) == "1.002 s")
-        #expect(TraceTime.seconds(61_050_999_999) == "61.050 s")
+        #expect(TraceTime.seconds(12_031_400) == "0.012031 s")
+        #expect(TraceTime.seconds(12_500_000) == "0.0125 s")
+        #expect(TraceTime.seconds(61_050_999_999) == "61.050999 s")
         #expect(TraceTime.duration(850) == "850 ns")
         #expect(TraceTime.duration(850_000) == "850 µs")
         #expect(TraceTime.duration(12_340_000) == "12.3 ms")
