@@ -21,7 +21,7 @@ struct CheckCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     @OptionGroup var rules: RuleOptions
-    @OptionGroup var display: DisplayOptions
+    @OptionGroup var display: ColorOptions
 
     @Option(help: "Output format: text or json.")
     var format: Format = .text

@@ -15,7 +15,7 @@ struct EventsCommand: ParsableCommand {
     )
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var display: DisplayOptions
+    @OptionGroup var display: ColorOptions
 
     func run() throws {
         let reader = try TraceInput.open(input.file)

@@ -11,10 +11,19 @@ struct InputOptions: ParsableArguments {
     var file: String
 }
 
-/// How text output looks.
-struct DisplayOptions: ParsableArguments {
+/// Whether text output is coloured.
+struct ColorOptions: ParsableArguments {
     @Option(help: "Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.")
     var color: ColorMode = .auto
+
+    var style: Style {
+        Style(enabled: color.resolved(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment))
+    }
+}
+
+/// Colour and width, for commands that draw timelines.
+struct DisplayOptions: ParsableArguments {
+    @OptionGroup var colors: ColorOptions
 
     @Option(help: "Output width in columns (default: the terminal's width, or 100).")
     var width: Int?
@@ -23,9 +32,7 @@ struct DisplayOptions: ParsableArguments {
         if let width, width < 50 || width > 1000 { throw ValidationError("--width must be between 50 and 1000") }
     }
 
-    var style: Style {
-        Style(enabled: color.resolved(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment))
-    }
+    var style: Style { colors.style }
 
     var resolvedWidth: Int {
         if let width { return width }

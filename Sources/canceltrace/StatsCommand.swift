@@ -14,7 +14,7 @@ struct StatsCommand: ParsableCommand {
     )
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var display: DisplayOptions
+    @OptionGroup var display: ColorOptions
 
     func run() throws {
         let report = try TraceInput.analyze(input.file, keepTasks: false)
