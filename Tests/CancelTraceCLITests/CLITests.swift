@@ -159,4 +159,28 @@ import TraceFormat
         #expect(result.stdout.contains("2: 1 returned, 1 cancelled, 0 failed, 0 never ended"))
         #expect(result.stdout.contains("p50 3.0 ms"))
     }
+
+    @Test func demoRecordsEveryScenarioAndFindsExactlyTheBuggyOnes() throws {
+        let folder = Fixtures.folder.appendingPathComponent("demo").path
+        let result = try CLIRunner.run(["demo", "--output", folder, "--color", "never", "--width", "100"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let scenarios = ["cancel-cleanup-rethrow", "swallow-catch-all", "swallow-try-sleep", "timeout",
+                         "group-sibling-failure", "shield", "convert-error", "canceller-awaits"]
+        for scenario in scenarios {
+            #expect(FileManager.default.fileExists(atPath: "\(folder)/\(scenario).ctrace"))
+            #expect(result.stdout.contains("━━ \(scenario)"))
+        }
+        #expect(result.stdout.components(separatedBy: "✓ as expected").count == scenarios.count + 1)
+        #expect(result.stdout.contains("error[swallowed-cancellation]"))
+        #expect(result.stdout.contains("warning[completed-after-cancel]"))
+        #expect(result.stdout.contains("warning[cancellation-converted]"))
+        let check = try CLIRunner.run(["check", "\(folder)/swallow-catch-all.ctrace"])
+        #expect(check.status == 1)
+    }
+
+    @Test func demoRejectsAnUnknownScenario() throws {
+        let result = try CLIRunner.run(["demo", "--scenario", "nope"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown scenario nope"))
+    }
 }
