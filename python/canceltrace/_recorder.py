@@ -208,7 +208,8 @@ def _cancel_cause(frame):
         # __aexit__ aborts the children because the group's body raised or its owner was cancelled.
         return F.REASON_PARENT, _running_task_id()
     if special == "tg-done":
-        return F.REASON_SIBLING, _traced_id(frame.f_locals.get("task"))
+        # The group interrupts its owner's body; it withdraws this request itself (uncancel) on exit.
+        return F.REASON_SIBLING, -_traced_id(frame.f_locals.get("task")) or -1
     return reason, _running_task_id()
 
 
@@ -253,7 +254,7 @@ def _coro_qualname(coro):
 class CTTask(_BaseTask):
     """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
 
-    __slots__ = ("_ct_id", "_ct_pend", "_ct_seen", "_ct_open", "_ct_ended")
+    __slots__ = ("_ct_id", "_ct_pend", "_ct_seen", "_ct_open", "_ct_ended", "_ct_tg")
 
     def __init__(self, coro, *, loop=None, name=None, **kw):
         self._ct_id = 0
@@ -261,6 +262,7 @@ class CTTask(_BaseTask):
         self._ct_seen = False
         self._ct_open = None
         self._ct_ended = False
+        self._ct_tg = 0
         if not _active:
             super().__init__(coro, loop=loop, name=name, **kw)
             return
@@ -322,6 +324,9 @@ def _record_cancel(task, msg, frame):
     if task.done():
         return
     reason, by = _cancel_cause(frame)
+    if by < 0:                    # TaskGroup interrupting its owner: remember it (see _record_end)
+        by = 0 if by == -1 else -by
+        task._ct_tg += 1
     msg_sid = 0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))
     _append((F.CANCEL, _now(), task._ct_id, by, reason, msg_sid))
     if task._ct_pend == 0:
@@ -338,6 +343,8 @@ def _record_uncancel(task):
     _append((F.UNCANCEL, _now(), task._ct_id))
     if task._ct_pend > 0:
         task._ct_pend -= 1
+        if task._ct_tg > task._ct_pend:
+            task._ct_tg = task._ct_pend
         if task._ct_pend == 0:
             _pending_release()
 
@@ -372,11 +379,21 @@ def _record_end(task, t):
             outcome, err = F.OUTCOME_RETURNED, 0
         else:
             outcome, err = F.OUTCOME_FAILED, _sid(type(exc).__qualname__)
-    if task._ct_pend > 0:
-        if outcome != F.OUTCOME_CANCELLED and not task._ct_seen:
-            # A pending cancellation is always delivered as CancelledError at the task's next step; a task
-            # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
-            _append((F.CAUGHT, t, tid, _SID_CANCELLED))
+    had_pending = task._ct_pend > 0
+    if task._ct_tg > 0 and outcome != F.OUTCOME_CANCELLED:
+        # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython 3.11's
+        # TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the children (fixed
+        # in 3.12). The group converted that cancellation into its ExceptionGroup; record the withdrawal.
+        n = min(task._ct_tg, task._ct_pend)
+        for _ in range(n):
+            _append((F.UNCANCEL, t, tid))
+        task._ct_pend -= n
+        task._ct_tg = 0
+    if task._ct_pend > 0 and outcome != F.OUTCOME_CANCELLED and not task._ct_seen:
+        # A pending cancellation is always delivered as CancelledError at the task's next step; a task
+        # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
+        _append((F.CAUGHT, t, tid, _SID_CANCELLED))
+    if had_pending:
         task._ct_pend = 0
         _pending_release()
     _append((F.END, t, tid, outcome, err))
