@@ -47,6 +47,8 @@ _pending_tasks = 0               # traced tasks with at least one cancel request
 _n_open = 0                      # open catches (3.12+ monitoring)
 _mon_tool = None                 # sys.monitoring tool id while installed
 _MON_EVENTS = 0
+_MON_HANDLED = 0
+_full_names = False              # CANCELTRACE_TASK_NAMES=full: also record default names ("Task-7")
 
 _SID_CANCELLED = 0               # string id of "CancelledError"
 _SID_PENDING = 0                 # string id of "pending at shutdown"
@@ -216,82 +218,105 @@ def _cancel_cause(frame):
 # ---------------------------------------------------------------------------------------------------------
 # The traced task class
 
-_group_create_codes = set()
-try:  # TaskGroup.create_task (3.11+): its children are "group-child"
-    from asyncio import taskgroups as _aio_taskgroups
-    _group_create_codes.add(_aio_taskgroups.TaskGroup.create_task.__code__)
-except Exception:
-    pass
-_child_codes = set()
-for _n in ("ensure_future", "_ensure_future", "gather", "shield", "wait_for"):
-    _f = getattr(_aio_tasks, _n, None)
-    if getattr(_f, "__code__", None) is not None:
-        _child_codes.add(_f.__code__)
+_how_override = 0   # set while TaskGroup.create_task runs (see _install_taskgroup_hook)
 
 
-def _spawn_how(frame):
-    """How a task was created, from the frames above Task.__init__ (two or three levels)."""
-    f = frame
-    for _ in range(3):
-        if f is None:
-            break
-        c = f.f_code
-        if c in _group_create_codes:
-            return F.HOW_GROUP_CHILD
-        if c in _child_codes:
-            return F.HOW_CHILD
-        f = f.f_back
-    return F.HOW_UNSTRUCTURED
+def _install_taskgroup_hook():
+    """Wrap TaskGroup.create_task (3.11+) so that its tasks are recorded as group children."""
+    try:
+        from asyncio import taskgroups
+    except ImportError:
+        return
+    original = taskgroups.TaskGroup.create_task
+    if getattr(original, "_canceltrace_original", None) is not None:
+        return
+
+    def create_task(self, *args, **kwargs):
+        global _how_override
+        _how_override = F.HOW_GROUP_CHILD
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _how_override = 0
+
+    create_task.__name__ = original.__name__
+    create_task.__qualname__ = original.__qualname__
+    create_task.__doc__ = original.__doc__
+    create_task.__wrapped__ = original
+    create_task._canceltrace_original = original
+    taskgroups.TaskGroup.create_task = create_task
+    _installed["TaskGroup.create_task"] = original
 
 
-def _coro_qualname(coro):
-    q = getattr(coro, "__qualname__", None)
-    if not isinstance(q, str):
+def _uninstall_taskgroup_hook():
+    original = _installed.pop("TaskGroup.create_task", None)
+    if original is not None:
+        from asyncio import taskgroups
+        taskgroups.TaskGroup.create_task = original
+
+
+class _State:
+    """Cancellation bookkeeping of one traced task, created on its first cancel request."""
+    __slots__ = ("pend", "seen", "open", "tg")
+
+    def __init__(self):
+        self.pend = 0        # cancel requests not withdrawn
+        self.seen = False    # a caught was recorded since the last request
+        self.open = None     # 3.12+: the catch being watched (see _mon_handled)
+        self.tg = 0          # requests from a TaskGroup interrupting its owner
+
+
+_ENDED = _State()           # sentinel: the task's end was recorded
+
+
+def _name_sid(coro, name):
+    try:
+        q = coro.__qualname__
+    except AttributeError:
         q = type(coro).__qualname__
-    return q
+    if name is not None:
+        q = "%s (%s)" % (q, name)
+    sid = _strings.get(q)
+    return sid if sid is not None else _sid(q)
 
 
 class CTTask(_BaseTask):
     """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
 
-    __slots__ = ("_ct_id", "_ct_pend", "_ct_seen", "_ct_open", "_ct_ended", "_ct_tg")
+    __slots__ = ("_ct_id", "_ct_st")
 
     def __init__(self, coro, *, loop=None, name=None, **kw):
-        self._ct_id = 0
-        self._ct_pend = 0
-        self._ct_seen = False
-        self._ct_open = None
-        self._ct_ended = False
-        self._ct_tg = 0
+        self._ct_st = None
         if not _active:
+            self._ct_id = 0
             super().__init__(coro, loop=loop, name=name, **kw)
             return
         try:
             lp = loop if loop is not None else _get_running_loop()
             parent = _current_task(lp) if lp is not None else None
-            pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
-            frame = sys._getframe(1)
-            how = F.HOW_ROOT if parent is None else _spawn_how(frame)
+            if parent is None:
+                pid, how = 0, F.HOW_ROOT
+            else:
+                pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
+                how = _how_override
             tid = self._ct_id = next(_ids)
+            if _full_names and name is None:
+                sid = 0
+            else:
+                sid = _name_sid(coro, name)
+            if kw.get("eager_start"):   # 3.12+: the first step runs inside __init__; record the spawn first
+                _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid or _name_sid(coro, None), how))
+                sid = -1
         except BaseException:
+            self._ct_id = 0
             super().__init__(coro, loop=loop, name=name, **kw)
             return
-        if kw.get("eager_start"):
-            # 3.12+ eager start runs the first step inside __init__: record the spawn first.
-            try:
-                q = _coro_qualname(coro)
-                _append((F.SPAWN, _now(), tid, pid, _sid(q if name is None else "%s (%s)" % (q, name)), how))
-            except BaseException:
-                pass
-            super().__init__(coro, loop=loop, name=name, **kw)
-        else:
-            super().__init__(coro, loop=loop, name=name, **kw)
-            try:
-                _append((F.SPAWN, _now(), tid, pid,
-                         _sid("%s (%s)" % (_coro_qualname(coro), self.get_name())), how))
-            except BaseException:
-                pass
+        super().__init__(coro, loop=loop, name=name, **kw)
         try:
+            if sid >= 0:
+                if sid == 0:
+                    sid = _name_sid(coro, self.get_name())
+                _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how))
             self.add_done_callback(_on_done)
             if len(_events) >= _batch:
                 _rec.flush_from_producer()
@@ -299,16 +324,17 @@ class CTTask(_BaseTask):
             pass
 
     def cancel(self, msg=None):
-        if _active and self._ct_id >= _first_id and not self._ct_ended:
+        if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
             try:
-                _record_cancel(self, msg, sys._getframe(1))
+                if not self.done():
+                    _record_cancel(self, msg, sys._getframe(1))
             except BaseException:
                 pass
         return super().cancel(msg)
 
     if hasattr(_BaseTask, "uncancel"):
         def uncancel(self):
-            if _active and self._ct_id >= _first_id:
+            if _active and self._ct_st is not None and self._ct_st is not _ENDED:
                 try:
                     _record_uncancel(self)
                 except BaseException:
@@ -316,36 +342,52 @@ class CTTask(_BaseTask):
             return super().uncancel()
 
 
+# Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
+CTTask.__name__ = CTTask.__qualname__ = "Task"
 _TRACED_CANCEL_CODE = CTTask.cancel.__code__
 
 
 def _record_cancel(task, msg, frame):
     global _pending_tasks
-    if task.done():
-        return
-    reason, by = _cancel_cause(frame)
+    code = frame.f_code
+    info = _reason_cache.get(code)
+    if info is not None and info[1] is None:
+        # Fast path: user code (explicit) or a plain asyncio caller; the canceller is the running task.
+        reason = info[0]
+        loop = _get_running_loop()
+        by = 0
+        if loop is not None:
+            cur = _current_task(loop)
+            if type(cur) is CTTask and cur._ct_id >= _first_id:
+                by = cur._ct_id
+    else:
+        reason, by = _cancel_cause(frame)
+    st = task._ct_st
+    if st is None:
+        st = task._ct_st = _State()
     if by < 0:                    # TaskGroup interrupting its owner: remember it (see _record_end)
         by = 0 if by == -1 else -by
-        task._ct_tg += 1
-    msg_sid = 0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))
-    _append((F.CANCEL, _now(), task._ct_id, by, reason, msg_sid))
-    if task._ct_pend == 0:
+        st.tg += 1
+    _append((F.CANCEL, _perf_ns() - _t0, task._ct_id, by, reason,
+             0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
+    if st.pend == 0:
         _pending_tasks += 1
         if _pending_tasks == 1 and _mon_tool is not None:
             _monitoring_on()
-    task._ct_pend += 1
-    task._ct_seen = False
+    st.pend += 1
+    st.seen = False
 
 
 def _record_uncancel(task):
     if task.cancelling() <= 0:
         return
     _append((F.UNCANCEL, _now(), task._ct_id))
-    if task._ct_pend > 0:
-        task._ct_pend -= 1
-        if task._ct_tg > task._ct_pend:
-            task._ct_tg = task._ct_pend
-        if task._ct_pend == 0:
+    st = task._ct_st
+    if st.pend > 0:
+        st.pend -= 1
+        if st.tg > st.pend:
+            st.tg = st.pend
+        if st.pend == 0:
             _pending_release()
 
 
@@ -360,17 +402,24 @@ def _pending_release():
 
 def _on_done(task):
     try:
-        if _active and not task._ct_ended and task._ct_id >= _first_id:
-            _record_end(task, _now())
+        if not _active:
+            return
+        st = task._ct_st
+        if st is _ENDED or task._ct_id < _first_id:
+            return
+        if st is None and task._exception is None and not task.cancelled():
+            task._ct_st = _ENDED          # the common case: never cancelled, returned
+            _append((F.END, _perf_ns() - _t0, task._ct_id, 0, 0))
+            return
+        _record_end(task, _now())
     except BaseException:
         pass
 
 
 def _record_end(task, t):
-    task._ct_ended = True
+    st = task._ct_st
+    task._ct_st = _ENDED
     tid = task._ct_id
-    if task._ct_open is not None:
-        _close_open(task, t, rethrow=False)
     if task.cancelled():
         outcome, err = F.OUTCOME_CANCELLED, _SID_CANCELLED
     else:
@@ -379,23 +428,27 @@ def _record_end(task, t):
             outcome, err = F.OUTCOME_RETURNED, 0
         else:
             outcome, err = F.OUTCOME_FAILED, _sid(type(exc).__qualname__)
-    had_pending = task._ct_pend > 0
-    if task._ct_tg > 0 and outcome != F.OUTCOME_CANCELLED:
-        # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython 3.11's
-        # TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the children (fixed
-        # in 3.12). The group converted that cancellation into its ExceptionGroup; record the withdrawal.
-        n = min(task._ct_tg, task._ct_pend)
-        for _ in range(n):
-            _append((F.UNCANCEL, t, tid))
-        task._ct_pend -= n
-        task._ct_tg = 0
-    if task._ct_pend > 0 and outcome != F.OUTCOME_CANCELLED and not task._ct_seen:
-        # A pending cancellation is always delivered as CancelledError at the task's next step; a task
-        # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
-        _append((F.CAUGHT, t, tid, _SID_CANCELLED))
-    if had_pending:
-        task._ct_pend = 0
-        _pending_release()
+    if st is not None and st is not _ENDED:
+        if st.open is not None:
+            _close_open(task, st, t, rethrow=False)
+        had_pending = st.pend > 0
+        if st.tg > 0 and outcome != F.OUTCOME_CANCELLED:
+            # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython
+            # 3.11's TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the
+            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup: record the
+            # withdrawal.
+            n = min(st.tg, st.pend)
+            for _ in range(n):
+                _append((F.UNCANCEL, t, tid))
+            st.pend -= n
+            st.tg = 0
+        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen:
+            # A pending cancellation is always delivered as CancelledError at the task's next step; a task
+            # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
+            _append((F.CAUGHT, t, tid, _SID_CANCELLED))
+        if had_pending:
+            st.pend = 0
+            _pending_release()
     _append((F.END, t, tid, outcome, err))
 
 
@@ -469,28 +522,34 @@ def _mon_handled(code, offset, exc):
         if kind is None:
             return
         task = _task_here()
-        if task is None or task._ct_pend <= 0 or task._ct_ended:
+        if task is None:
             return
+        st = task._ct_st
+        if st is None or st is _ENDED or st.pend <= 0:
+            return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
         t = _now()
-        if task._ct_open is not None:
-            _close_open(task, t, rethrow=False)
+        if st.open is not None:
+            _close_open(task, st, t, rethrow=False)
         tid = task._ct_id
         e1 = (F.CAUGHT, t, tid, _SID_CANCELLED)
         e2 = (F.CLEANUP_BEGIN, t, tid)
         _append(e1)
         _append(e2)
         # [exception, code, no-match offsets, caught record, cleanup-begin record, first raise, seen before]
-        task._ct_open = [exc, code, info[1] if kind == "except" else (), e1, e2, None, task._ct_seen]
-        task._ct_seen = True
-        _n_open += 1
+        st.open = [exc, code, info[1] if kind == "except" else (), e1, e2, None, st.seen]
+        st.seen = True
+        if _n_open == 0:
+            _n_open = 1
+            _monitoring_on(watch_raises=True)
+        else:
+            _n_open += 1
     except BaseException:
         pass
 
 
-def _close_open(task, t, rethrow, threw_error=None):
+def _close_open(task, st, t, rethrow, threw_error=None):
     global _n_open
-    task._ct_open = None
-    _n_open -= 1
+    st.open = None
     tid = task._ct_id
     if threw_error is not None:
         _append((F.CLEANUP_END, t, tid, F.RESULT_THREW, _sid(threw_error)))
@@ -498,41 +557,46 @@ def _close_open(task, t, rethrow, threw_error=None):
         _append((F.CLEANUP_END, t, tid, F.RESULT_OK, 0))
     if rethrow:
         _append((F.RETHROW, t, tid))
+    _open_released()
+
+
+def _open_released():
+    global _n_open
+    _n_open -= 1
     if _n_open <= 0:
         _n_open = 0
-        if _pending_tasks == 0 and _mon_tool is not None:
-            _monitoring_off()
+        if _mon_tool is not None:
+            if _pending_tasks == 0:
+                _monitoring_off()
+            else:
+                _monitoring_on()
 
 
 def _mon_reraise(code, offset, exc):
-    global _n_open
     try:
         if not _n_open:
             return
         task = _task_here()
         if task is None:
             return
-        o = task._ct_open
+        st = task._ct_st
+        o = st.open if st is not None else None
         if o is None or code is not o[1] or exc is not o[0]:
             return
         if offset in o[2]:
             # No except clause matched: the exception was never caught here. Withdraw the tentative records.
             # (No call or backward jump between these checks and the del: no other thread runs in between.)
-            task._ct_open = None
-            task._ct_seen = o[6]
-            _n_open -= 1
+            st.open = None
+            st.seen = o[6]
             ev = _events
             if len(ev) >= 2 and ev[-1] is o[4] and ev[-2] is o[3]:
                 del ev[-2:]
             else:
                 _append((F.CLEANUP_END, _now(), task._ct_id, F.RESULT_OK, 0))
                 _append((F.RETHROW, _now(), task._ct_id))
-            if _n_open <= 0:
-                _n_open = 0
-                if _pending_tasks == 0 and _mon_tool is not None:
-                    _monitoring_off()
+            _open_released()
             return
-        _close_open(task, _now(), rethrow=True)
+        _close_open(task, st, _now(), rethrow=True)
     except BaseException:
         pass
 
@@ -544,41 +608,54 @@ def _mon_raise(code, offset, exc):
         task = _task_here()
         if task is None:
             return
-        o = task._ct_open
+        st = task._ct_st
+        o = st.open if st is not None else None
         if o is None:
             return
         if exc is o[0] or isinstance(exc, _CancelledError):
             if code is o[1]:
-                _close_open(task, _now(), rethrow=True)      # raise e / raise CancelledError()
+                _close_open(task, st, _now(), rethrow=True)      # raise e / raise CancelledError()
             return
         first = o[5]
         if first is None or first[0] is not exc:
             first = o[5] = (exc, code)
         if code is o[1]:
             if first[1] is code:
-                _close_open(task, _now(), rethrow=False)     # the handler raised another error itself
+                _close_open(task, st, _now(), rethrow=False)     # the handler raised another error itself
             else:
-                _close_open(task, _now(), rethrow=False, threw_error=type(exc).__qualname__)
+                _close_open(task, st, _now(), rethrow=False, threw_error=type(exc).__qualname__)
     except BaseException:
         pass
 
 
-def _monitoring_on():
-    try:
-        sys.monitoring.set_events(_mon_tool, _MON_EVENTS)
-    except Exception:
-        pass
+_mon_current = 0
+
+
+def _monitoring_on(watch_raises=False):
+    """EXCEPTION_HANDLED while any traced task has a pending cancel; RAISE and RERAISE only while a catch
+    is open. Code that runs while nothing is being cancelled pays nothing."""
+    global _mon_current
+    want = _MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED
+    if want != _mon_current:
+        try:
+            sys.monitoring.set_events(_mon_tool, want)
+            _mon_current = want
+        except Exception:
+            pass
 
 
 def _monitoring_off():
-    try:
-        sys.monitoring.set_events(_mon_tool, 0)
-    except Exception:
-        pass
+    global _mon_current
+    if _mon_current:
+        try:
+            sys.monitoring.set_events(_mon_tool, 0)
+            _mon_current = 0
+        except Exception:
+            pass
 
 
 def _install_monitoring():
-    global _mon_tool, _MON_EVENTS
+    global _mon_tool, _MON_EVENTS, _MON_HANDLED
     mon = getattr(sys, "monitoring", None)
     if mon is None or os.environ.get("CANCELTRACE_NO_MONITORING"):
         return False
@@ -592,15 +669,17 @@ def _install_monitoring():
         mon.register_callback(tool, ev.RERAISE, _mon_reraise)
         mon.register_callback(tool, ev.RAISE, _mon_raise)
         _MON_EVENTS = ev.EXCEPTION_HANDLED | ev.RERAISE | ev.RAISE
+        _MON_HANDLED = ev.EXCEPTION_HANDLED
         _mon_tool = tool
         return True
     return False
 
 
 def _uninstall_monitoring():
-    global _mon_tool
+    global _mon_tool, _mon_current
     if _mon_tool is None:
         return
+    _mon_current = 0
     mon = sys.monitoring
     try:
         mon.set_events(_mon_tool, 0)
@@ -744,6 +823,8 @@ def start(path, process=None, flush_interval=None, level=None):
     if level is None:
         level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "6"))
     _batch = int(os.environ.get("CANCELTRACE_BATCH", "4096"))
+    global _full_names
+    _full_names = os.environ.get("CANCELTRACE_TASK_NAMES", "") == "full"
     rec = Recorder(path, flush_interval=flush_interval, level=level, process=process)
     _t0 = _perf_ns()
     _rec = rec
@@ -760,6 +841,7 @@ def start(path, process=None, flush_interval=None, level=None):
         factory = _aio_tasks.create_eager_task_factory(CTTask)
         _aio_tasks.eager_task_factory = factory
         asyncio.eager_task_factory = factory
+    _install_taskgroup_hook()
     _active = True
     rec.flush(force=True)            # header + metadata on disk at once
     rec.start_thread()
@@ -807,7 +889,7 @@ def stop():
     try:
         t = _now()
         for task in _live_tasks():
-            if type(task) is CTTask and task._ct_id >= _first_id and not task._ct_ended:
+            if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED:
                 try:
                     if task.done():
                         _record_end(task, t)
@@ -829,6 +911,7 @@ def stop():
     except Exception:
         pass
     _uninstall_monitoring()
+    _uninstall_taskgroup_hook()
     if "Task" in _installed and _aio_tasks.Task is CTTask:
         _aio_tasks.Task = _installed.pop("Task")
     if "eager_task_factory" in _installed:
