@@ -316,7 +316,9 @@ class CTTask(_BaseTask):
             if sid >= 0:
                 if sid == 0:
                     sid = _name_sid(coro, self.get_name())
-                _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how))
+                global _last_spawn
+                _last_spawn = sp = (F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
+                _append(sp)
             self.add_done_callback(_on_done)
             if len(_events) >= _batch:
                 _rec.flush_from_producer()
@@ -332,6 +334,14 @@ class CTTask(_BaseTask):
                 pass
         return super().cancel(msg)
 
+    def set_name(self, value):
+        super().set_name(value)
+        if _active and self._ct_id >= _first_id:
+            try:
+                _renamed(self)
+            except BaseException:
+                pass
+
     if hasattr(_BaseTask, "uncancel"):
         def uncancel(self):
             if _active and self._ct_st is not None and self._ct_st is not _ENDED:
@@ -345,6 +355,24 @@ class CTTask(_BaseTask):
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
 CTTask.__name__ = CTTask.__qualname__ = "Task"
 _TRACED_CANCEL_CODE = CTTask.cancel.__code__
+
+
+_last_spawn = None
+
+
+def _renamed(task):
+    """asyncio.create_task(coro, name=...) names the task right after creating it (3.9-3.11): if its spawn
+    record is still waiting in the buffer, record it under the new name."""
+    sp = _last_spawn
+    if sp is None or sp[2] != task._ct_id:
+        return
+    sid = _name_sid(task.get_coro(), task.get_name())
+    ev = _events
+    for i in range(len(ev) - 1, max(len(ev) - 4, -1), -1):
+        if ev[i] is sp:
+            del ev[i]
+            _append(sp[:4] + (sid,) + sp[5:])
+            return
 
 
 def _record_cancel(task, msg, frame):
@@ -715,6 +743,7 @@ class Recorder:
         self.flush_lock = threading.Lock()
         self.chunk = bytearray()
         self.chunk_last = 0
+        self.chunk_target = int(os.environ.get("CANCELTRACE_CHUNK_BYTES", F.CHUNK_RAW_TARGET))
         self.failed = False
         self.closed = False
         self.event_count = 0
@@ -755,7 +784,7 @@ class Recorder:
         step = 64
         for i in range(0, n, step):
             self.chunk_last = F.encode_events(batch[i:i + step], self.chunk, self.chunk_last)
-            if len(self.chunk) >= F.CHUNK_RAW_TARGET:
+            if len(self.chunk) >= self.chunk_target:
                 self._write_chunk()
 
     def _write_chunk(self):
