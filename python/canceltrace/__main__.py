@@ -1,0 +1,102 @@
+"""python -m canceltrace run [--output FILE] (script.py | -m module) [args...]
+python -m canceltrace events FILE          (decode a trace; --json for JSON lines)
+python -m canceltrace findings FILE        (preview rules; the real analyzer is `canceltrace check`)
+"""
+import argparse
+import json
+import os
+import runpy
+import sys
+
+
+def _usage():
+    sys.stderr.write(__doc__)
+    return 2
+
+
+def _run(argv):
+    output = None
+    module = None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-o", "--output"):
+            if i + 1 >= len(argv):
+                return _usage()
+            output = argv[i + 1]
+            i += 2
+        elif a.startswith("--output="):
+            output = a.split("=", 1)[1]
+            i += 1
+        elif a == "-m":
+            if i + 1 >= len(argv):
+                return _usage()
+            module = argv[i + 1]
+            rest = argv[i + 2:]
+            break
+        elif a in ("-h", "--help"):
+            sys.stdout.write(__doc__)
+            return 0
+        else:
+            rest = argv[i + 1:]
+            break
+    else:
+        return _usage()
+    script = None if module else argv[i]
+    if output is None:
+        base = module if module else os.path.splitext(os.path.basename(script))[0]
+        output = base + ".ctrace"
+
+    from . import _recorder
+    if module:
+        sys.argv = [module] + rest     # runpy sets argv[0] to the module's file
+        process = module
+    else:
+        sys.argv = [script] + rest
+        sys.path[0] = os.path.dirname(os.path.abspath(script))
+        process = os.path.basename(script)
+    _recorder.start(output, process=process)
+    try:
+        if module:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(script, run_name="__main__")
+    finally:
+        _recorder.stop()
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return _usage()
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "run":
+        return _run(rest)
+    if cmd in ("events", "findings"):
+        ap = argparse.ArgumentParser(prog="python -m canceltrace " + cmd)
+        ap.add_argument("file")
+        ap.add_argument("--json", action="store_true")
+        ns = ap.parse_args(rest)
+        from .reader import TraceError, read
+        try:
+            tr = read(ns.file)
+        except (OSError, TraceError) as e:
+            sys.stderr.write("canceltrace: %s: %s\n" % (ns.file, e))
+            return 2
+        if cmd == "events":
+            for e in tr.events:
+                print(json.dumps(e) if ns.json else " ".join("%s=%s" % kv for kv in e.items()))
+            for n in tr.notices:
+                sys.stderr.write("note: %s\n" % n)
+            return 0
+        from ._findings import findings
+        fs = findings(tr)
+        for f in fs:
+            print(json.dumps(f) if ns.json else "%s[%s]: task %r (#%d)" % (f["level"], f["rule"], f["taskName"], f["task"]))
+        return 1 if any(f["level"] == "error" for f in fs) else 0
+    return _usage()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

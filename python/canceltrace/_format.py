@@ -1,0 +1,156 @@
+"""Trace format v1 constants and the low-level chunk writer (see Docs/TraceFormat.md).
+
+Standard library only. Every varint is unsigned LEB128; chunk headers are little-endian.
+"""
+import os
+import struct
+import zlib
+
+MAGIC = b"\x89CTRACE\n"
+MAJOR = 1
+MINOR = 0
+HEADER = MAGIC + struct.pack("<HHI", MAJOR, MINOR, 0)
+CHUNK_MARKER = b"CTCK"
+CHUNK_RAW_TARGET = 64 << 10          # recorders cut chunks at 64 KiB raw
+MAX_CHUNK_RAW = 16 << 20
+MAX_STRING_LENGTH = 65535
+MAX_STRING_COUNT = 1 << 20
+MAX_STRING_BYTES = 64 << 20
+
+# Core kinds
+INFO = 0x01
+STRING = 0x02
+CLOSE = 0x03
+SPAWN = 0x10
+CANCEL = 0x11
+CAUGHT = 0x12
+CLEANUP_BEGIN = 0x13
+CLEANUP_END = 0x14
+RETHROW = 0x15
+END = 0x16
+UNCANCEL = 0x17
+DROPPED = 0x18
+MARK = 0x19
+
+KIND_NAMES = {
+    INFO: "info", STRING: "string", CLOSE: "close", SPAWN: "spawn", CANCEL: "cancel",
+    CAUGHT: "caught", CLEANUP_BEGIN: "cleanup-begin", CLEANUP_END: "cleanup-end",
+    RETHROW: "rethrow", END: "end", UNCANCEL: "uncancel", DROPPED: "dropped", MARK: "mark",
+}
+# Field names after the time delta, in order (string records are special: id, utf8).
+KIND_FIELDS = {
+    INFO: ("key", "value"),
+    CLOSE: (),
+    SPAWN: ("task", "parent", "name", "how"),
+    CANCEL: ("task", "by", "reason", "message"),
+    CAUGHT: ("task", "error"),
+    CLEANUP_BEGIN: ("task",),
+    CLEANUP_END: ("task", "result", "error"),
+    RETHROW: ("task",),
+    END: ("task", "outcome", "error"),
+    UNCANCEL: ("task",),
+    DROPPED: ("count",),
+    MARK: ("task", "label"),
+}
+STRING_FIELDS = {
+    INFO: ("key", "value"), SPAWN: ("name",), CANCEL: ("message",), CAUGHT: ("error",),
+    CLEANUP_END: ("error",), END: ("error",), MARK: ("label",),
+}
+
+# Enumerations
+HOW_UNSTRUCTURED, HOW_CHILD, HOW_DETACHED, HOW_GROUP_CHILD, HOW_ROOT = range(5)
+HOW_NAMES = ("unstructured", "child", "detached", "group-child", "root")
+REASON_UNKNOWN, REASON_EXPLICIT, REASON_TIMEOUT, REASON_SIBLING, REASON_PARENT, REASON_SHUTDOWN = range(6)
+REASON_NAMES = ("unknown", "explicit", "timeout", "sibling-failure", "parent", "shutdown")
+RESULT_OK, RESULT_THREW = 0, 1
+RESULT_NAMES = ("ok", "threw")
+OUTCOME_RETURNED, OUTCOME_CANCELLED, OUTCOME_FAILED = 0, 1, 2
+OUTCOME_NAMES = ("returned", "cancelled", "failed")
+
+
+def varint(value):
+    """Unsigned LEB128 encoding of ``value`` (0 <= value < 2**64)."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# Precomputed encodings of small values: most fields (ids, enums, short deltas) hit this table.
+VARINT_TABLE = tuple(varint(i) for i in range(1 << 14))
+VARINT_TABLE_SIZE = 1 << 14
+
+
+def bounded_utf8(text):
+    """UTF-8 bytes of ``text`` cut to at most MAX_STRING_LENGTH bytes at a scalar boundary."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= MAX_STRING_LENGTH:
+        return data
+    end = MAX_STRING_LENGTH
+    while end > 0 and (data[end] & 0xC0) == 0x80:
+        end -= 1
+    return data[:end]
+
+
+def encode_events(events, out, last_time=0):
+    """Append the records for ``events`` (tuples) to bytearray ``out``; returns the new last time.
+
+    Tuples are ``(STRING, id, utf8_bytes)`` or ``(kind, time, field, ...)``.
+    """
+    table = VARINT_TABLE
+    size = VARINT_TABLE_SIZE
+    for ev in events:
+        kind = ev[0]
+        out.append(kind)
+        if kind == STRING:
+            data = ev[2]
+            out += table[ev[1]] if ev[1] < size else varint(ev[1])
+            n = len(data)
+            out += table[n] if n < size else varint(n)
+            out += data
+            continue
+        t = ev[1]
+        if t > last_time:
+            d = t - last_time
+            out += table[d] if d < size else varint(d)
+            last_time = t
+        else:
+            out.append(0)
+        for f in ev[2:]:
+            out += table[f] if f < size else varint(f)
+    return last_time
+
+
+def frame_chunk(payload, level=6):
+    """The bytes of one chunk holding ``payload`` (raw records)."""
+    comp = zlib.compress(bytes(payload), level)
+    lengths = struct.pack("<II", len(comp), len(payload))
+    crc = zlib.crc32(comp, zlib.crc32(lengths)) & 0xFFFFFFFF
+    return CHUNK_MARKER + lengths + struct.pack("<I", crc) + comp
+
+
+class FileSink:
+    """Writes the header, then each chunk with a single write() call (crash-safe framing)."""
+
+    def __init__(self, path):
+        self.path = path
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(path, flags, 0o644)
+        self.bytes_written = 0
+        self.write(HEADER)
+
+    def write(self, data):
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+        self.bytes_written += len(data)
+
+    def close(self):
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            finally:
+                self.fd = -1

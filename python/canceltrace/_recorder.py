@@ -1,0 +1,959 @@
+"""The asyncio recorder: hooks task creation, cancel(), uncancel() and task completion, and (on 3.12+)
+watches CancelledError being caught and re-raised through ``sys.monitoring``.
+
+Design rules (see Docs/Python.md):
+- never change the program's behaviour: every hook calls the original first-class behaviour and every
+  recording step is wrapped so that no exception of ours reaches user code;
+- the hot path (spawn / end) appends one small tuple to a list; encoding, compression and the write
+  happen in batches (on the thread that fills a batch, on a periodic daemon thread, and at exit);
+- every chunk is written with one write() call, so a killed process leaves a readable, truncated trace.
+"""
+import asyncio
+import atexit
+import dis
+import itertools
+import os
+import sys
+import sysconfig
+import threading
+import time
+
+from asyncio import events as _aio_events
+from asyncio import tasks as _aio_tasks
+
+from . import _format as F
+from ._version import __version__
+
+PY = sys.version_info[:2]
+_CancelledError = asyncio.CancelledError
+_get_running_loop = _aio_events._get_running_loop
+_current_task = _aio_tasks.current_task
+_BaseTask = _aio_tasks.Task          # normally the C _asyncio.Task
+_perf_ns = time.perf_counter_ns      # CLOCK_MONOTONIC on Linux
+
+# ---------------------------------------------------------------------------------------------------------
+# Module-level state (one recorder per process). Hot paths read these globals directly.
+
+_active = False
+_rec = None                      # the Recorder
+_events = []                     # pending event tuples (list.append is atomic under the GIL)
+_append = _events.append
+_t0 = 0
+_ids = itertools.count(1)
+_first_id = 1                    # tasks with a smaller id belong to an earlier recording in this process
+_batch = 4096
+
+_pending_tasks = 0               # traced tasks with at least one cancel request not withdrawn
+_n_open = 0                      # open catches (3.12+ monitoring)
+_mon_tool = None                 # sys.monitoring tool id while installed
+_MON_EVENTS = 0
+_MON_HANDLED = 0
+_full_names = False              # CANCELTRACE_TASK_NAMES=full: also record default names ("Task-7")
+
+_SID_CANCELLED = 0               # string id of "CancelledError"
+_SID_PENDING = 0                 # string id of "pending at shutdown"
+
+
+def _now():
+    return _perf_ns() - _t0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Strings
+
+_strings = {}
+_string_lock = threading.Lock()
+_string_count = 0
+_string_bytes = 0
+_string_fallback = "<string limit reached>"
+
+
+def _sid(text):
+    """The id of ``text``, defining it (before its first use) on first sight."""
+    sid = _strings.get(text)
+    if sid is not None:
+        return sid
+    if not text:
+        return 0
+    return _define(text)
+
+
+def _define(text):
+    global _string_count, _string_bytes
+    with _string_lock:
+        sid = _strings.get(text)
+        if sid is not None:
+            return sid
+        data = F.bounded_utf8(text)
+        if _string_count + 2 >= F.MAX_STRING_COUNT or _string_bytes + len(data) + 64 >= F.MAX_STRING_BYTES:
+            # Stay inside the format's limits: later new names all read as one placeholder.
+            if text == _string_fallback:
+                return 0
+            return _strings.get(_string_fallback) or _define_unlocked(_string_fallback, _string_fallback.encode())
+        return _define_unlocked(text, data)
+
+
+def _define_unlocked(text, data):
+    global _string_count, _string_bytes
+    _string_count += 1
+    _string_bytes += len(data)
+    sid = _string_count
+    _append((F.STRING, sid, data))
+    _strings[text] = sid
+    return sid
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Classifying who cancelled and why, from the caller's frame (see Docs/Python.md "Cancel reasons").
+
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_STDLIB_DIRS = tuple(
+    os.path.abspath(p) + os.sep
+    for p in {sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib"),
+              os.path.dirname(os.__file__)} if p
+)
+_SITE_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+
+_reason_cache = {}   # code -> (reason, special)
+
+
+def _is_internal_file(filename):
+    """Code whose catches are not the user's: the standard library (asyncio, contextlib, ...) and ours."""
+    if not filename or filename.startswith("<"):
+        return True
+    path = os.path.abspath(filename)
+    if path.startswith(_OWN_DIR) or path.startswith(_ASYNCIO_DIR):
+        return True
+    if any(m in path for m in _SITE_MARKERS):
+        return False
+    return path.startswith(_STDLIB_DIRS)
+
+
+def _classify_code(code):
+    fn = code.co_filename or ""
+    name = code.co_name
+    special = None
+    reason = F.REASON_EXPLICIT
+    try:
+        if code is _TRACED_CANCEL_CODE:
+            return (F.REASON_PARENT, "task-cancel")
+        path = os.path.abspath(fn) if fn and not fn.startswith("<") else fn
+    except Exception:
+        path = fn
+    if path.startswith(_ASYNCIO_DIR):
+        base = os.path.basename(path)
+        reason = F.REASON_UNKNOWN
+        if base == "tasks.py" and name == "cancel":                     # _GatheringFuture.cancel
+            reason, special = F.REASON_PARENT, "gather"
+        elif base == "tasks.py" and name == "_cancel_and_wait":         # wait_for
+            reason, special = F.REASON_TIMEOUT, "wait_for"
+        elif base == "timeouts.py" and name == "_on_timeout":           # asyncio.timeout (3.11+)
+            reason = F.REASON_TIMEOUT
+        elif base == "taskgroups.py" and name == "_abort":               # TaskGroup cancelling its children
+            reason, special = F.REASON_SIBLING, "tg-abort"
+        elif base == "taskgroups.py" and name == "_on_task_done":        # TaskGroup interrupting its body
+            reason, special = F.REASON_SIBLING, "tg-done"
+        elif base == "runners.py" and name in ("_cancel_all_tasks", "_on_sigint"):
+            reason = F.REASON_SHUTDOWN
+        elif base == "base_events.py" and name in ("shutdown_default_executor", "close"):
+            reason = F.REASON_SHUTDOWN
+    return (reason, special)
+
+
+def _traced_id(task):
+    try:
+        return task._ct_id if type(task) is CTTask and task._ct_id >= _first_id else 0
+    except Exception:
+        return 0
+
+
+def _running_task_id():
+    loop = _get_running_loop()
+    if loop is None:
+        return 0
+    return _traced_id(_current_task(loop))
+
+
+def _cancel_cause(frame):
+    """(reason, by-task-id) for a cancel() called from ``frame``."""
+    if frame is None:
+        return F.REASON_UNKNOWN, _running_task_id()
+    code = frame.f_code
+    info = _reason_cache.get(code)
+    if info is None:
+        info = _reason_cache[code] = _classify_code(code)
+    reason, special = info
+    if special is None:
+        return reason, _running_task_id()
+    if special == "task-cancel":
+        # A task's cancel() passing the request on to the task it awaits (Task.cancel -> fut_waiter.cancel).
+        return F.REASON_PARENT, _traced_id(frame.f_locals.get("self"))
+    if special == "gather":
+        up = frame.f_back
+        if up is not None and up.f_code is _TRACED_CANCEL_CODE:
+            return F.REASON_PARENT, _traced_id(up.f_locals.get("self"))
+        return F.REASON_PARENT, _running_task_id()
+    if special == "wait_for":
+        # 3.9-3.11 wait_for cancels its inner task either on timeout or because the waiter was cancelled.
+        up = frame.f_back
+        by = _running_task_id()
+        if up is not None and up.f_code.co_name == "wait_for":
+            waiter = up.f_locals.get("waiter")
+            if waiter is not None and waiter.cancelled():
+                return F.REASON_PARENT, by
+        return F.REASON_TIMEOUT, by
+    if special == "tg-abort":
+        up = frame.f_back
+        if up is not None and up.f_code.co_name == "_on_task_done":
+            return F.REASON_SIBLING, _traced_id(up.f_locals.get("task"))
+        # __aexit__ aborts the children because the group's body raised or its owner was cancelled.
+        return F.REASON_PARENT, _running_task_id()
+    if special == "tg-done":
+        # The group interrupts its owner's body; it withdraws this request itself (uncancel) on exit.
+        return F.REASON_SIBLING, -_traced_id(frame.f_locals.get("task")) or -1
+    return reason, _running_task_id()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The traced task class
+
+_how_override = 0   # set while TaskGroup.create_task runs (see _install_taskgroup_hook)
+
+
+def _install_taskgroup_hook():
+    """Wrap TaskGroup.create_task (3.11+) so that its tasks are recorded as group children."""
+    try:
+        from asyncio import taskgroups
+    except ImportError:
+        return
+    original = taskgroups.TaskGroup.create_task
+    if getattr(original, "_canceltrace_original", None) is not None:
+        return
+
+    def create_task(self, *args, **kwargs):
+        global _how_override
+        _how_override = F.HOW_GROUP_CHILD
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _how_override = 0
+
+    create_task.__name__ = original.__name__
+    create_task.__qualname__ = original.__qualname__
+    create_task.__doc__ = original.__doc__
+    create_task.__wrapped__ = original
+    create_task._canceltrace_original = original
+    taskgroups.TaskGroup.create_task = create_task
+    _installed["TaskGroup.create_task"] = original
+
+
+def _uninstall_taskgroup_hook():
+    original = _installed.pop("TaskGroup.create_task", None)
+    if original is not None:
+        from asyncio import taskgroups
+        taskgroups.TaskGroup.create_task = original
+
+
+class _State:
+    """Cancellation bookkeeping of one traced task, created on its first cancel request."""
+    __slots__ = ("pend", "seen", "open", "tg")
+
+    def __init__(self):
+        self.pend = 0        # cancel requests not withdrawn
+        self.seen = False    # a caught was recorded since the last request
+        self.open = None     # 3.12+: the catch being watched (see _mon_handled)
+        self.tg = 0          # requests from a TaskGroup interrupting its owner
+
+
+_ENDED = _State()           # sentinel: the task's end was recorded
+
+
+def _name_sid(coro, name):
+    try:
+        q = coro.__qualname__
+    except AttributeError:
+        q = type(coro).__qualname__
+    if name is not None:
+        q = "%s (%s)" % (q, name)
+    sid = _strings.get(q)
+    return sid if sid is not None else _sid(q)
+
+
+class CTTask(_BaseTask):
+    """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
+
+    __slots__ = ("_ct_id", "_ct_st")
+
+    def __init__(self, coro, *, loop=None, name=None, **kw):
+        self._ct_st = None
+        if not _active:
+            self._ct_id = 0
+            super().__init__(coro, loop=loop, name=name, **kw)
+            return
+        try:
+            lp = loop if loop is not None else _get_running_loop()
+            parent = _current_task(lp) if lp is not None else None
+            if parent is None:
+                pid, how = 0, F.HOW_ROOT
+            else:
+                pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
+                how = _how_override
+            tid = self._ct_id = next(_ids)
+            if _full_names and name is None:
+                sid = 0
+            else:
+                sid = _name_sid(coro, name)
+            if kw.get("eager_start"):   # 3.12+: the first step runs inside __init__; record the spawn first
+                _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid or _name_sid(coro, None), how))
+                sid = -1
+        except BaseException:
+            self._ct_id = 0
+            super().__init__(coro, loop=loop, name=name, **kw)
+            return
+        super().__init__(coro, loop=loop, name=name, **kw)
+        try:
+            if sid >= 0:
+                if sid == 0:
+                    sid = _name_sid(coro, self.get_name())
+                global _last_spawn
+                _last_spawn = sp = (F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
+                _append(sp)
+            self.add_done_callback(_on_done)
+            if len(_events) >= _batch:
+                _rec.flush_from_producer()
+        except BaseException:
+            pass
+
+    def cancel(self, msg=None):
+        if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
+            try:
+                if not self.done():
+                    _record_cancel(self, msg, sys._getframe(1))
+            except BaseException:
+                pass
+        return super().cancel(msg)
+
+    def set_name(self, value):
+        super().set_name(value)
+        if _active and self._ct_id >= _first_id:
+            try:
+                _renamed(self)
+            except BaseException:
+                pass
+
+    if hasattr(_BaseTask, "uncancel"):
+        def uncancel(self):
+            if _active and self._ct_st is not None and self._ct_st is not _ENDED:
+                try:
+                    _record_uncancel(self)
+                except BaseException:
+                    pass
+            return super().uncancel()
+
+
+# Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
+CTTask.__name__ = CTTask.__qualname__ = "Task"
+_TRACED_CANCEL_CODE = CTTask.cancel.__code__
+
+
+_last_spawn = None
+
+
+def _renamed(task):
+    """asyncio.create_task(coro, name=...) names the task right after creating it (3.9-3.11): if its spawn
+    record is still waiting in the buffer, record it under the new name."""
+    sp = _last_spawn
+    if sp is None or sp[2] != task._ct_id:
+        return
+    sid = _name_sid(task.get_coro(), task.get_name())
+    ev = _events
+    for i in range(len(ev) - 1, max(len(ev) - 4, -1), -1):
+        if ev[i] is sp:
+            del ev[i]
+            _append(sp[:4] + (sid,) + sp[5:])
+            return
+
+
+def _record_cancel(task, msg, frame):
+    global _pending_tasks
+    code = frame.f_code
+    info = _reason_cache.get(code)
+    if info is not None and info[1] is None:
+        # Fast path: user code (explicit) or a plain asyncio caller; the canceller is the running task.
+        reason = info[0]
+        loop = _get_running_loop()
+        by = 0
+        if loop is not None:
+            cur = _current_task(loop)
+            if type(cur) is CTTask and cur._ct_id >= _first_id:
+                by = cur._ct_id
+    else:
+        reason, by = _cancel_cause(frame)
+    st = task._ct_st
+    if st is None:
+        st = task._ct_st = _State()
+    if by < 0:                    # TaskGroup interrupting its owner: remember it (see _record_end)
+        by = 0 if by == -1 else -by
+        st.tg += 1
+    _append((F.CANCEL, _perf_ns() - _t0, task._ct_id, by, reason,
+             0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
+    if st.pend == 0:
+        _pending_tasks += 1
+        if _pending_tasks == 1 and _mon_tool is not None:
+            _monitoring_on()
+    st.pend += 1
+    st.seen = False
+
+
+def _record_uncancel(task):
+    if task.cancelling() <= 0:
+        return
+    _append((F.UNCANCEL, _now(), task._ct_id))
+    st = task._ct_st
+    if st.pend > 0:
+        st.pend -= 1
+        if st.tg > st.pend:
+            st.tg = st.pend
+        if st.pend == 0:
+            _pending_release()
+
+
+def _pending_release():
+    global _pending_tasks
+    _pending_tasks -= 1
+    if _pending_tasks <= 0:
+        _pending_tasks = 0
+        if _n_open == 0 and _mon_tool is not None:
+            _monitoring_off()
+
+
+def _on_done(task):
+    try:
+        if not _active:
+            return
+        st = task._ct_st
+        if st is _ENDED or task._ct_id < _first_id:
+            return
+        if st is None and task._exception is None and not task.cancelled():
+            task._ct_st = _ENDED          # the common case: never cancelled, returned
+            _append((F.END, _perf_ns() - _t0, task._ct_id, 0, 0))
+            return
+        _record_end(task, _now())
+    except BaseException:
+        pass
+
+
+def _record_end(task, t):
+    st = task._ct_st
+    task._ct_st = _ENDED
+    tid = task._ct_id
+    if task.cancelled():
+        outcome, err = F.OUTCOME_CANCELLED, _SID_CANCELLED
+    else:
+        exc = task._exception          # reading it does not mark the exception as retrieved
+        if exc is None:
+            outcome, err = F.OUTCOME_RETURNED, 0
+        else:
+            outcome, err = F.OUTCOME_FAILED, _sid(type(exc).__qualname__)
+    if st is not None and st is not _ENDED:
+        if st.open is not None:
+            _close_open(task, st, t, rethrow=False)
+        had_pending = st.pend > 0
+        if st.tg > 0 and outcome != F.OUTCOME_CANCELLED:
+            # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython
+            # 3.11's TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the
+            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup: record the
+            # withdrawal.
+            n = min(st.tg, st.pend)
+            for _ in range(n):
+                _append((F.UNCANCEL, t, tid))
+            st.pend -= n
+            st.tg = 0
+        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen:
+            # A pending cancellation is always delivered as CancelledError at the task's next step; a task
+            # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
+            _append((F.CAUGHT, t, tid, _SID_CANCELLED))
+        if had_pending:
+            st.pend = 0
+            _pending_release()
+    _append((F.END, t, tid, outcome, err))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sys.monitoring (3.12+): caught / cleanup / rethrow, exact for the user's code
+
+_code_info = {}   # code -> False (not user code) | (handler kinds by offset, no-match reraise offsets)
+
+
+def _analyze(code):
+    if _is_internal_file(code.co_filename):
+        _code_info[code] = False
+        return False
+    kinds = {}
+    nomatch = set()
+    try:
+        ins = list(dis.get_instructions(code))
+        index = {i.offset: n for n, i in enumerate(ins)}
+        for n, i in enumerate(ins):
+            op = i.opname
+            if op == "PUSH_EXC_INFO":
+                nxt = ins[n + 1].opname if n + 1 < len(ins) else ""
+                if nxt == "WITH_EXCEPT_START":
+                    continue                      # a with/async with exit: the context manager decides
+                kind = "finally"
+                if nxt == "POP_TOP":
+                    kind = "bare"
+                else:
+                    for j in range(n + 1, min(n + 16, len(ins))):
+                        o = ins[j].opname
+                        if o in ("CHECK_EXC_MATCH", "CHECK_EG_MATCH"):
+                            kind = "except"
+                            break
+                        if not (o.startswith("LOAD_") or o in ("BUILD_TUPLE", "PUSH_NULL", "COPY", "NOP",
+                                                                 "EXTENDED_ARG", "CACHE")):
+                            break
+                kinds[i.offset] = kind
+            elif op == "CHECK_EXC_MATCH" and n + 1 < len(ins):
+                j = ins[n + 1]
+                if j.opname.startswith("POP_JUMP") and "FALSE" in j.opname:
+                    t = index.get(j.argval)
+                    if t is not None and ins[t].opname == "RERAISE":
+                        nomatch.add(j.argval)
+    except Exception:
+        _code_info[code] = False
+        return False
+    info = (kinds, frozenset(nomatch))
+    _code_info[code] = info
+    return info
+
+
+def _task_here():
+    loop = _get_running_loop()
+    if loop is None:
+        return None
+    task = _current_task(loop)
+    return task if type(task) is CTTask and task._ct_id >= _first_id else None
+
+
+def _mon_handled(code, offset, exc):
+    global _n_open
+    try:
+        if not _active or not isinstance(exc, _CancelledError):
+            return
+        info = _code_info.get(code)
+        if info is None:
+            info = _analyze(code)
+        if not info:
+            return
+        kind = info[0].get(offset)
+        if kind is None:
+            return
+        task = _task_here()
+        if task is None:
+            return
+        st = task._ct_st
+        if st is None or st is _ENDED or st.pend <= 0:
+            return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
+        t = _now()
+        if st.open is not None:
+            _close_open(task, st, t, rethrow=False)
+        tid = task._ct_id
+        e1 = (F.CAUGHT, t, tid, _SID_CANCELLED)
+        e2 = (F.CLEANUP_BEGIN, t, tid)
+        _append(e1)
+        _append(e2)
+        # [exception, code, no-match offsets, caught record, cleanup-begin record, first raise, seen before]
+        st.open = [exc, code, info[1] if kind == "except" else (), e1, e2, None, st.seen]
+        st.seen = True
+        if _n_open == 0:
+            _n_open = 1
+            _monitoring_on(watch_raises=True)
+        else:
+            _n_open += 1
+    except BaseException:
+        pass
+
+
+def _close_open(task, st, t, rethrow, threw_error=None):
+    global _n_open
+    st.open = None
+    tid = task._ct_id
+    if threw_error is not None:
+        _append((F.CLEANUP_END, t, tid, F.RESULT_THREW, _sid(threw_error)))
+    else:
+        _append((F.CLEANUP_END, t, tid, F.RESULT_OK, 0))
+    if rethrow:
+        _append((F.RETHROW, t, tid))
+    _open_released()
+
+
+def _open_released():
+    global _n_open
+    _n_open -= 1
+    if _n_open <= 0:
+        _n_open = 0
+        if _mon_tool is not None:
+            if _pending_tasks == 0:
+                _monitoring_off()
+            else:
+                _monitoring_on()
+
+
+def _mon_reraise(code, offset, exc):
+    try:
+        if not _n_open:
+            return
+        task = _task_here()
+        if task is None:
+            return
+        st = task._ct_st
+        o = st.open if st is not None else None
+        if o is None or code is not o[1] or exc is not o[0]:
+            return
+        if offset in o[2]:
+            # No except clause matched: the exception was never caught here. Withdraw the tentative records.
+            # (No call or backward jump between these checks and the del: no other thread runs in between.)
+            st.open = None
+            st.seen = o[6]
+            ev = _events
+            if len(ev) >= 2 and ev[-1] is o[4] and ev[-2] is o[3]:
+                del ev[-2:]
+            else:
+                _append((F.CLEANUP_END, _now(), task._ct_id, F.RESULT_OK, 0))
+                _append((F.RETHROW, _now(), task._ct_id))
+            _open_released()
+            return
+        _close_open(task, st, _now(), rethrow=True)
+    except BaseException:
+        pass
+
+
+def _mon_raise(code, offset, exc):
+    try:
+        if not _n_open:
+            return
+        task = _task_here()
+        if task is None:
+            return
+        st = task._ct_st
+        o = st.open if st is not None else None
+        if o is None:
+            return
+        if exc is o[0] or isinstance(exc, _CancelledError):
+            if code is o[1]:
+                _close_open(task, st, _now(), rethrow=True)      # raise e / raise CancelledError()
+            return
+        first = o[5]
+        if first is None or first[0] is not exc:
+            first = o[5] = (exc, code)
+        if code is o[1]:
+            if first[1] is code:
+                _close_open(task, st, _now(), rethrow=False)     # the handler raised another error itself
+            else:
+                _close_open(task, st, _now(), rethrow=False, threw_error=type(exc).__qualname__)
+    except BaseException:
+        pass
+
+
+_mon_current = 0
+
+
+def _monitoring_on(watch_raises=False):
+    """EXCEPTION_HANDLED while any traced task has a pending cancel; RAISE and RERAISE only while a catch
+    is open. Code that runs while nothing is being cancelled pays nothing."""
+    global _mon_current
+    want = _MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED
+    if want != _mon_current:
+        try:
+            sys.monitoring.set_events(_mon_tool, want)
+            _mon_current = want
+        except Exception:
+            pass
+
+
+def _monitoring_off():
+    global _mon_current
+    if _mon_current:
+        try:
+            sys.monitoring.set_events(_mon_tool, 0)
+            _mon_current = 0
+        except Exception:
+            pass
+
+
+def _install_monitoring():
+    global _mon_tool, _MON_EVENTS, _MON_HANDLED
+    mon = getattr(sys, "monitoring", None)
+    if mon is None or os.environ.get("CANCELTRACE_NO_MONITORING"):
+        return False
+    for tool in (4, 3):
+        try:
+            mon.use_tool_id(tool, "canceltrace")
+        except ValueError:
+            continue
+        ev = mon.events
+        mon.register_callback(tool, ev.EXCEPTION_HANDLED, _mon_handled)
+        mon.register_callback(tool, ev.RERAISE, _mon_reraise)
+        mon.register_callback(tool, ev.RAISE, _mon_raise)
+        _MON_EVENTS = ev.EXCEPTION_HANDLED | ev.RERAISE | ev.RAISE
+        _MON_HANDLED = ev.EXCEPTION_HANDLED
+        _mon_tool = tool
+        return True
+    return False
+
+
+def _uninstall_monitoring():
+    global _mon_tool, _mon_current
+    if _mon_tool is None:
+        return
+    _mon_current = 0
+    mon = sys.monitoring
+    try:
+        mon.set_events(_mon_tool, 0)
+        for e in (mon.events.EXCEPTION_HANDLED, mon.events.RERAISE, mon.events.RAISE):
+            mon.register_callback(_mon_tool, e, None)
+        mon.free_tool_id(_mon_tool)
+    except Exception:
+        pass
+    _mon_tool = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The recorder: writing, flushing, installing, stopping
+
+def _live_tasks():
+    out = []
+    for name in ("_scheduled_tasks", "_all_tasks", "_eager_tasks"):
+        coll = getattr(_aio_tasks, name, None)
+        if coll is None or callable(coll):
+            continue
+        try:
+            out.extend(list(coll))
+        except Exception:
+            pass
+    return out
+
+
+class Recorder:
+    def __init__(self, path, flush_interval=1.0, level=6, process=None):
+        self.path = path
+        self.sink = F.FileSink(path)
+        self.level = level
+        self.flush_lock = threading.Lock()
+        self.chunk = bytearray()
+        self.chunk_last = 0
+        self.chunk_target = int(os.environ.get("CANCELTRACE_CHUNK_BYTES", F.CHUNK_RAW_TARGET))
+        self.failed = False
+        self.closed = False
+        self.event_count = 0
+        self.flush_interval = flush_interval
+        self.process = process
+        self._stop = threading.Event()
+        self._thread = None
+
+    # -- writing
+    def flush_from_producer(self):
+        # Called on the recording thread when a batch is full; never waits for a flush in progress.
+        if self.flush_lock.acquire(blocking=False):
+            try:
+                self._drain()
+            finally:
+                self.flush_lock.release()
+
+    def flush(self, force=True, timeout=-1):
+        if not self.flush_lock.acquire(timeout=timeout):
+            return
+        try:
+            self._drain()
+            if force and self.chunk:
+                self._write_chunk()
+        finally:
+            self.flush_lock.release()
+
+    def _drain(self):
+        ev = _events
+        n = len(ev)
+        if not n or self.failed:
+            if self.failed:
+                del ev[:n]
+            return
+        batch = ev[:n]
+        del ev[:n]
+        self.event_count += n
+        step = 64
+        for i in range(0, n, step):
+            self.chunk_last = F.encode_events(batch[i:i + step], self.chunk, self.chunk_last)
+            if len(self.chunk) >= self.chunk_target:
+                self._write_chunk()
+
+    def _write_chunk(self):
+        payload = self.chunk
+        self.chunk = bytearray()
+        self.chunk_last = 0
+        try:
+            self.sink.write(F.frame_chunk(payload, self.level))
+        except Exception as e:
+            self.failed = True
+            try:
+                sys.stderr.write("canceltrace: cannot write %s: %s; recording stopped\n" % (self.path, e))
+            except Exception:
+                pass
+
+    def _periodic(self):
+        while not self._stop.wait(self.flush_interval):
+            try:
+                self.flush(force=True, timeout=0.5)
+            except Exception:
+                pass
+
+    def start_thread(self):
+        if self.flush_interval and self.flush_interval > 0:
+            self._thread = threading.Thread(target=self._periodic, name="canceltrace-flush", daemon=True)
+            self._thread.start()
+
+
+_installed = {}
+
+
+def _make_info(process):
+    res = time.get_clock_info("perf_counter").resolution
+    wall = time.time_ns() - (_perf_ns() - _t0)
+    items = [
+        ("runtime", "python"),
+        ("recorder", "canceltrace.python"),
+        ("recorder-version", __version__),
+        ("pid", str(os.getpid())),
+        ("process", process or os.path.basename(sys.argv[0] or "python")),
+        ("wall-clock-start-ns", str(wall)),
+        ("clock-resolution-ns", str(max(1, int(round(res * 1e9))))),
+        ("python-version", "%d.%d.%d" % sys.version_info[:3]),
+        ("python-implementation", sys.implementation.name),
+        ("caught-detection", "sys.monitoring" if _mon_tool is not None else "inferred-at-end"),
+    ]
+    for k, v in items:
+        _append((F.INFO, 0, _sid(k), _sid(v)))
+
+
+def start(path, process=None, flush_interval=None, level=None):
+    """Start recording every asyncio task of this process to ``path``. Returns the Recorder."""
+    global _active, _rec, _t0, _SID_CANCELLED, _SID_PENDING, _batch, _first_id
+    global _string_count, _string_bytes, _pending_tasks, _n_open, _ids
+    if _rec is not None:
+        return _rec
+    # A fresh trace: new string table, ids above every earlier recording's.
+    _strings.clear()
+    _string_count = _string_bytes = _pending_tasks = _n_open = 0
+    del _events[:]
+    _first_id = next(_ids)
+    _ids = itertools.count(_first_id)
+    if flush_interval is None:
+        flush_interval = float(os.environ.get("CANCELTRACE_FLUSH_INTERVAL", "1.0"))
+    if level is None:
+        level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "6"))
+    _batch = int(os.environ.get("CANCELTRACE_BATCH", "4096"))
+    global _full_names
+    _full_names = os.environ.get("CANCELTRACE_TASK_NAMES", "") == "full"
+    rec = Recorder(path, flush_interval=flush_interval, level=level, process=process)
+    _t0 = _perf_ns()
+    _rec = rec
+    if PY >= (3, 12):
+        _install_monitoring()
+    _make_info(process)
+    _SID_CANCELLED = _sid("CancelledError")
+    _SID_PENDING = _sid("pending at shutdown")
+    # Install: loop.create_task() builds tasks.Task(...); eager_task_factory binds its class at import.
+    _installed["Task"] = _aio_tasks.Task
+    _aio_tasks.Task = CTTask
+    if hasattr(_aio_tasks, "create_eager_task_factory"):
+        _installed["eager_task_factory"] = _aio_tasks.eager_task_factory
+        factory = _aio_tasks.create_eager_task_factory(CTTask)
+        _aio_tasks.eager_task_factory = factory
+        asyncio.eager_task_factory = factory
+    _install_taskgroup_hook()
+    _active = True
+    rec.flush(force=True)            # header + metadata on disk at once
+    rec.start_thread()
+    atexit.register(stop)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_child)
+    return rec
+
+
+def mark(label, task=None):
+    """Add a user mark (``task``: a Task, or None for the current task)."""
+    if not _active:
+        return
+    try:
+        if task is None:
+            tid = _running_task_id()
+        else:
+            tid = _traced_id(task)
+        _append((F.MARK, _now(), tid, _sid(str(label))))
+    except BaseException:
+        pass
+
+
+def _after_fork_child():
+    # The child must not write into the parent's trace.
+    global _active, _rec
+    _active = False
+    del _events[:]
+    rec = _rec
+    _rec = None
+    if rec is not None:
+        try:
+            rec.sink.close()
+        except Exception:
+            pass
+    _uninstall_monitoring()
+
+
+def stop():
+    """Stop recording: record ends of finished tasks, mark tasks still pending, write `close`, close the file."""
+    global _active, _rec
+    rec = _rec
+    if rec is None or not _active:
+        return None
+    try:
+        t = _now()
+        for task in _live_tasks():
+            if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED:
+                try:
+                    if task.done():
+                        _record_end(task, t)
+                    else:
+                        _append((F.MARK, t, task._ct_id, _SID_PENDING))
+                except Exception:
+                    pass
+        _append((F.CLOSE, _now()))
+    except Exception:
+        pass
+    _active = False
+    rec._stop.set()
+    try:
+        rec.flush(force=True, timeout=5)
+    except Exception:
+        pass
+    try:
+        rec.sink.close()
+    except Exception:
+        pass
+    _uninstall_monitoring()
+    _uninstall_taskgroup_hook()
+    if "Task" in _installed and _aio_tasks.Task is CTTask:
+        _aio_tasks.Task = _installed.pop("Task")
+    if "eager_task_factory" in _installed:
+        f = _installed.pop("eager_task_factory")
+        _aio_tasks.eager_task_factory = f
+        asyncio.eager_task_factory = f
+    try:
+        atexit.unregister(stop)
+    except Exception:
+        pass
+    _rec = None
+    return rec
+
+
+def is_recording():
+    return _active

@@ -1,0 +1,100 @@
+"""Helpers shared by the tests: run a program under the recorder, parse sample headers, match events."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+from conftest import PKG_ROOT, SAMPLES
+
+from canceltrace.reader import read
+
+
+def env_with_pkg(extra=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PKG_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("CANCELTRACE_OUTPUT", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def record(script, out, args=(), env=None, cwd=None, timeout=60):
+    cmd = [sys.executable, "-m", "canceltrace", "run", "--output", str(out), str(script)] + list(args)
+    return subprocess.run(cmd, env=env_with_pkg(env), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def run_plain(script, args=(), env=None, cwd=None, timeout=60):
+    cmd = [sys.executable, str(script)] + list(args)
+    return subprocess.run(cmd, env=env_with_pkg(env), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def sample_paths():
+    return sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES) if f.endswith(".py"))
+
+
+_HDR = re.compile(r"^# (EXPECT(?:-NO)?(?:-EVENTS)?|EXIT|REQUIRES)(?:-(\d+)\.(\d+)\+)?: (.*)$")
+
+
+def sample_spec(path, version=None):
+    """The sample's declared expectations for this Python version (later version-specific lines override)."""
+    version = version or sys.version_info[:2]
+    spec = {"EXPECT": [], "EXPECT-EVENTS": [], "EXPECT-NO-EVENTS": [], "EXIT": 0, "REQUIRES": (3, 9)}
+    extra_events = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = _HDR.match(line.rstrip("\n"))
+            if not m:
+                continue
+            key, major, minor, value = m.groups()
+            if major is not None and version < (int(major), int(minor)):
+                continue
+            if key == "REQUIRES":
+                spec[key] = tuple(int(x) for x in value.split("."))
+            elif key == "EXIT":
+                spec[key] = int(value)
+            elif key == "EXPECT-EVENTS" and major is not None:
+                extra_events.extend(json.loads(value))
+            else:
+                spec[key] = json.loads(value)
+    spec["EXPECT-EVENTS"] = spec["EXPECT-EVENTS"] + extra_events
+    return spec
+
+
+def task_names(trace):
+    return {e["task"]: e["name"] for e in trace.events if e["kind"] == "spawn"}
+
+
+def name_matches(full, short):
+    """'long_task' matches the recorded 'long_task (Task-2)'."""
+    return full == short or full.startswith(short + " ") or full.split(" (")[0].split(".")[-1] == short
+
+
+def event_matches(ev, want, names):
+    for k, v in want.items():
+        if k in ("task", "by", "parent"):
+            if not name_matches(names.get(ev.get(k), ""), v):
+                return False
+        elif ev.get(k) != v:
+            return False
+    return True
+
+
+def find_events(trace, want):
+    names = task_names(trace)
+    return [e for e in trace.events if event_matches(e, want, names)]
+
+
+def findings_match(found, expected):
+    """Both lists of {rule, task(Name)}: equal as multisets by rule and task-name match."""
+    left = list(found)
+    for exp in expected:
+        for i, f in enumerate(left):
+            if f["rule"] == exp["rule"] and name_matches(f.get("taskName", ""), exp["task"]):
+                del left[i]
+                break
+        else:
+            return False, "missing %r in %r" % (exp, found)
+    if left:
+        return False, "unexpected %r" % (left,)
+    return True, ""
