@@ -16,8 +16,11 @@ public struct SwallowedCancellation: Rule {
     public init() {}
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
-        guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
-              let caught = task.catchesOfEffectiveCancel.last, !task.rethrewAfterLastOwnCatch else { return [] }
+        // The catch decides, not whether the cancel still stands at the end: asyncio.timeout withdraws its cancel
+        // (uncancel) after the task's code has already swallowed it, and that is still a swallow.
+        guard let end = task.end, end.outcome == .returned, let caught = task.ownCatches.last,
+              !task.rethrewAfterLastOwnCatch,
+              let cancel = task.cancels.last(where: { $0.time <= caught.time }) else { return [] }
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and returned normally at \(TraceTime.seconds(end.time))",
                         cancel: cancel)]
