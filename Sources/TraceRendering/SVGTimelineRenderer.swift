@@ -21,7 +21,7 @@ public struct SVGTimelineRenderer: Sendable {
         self.listsFindings = listsFindings
     }
 
-    static let laneHeight = 24.0
+    static let laneHeight = 28.0
     static let top = 52.0
     static let outcomeWidth = 150.0
 
@@ -106,10 +106,10 @@ public struct SVGTimelineRenderer: Sendable {
             out.append("""
                 <g class="lane\(lane.isGroup ? " group" : "")" data-task="\(task.id)" data-lane="\(index)">\
                 <rect class="lane-bg\(tint)" x="0" y="\(MarkupText.number(y))" width="\(width)" height="\(MarkupText.number(Self.laneHeight))"/>\
-                <text class="label" x="\(MarkupText.number(10 + indent))" y="\(MarkupText.number(y + 16))">\(labels[index].markup)\
+                <text class="label" x="\(MarkupText.number(10 + indent))" y="\(MarkupText.number(y + 18))">\(labels[index].markup)\
                 <title>\(MarkupText.escape(task.label))\(lane.isGroup ? " and \(lane.groupSize - 1) more with this name" : "")</title></text>\
                 <text class="outcome \(outcomeClass(lane, tasks))" x="\(MarkupText.number(Double(width) - Self.outcomeWidth))" \
-                y="\(MarkupText.number(y + 16))">\(outcome)</text></g>
+                y="\(MarkupText.number(y + 18))">\(outcome)</text></g>
                 """)
         }
         out.append("</g>")
@@ -119,6 +119,9 @@ public struct SVGTimelineRenderer: Sendable {
 
         // Everything placed in time, clipped to the plot.
         out.append("<g class=\"plot\" clip-path=\"url(#ct-plot-clip)\">")
+        var findingsByTask: [TaskID: [(Int, Finding)]] = [:]
+        for (number, finding) in report.findings.enumerated() { findingsByTask[finding.task, default: []].append((number, finding)) }
+        var cancelMarkerX: [TaskID: Double] = [:]
         for (index, lane) in lanes.enumerated() {
             let c = centre(index)
             if lane.isGroup {
@@ -136,7 +139,11 @@ public struct SVGTimelineRenderer: Sendable {
                 }
                 continue
             }
-            out.append(contentsOf: taskElements(tasks[lane.members[0]], centre: c, traceEnd: end, x: x, t: t))
+            let task = tasks[lane.members[0]]
+            let drawn = taskElements(task, findings: findingsByTask[task.id] ?? [], centre: c, traceEnd: end,
+                                     right: geometry.plotLeft + geometry.plotWidth + 4, x: x, t: t)
+            out.append(contentsOf: drawn.elements)
+            if let cancelX = drawn.cancelX { cancelMarkerX[task.id] = cancelX }
         }
         // Cancel arrows, from the canceller's lane to the target's, at the time of the request.
         var arrows = 0
@@ -145,21 +152,12 @@ public struct SVGTimelineRenderer: Sendable {
             guard arrows < 2_000, let cancel = task.effectiveCancel, cancel.by != 0,
                   let from = laneOfTask[cancel.by], let to = laneOfTask[task.id], from != to else { continue }
             arrows += 1
+            let arrowX = MarkupText.number(cancelMarkerX[task.id] ?? x(cancel.time))
             let y1 = centre(from) + (to > from ? 6 : -6), y2 = centre(to) + (to > from ? -7 : 7)
             out.append("""
-                <line class="t arrow" data-t0="\(t(cancel.time))" x1="\(MarkupText.number(x(cancel.time)))" y1="\(MarkupText.number(y1))" \
-                x2="\(MarkupText.number(x(cancel.time)))" y2="\(MarkupText.number(y2))" marker-end="url(#ct-arrowhead)">\
+                <line class="t arrow" data-t0="\(t(cancel.time))" x1="\(arrowX)" y1="\(MarkupText.number(y1))" \
+                x2="\(arrowX)" y2="\(MarkupText.number(y2))" marker-end="url(#ct-arrowhead)">\
                 <title>\(MarkupText.escape(task.label + " " + cancel.cause, maxCharacters: 400))</title></line>
-                """)
-        }
-        // Findings: a badge where each shows, its message as the tooltip.
-        for (number, finding) in report.findings.enumerated() {
-            guard let lane = laneOfTask[finding.task] else { continue }
-            out.append("""
-                <g class="t badge \(finding.level.rawValue)" data-t0="\(t(finding.time))" data-y="\(MarkupText.number(centre(lane) - 9))" \
-                data-finding="\(number)" transform="translate(\(MarkupText.number(x(finding.time))),\(MarkupText.number(centre(lane) - 9)))">\
-                <circle r="5.5"/><text y="3.5" text-anchor="middle">!</text>\
-                <title>\(finding.level.rawValue)[\(MarkupText.escape(finding.rule))]: \(MarkupText.escape(finding.message, maxCharacters: 500))</title></g>
                 """)
         }
         out.append("</g>")
@@ -221,12 +219,18 @@ public struct SVGTimelineRenderer: Sendable {
             """
     }
 
+    private func marker(_ time: UInt64, at xPosition: Double, y: Double, cls: String, shape: String, tip: String,
+                        t: (UInt64) -> String, attributes: String = "") -> String {
+        """
+        <g class="t \(cls)" data-t0="\(t(time))" data-y="\(MarkupText.number(y))"\(attributes) \
+        transform="translate(\(MarkupText.number(xPosition)),\(MarkupText.number(y)))">\
+        \(shape)<title>\(MarkupText.escape(tip, maxCharacters: 500))</title></g>
+        """
+    }
+
     private func marker(_ time: UInt64, y: Double, cls: String, shape: String, tip: String,
                         x: (UInt64) -> Double, t: (UInt64) -> String) -> String {
-        """
-        <g class="t marker \(cls)" data-t0="\(t(time))" data-y="\(MarkupText.number(y))" transform="translate(\(MarkupText.number(x(time))),\(MarkupText.number(y)))">\
-        \(shape)<title>\(MarkupText.escape(tip, maxCharacters: 400))</title></g>
-        """
+        marker(time, at: x(time), y: y, cls: "marker " + cls, shape: shape, tip: tip, t: t)
     }
 
     static let spawnShape = "<path d=\"M0,-7 V7\"/>"
@@ -238,9 +242,21 @@ public struct SVGTimelineRenderer: Sendable {
     static let endShape = "<path d=\"M0,-8 V8\"/>"
     static let runningShape = "<path d=\"M-4,-4 L2,0 L-4,4\"/>"
 
-    private func taskElements(_ task: TaskLifecycle, centre c: Double, traceEnd: UInt64,
-                              x: (UInt64) -> Double, t: (UInt64) -> String) -> [String] {
+    struct Pending {
+        var time: UInt64
+        var order: Int
+        var cls: String
+        var shape: String
+        var tip: String
+    }
+
+    static let markerSpacing = 9.0
+
+    /// The bar, spans and markers of one task's lane, its findings' badges, and where its cancel marker went.
+    private func taskElements(_ task: TaskLifecycle, findings: [(Int, Finding)], centre c: Double, traceEnd: UInt64, right: Double,
+                              x: (UInt64) -> Double, t: (UInt64) -> String) -> (elements: [String], cancelX: Double?) {
         var out: [String] = []
+        var cancelX: Double?
         let begin = task.spawnTime ?? task.firstSeen
         let finish = task.end?.time ?? traceEnd
         let state = task.end?.outcome.label ?? "running"
@@ -256,35 +272,59 @@ public struct SVGTimelineRenderer: Sendable {
             out.append(span(cleanup.begin, cleanup.end ?? traceEnd, y: c - 5, height: 10,
                             cls: "cleanup\(cleanup.result == .threw ? " threw" : "")", x: x, t: t, tip: MarkupText.escape(tip)))
         }
+        var pending: [Pending] = []
         if let spawn = task.spawnTime {
-            out.append(marker(spawn, y: c, cls: "spawn", shape: Self.spawnShape,
-                              tip: "\(task.label) spawned at \(TraceTime.seconds(spawn)) (\(task.how.label))", x: x, t: t))
+            pending.append(Pending(time: spawn, order: 0, cls: "spawn", shape: SVGTimelineRenderer.spawnShape,
+                              tip: "\(task.label) spawned at \(TraceTime.seconds(spawn)) (\(task.how.label))"))
         }
         for cancel in task.cancels {
-            out.append(marker(cancel.time, y: c, cls: cancel.withdrawn ? "cancel withdrawn" : "cancel", shape: Self.cancelShape,
-                              tip: cancel.cause + (cancel.withdrawn ? " (withdrawn)" : ""), x: x, t: t))
+            pending.append(Pending(time: cancel.time, order: 1, cls: cancel.withdrawn ? "cancel withdrawn" : "cancel", shape: SVGTimelineRenderer.cancelShape,
+                              tip: cancel.cause + (cancel.withdrawn ? " (withdrawn)" : "")))
         }
         for caught in task.catches {
-            out.append(marker(caught.time, y: c, cls: "caught", shape: Self.caughtShape,
-                              tip: "caught \(caught.errorType) at \(TraceTime.seconds(caught.time))", x: x, t: t))
+            pending.append(Pending(time: caught.time, order: 2, cls: "caught", shape: SVGTimelineRenderer.caughtShape,
+                              tip: "caught \(caught.errorType) at \(TraceTime.seconds(caught.time))"))
         }
         for time in task.rethrowTimes {
-            out.append(marker(time, y: c, cls: "rethrow", shape: Self.rethrowShape,
-                              tip: "rethrew at \(TraceTime.seconds(time))", x: x, t: t))
+            pending.append(Pending(time: time, order: 5, cls: "rethrow", shape: SVGTimelineRenderer.rethrowShape,
+                              tip: "rethrew at \(TraceTime.seconds(time))"))
         }
         for mark in task.marks {
-            out.append(marker(mark.time, y: c, cls: "mark", shape: Self.markShape,
-                              tip: "mark \"\(mark.label)\" at \(TraceTime.seconds(mark.time))", x: x, t: t))
+            pending.append(Pending(time: mark.time, order: 6, cls: "mark", shape: SVGTimelineRenderer.markShape,
+                              tip: "mark \"\(mark.label)\" at \(TraceTime.seconds(mark.time))"))
         }
         if let end = task.end {
             let error = end.errorType.isEmpty ? "" : " (\(end.errorType))"
-            out.append(marker(end.time, y: c, cls: "end \(end.outcome.label)", shape: Self.endShape,
-                              tip: "\(end.outcome.label)\(error) at \(TraceTime.seconds(end.time))", x: x, t: t))
+            pending.append(Pending(time: end.time, order: 7, cls: "end \(end.outcome.label)", shape: SVGTimelineRenderer.endShape,
+                              tip: "\(end.outcome.label)\(error) at \(TraceTime.seconds(end.time))"))
         } else {
-            out.append(marker(traceEnd, y: c, cls: "end running", shape: Self.runningShape,
-                              tip: "still running when the trace ended", x: x, t: t))
+            pending.append(Pending(time: traceEnd, order: 7, cls: "end running", shape: SVGTimelineRenderer.runningShape,
+                              tip: "still running when the trace ended"))
         }
-        return out
+        // Markers never hide each other: one that lands too close to the previous moves right, and a run that
+        // reaches the lane's end moves left, so every marker stays visible and in order (the HTML page's zoom
+        // shows the exact times).
+        pending.sort { ($0.time, $0.order) < ($1.time, $1.order) }
+        var positions: [Double] = []
+        for item in pending { positions.append(max(x(item.time), (positions.last ?? -1_000) + Self.markerSpacing)) }
+        var limit = right
+        for i in positions.indices.reversed() {
+            positions[i] = min(positions[i], limit)
+            limit = positions[i] - Self.markerSpacing
+        }
+        for (item, position) in zip(pending, positions) {
+            out.append(marker(item.time, at: position, y: c, cls: "marker " + item.cls, shape: item.shape, tip: item.tip, t: t))
+            if item.order == 1 && cancelX == nil && !item.cls.contains("withdrawn") { cancelX = position }
+        }
+        // Findings: a badge above the marker where each shows, its message as the tooltip.
+        for (number, finding) in findings {
+            let position = Array(zip(pending, positions)).last { $0.0.time <= finding.time }?.1 ?? x(finding.time)
+            out.append(marker(finding.time, at: position, y: c - 9, cls: "badge \(finding.level.rawValue)",
+                              shape: "<circle r=\"5.5\"/><text y=\"3.5\" text-anchor=\"middle\">!</text>",
+                              tip: "\(finding.level.rawValue)[\(finding.rule)]: \(finding.message)", t: t,
+                              attributes: " data-finding=\"\(number)\""))
+        }
+        return (out, cancelX)
     }
 
     /// The axis line with ticks at round times; the HTML page redraws it when zooming.
