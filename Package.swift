@@ -27,7 +27,7 @@ let package = Package(
             name: "TraceAnalysis",
             dependencies: ["TraceFormat", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        .target(name: "TraceRendering", dependencies: ["TraceAnalysis", "TraceFormat"]),
+        .target(name: "TraceRendering", dependencies: ["TraceAnalysis", "TraceFormat", "CZlib"]),
         .target(name: "Samples", dependencies: ["TraceRecorder"], path: "Samples/Swift"),
         .executableTarget(
             name: "canceltrace",
@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(
             name: "TraceRenderingTests",
             dependencies: ["TraceRendering", "TraceAnalysis", "TraceFormat", "TraceRecorder", "Samples"],
-            exclude: ["Goldens"]
+            exclude: ["Goldens", "Fixtures"]
         ),
         .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "TraceFormat"]),
     ]

@@ -2,7 +2,7 @@ import Foundation
 import TraceAnalysis
 import TraceFormat
 
-/// `check --format json`: findings for machines. The shape is documented in Docs/CLI.md and versioned by `version`.
+/// `check --format json`: findings for machines. The shape is documented in Docs/CLI.md and Docs/Exports.md and versioned by `version`.
 public enum FindingsJSON {
     struct Document: Encodable {
         let version = 1

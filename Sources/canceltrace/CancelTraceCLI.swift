@@ -16,9 +16,11 @@ struct CancelTraceCLI: AsyncParsableCommand {
               canceltrace demo
               canceltrace timeline app.ctrace --width 120
               canceltrace check app.ctrace --threshold slow-cancellation=250ms
+              canceltrace timeline app.ctrace --format html -o app.html
+              canceltrace export app.ctrace --format perfetto -o app.json.gz
             """,
         version: CancelTraceVersion.current,
-        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self]
+        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self, ExportCommand.self]
     )
 }
 

@@ -14,16 +14,18 @@ struct CheckCommand: ParsableCommand {
             Examples:
               canceltrace check app.ctrace
               canceltrace check app.ctrace --format json
+              canceltrace check app.ctrace --format sarif > canceltrace.sarif
               canceltrace check app.ctrace --level completed-after-cancel=error --threshold slow-cleanup=1s
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif }
 
     @OptionGroup var rules: RuleOptions
     @OptionGroup var display: ColorOptions
+    @OptionGroup var progress: ProgressOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json (Docs/Exports.md) or sarif (SARIF 2.1.0).")
     var format: Format = .text
 
     @Flag(help: "List the rules with their levels and thresholds, and exit.")
@@ -42,10 +44,12 @@ struct CheckCommand: ParsableCommand {
             return
         }
         let file = file!
-        let report = try TraceInput.analyze(file, configuration: try rules.configuration(), keepTasks: false)
+        let configuration = try rules.configuration()
+        let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false, progress: progress)
         switch format {
         case .text: print(DiagnosticsRenderer(style: display.style).render(report, file: file))
         case .json: print(FindingsJSON.render(report, file: file))
+        case .sarif: print(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
         }
         try TraceInput.finish(file, report)
         if report.highestLevel == .error { throw ExitCode(1) }

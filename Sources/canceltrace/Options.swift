@@ -45,6 +45,22 @@ struct DisplayOptions: ParsableArguments {
     }
 }
 
+/// The progress bar shown while a large trace is read.
+struct ProgressOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Show no progress bar while reading (it only shows when stderr is a terminal).")
+    var quiet = false
+
+    /// A bar on stderr, or nil when quiet or stderr is not a terminal.
+    func bar(for file: String) -> ProgressBar? {
+        guard !quiet, isatty(STDERR_FILENO) == 1 else { return nil }
+        var info = stat()
+        guard stat(file, &info) == 0, info.st_size > 0 else { return nil }
+        return ProgressBar(total: UInt64(info.st_size), label: (file as NSString).lastPathComponent) { text in
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+}
+
 /// Rule levels and thresholds, for commands that run the rules.
 struct RuleOptions: ParsableArguments {
     @Option(name: .customLong("level"), parsing: .singleValue,

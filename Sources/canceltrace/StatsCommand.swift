@@ -15,9 +15,10 @@ struct StatsCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
     @OptionGroup var display: ColorOptions
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
-        let report = try TraceInput.analyze(input.file, keepTasks: false)
+        let report = try TraceInput.analyze(input.file, keepTasks: false, progress: progress)
         print(StatsRenderer(style: display.style).render(report, file: input.file))
         try TraceInput.finish(input.file, report)
     }

@@ -14,14 +14,30 @@ enum TraceInput {
         }
     }
 
-    /// Reads and analyzes `file`.
+    /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so.
     static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
-                        keepTasks: Bool) throws -> AnalysisReport {
+                        keepTasks: Bool, progress: ProgressOptions? = nil) throws -> AnalysisReport {
         let reader = try open(file)
+        let bar = progress?.bar(for: file)
+        defer { bar?.finish() }
         do {
-            return try TraceAnalyzer(configuration: configuration).analyze(reader, keepTasks: keepTasks)
+            return try TraceAnalyzer(configuration: configuration)
+                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
         } catch {
             throw fail(file, error.description)
+        }
+    }
+
+    /// Writes `bytes` to `output`, or to stdout when it is `-`; a failure is one line and exit status 2.
+    static func write(_ bytes: [UInt8], to output: String) throws {
+        if output == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw fail(output, "cannot write: \((error as NSError).localizedDescription)")
         }
     }
 

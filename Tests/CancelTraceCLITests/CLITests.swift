@@ -6,8 +6,8 @@ import TraceFormat
     @Test func helpAndVersionExitZero() throws {
         let help = try CLIRunner.run(["--help"])
         #expect(help.status == 0)
-        for command in ["demo", "timeline", "check", "events", "stats"] { #expect(help.stdout.contains(command)) }
-        for command in ["demo", "timeline", "check", "events", "stats"] {
+        for command in ["demo", "timeline", "check", "events", "stats", "export"] { #expect(help.stdout.contains(command)) }
+        for command in ["demo", "timeline", "check", "events", "stats", "export"] {
             let sub = try CLIRunner.run([command, "--help"])
             #expect(sub.status == 0, "\(command) --help")
             #expect(sub.stdout.contains("Example"), "\(command) --help has an example")
@@ -17,7 +17,7 @@ import TraceFormat
         #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
-    @Test(arguments: ["timeline", "check", "events", "stats"])
+    @Test(arguments: ["timeline", "check", "events", "stats", "export"])
     func aMissingFileIsOneLineAndExitTwo(command: String) throws {
         let result = try CLIRunner.run([command, "/nonexistent/app.ctrace"])
         #expect(result.status == 2)
