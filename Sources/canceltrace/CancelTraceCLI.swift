@@ -18,7 +18,7 @@ struct CancelTraceCLI: AsyncParsableCommand {
               canceltrace check app.ctrace --threshold slow-cancellation=250ms
             """,
         version: CancelTraceVersion.current,
-        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self]
+        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self, GenerateCommand.self]
     )
 }
 
