@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TraceFormat", targets: ["TraceFormat"]),
         .library(name: "TraceAnalysis", targets: ["TraceAnalysis"]),
         .executable(name: "canceltrace", targets: ["canceltrace"]),
+        .executable(name: "canceltrace-bench", targets: ["canceltrace-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,13 @@ let package = Package(
                 "TraceFormat", "TraceAnalysis", "TraceRendering", "TraceRecorder", "Samples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Benchmarks (Docs/Performance.md): a plain executable with its own timing and an interposed malloc counter.
+        .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
+        .executableTarget(
+            name: "canceltrace-bench",
+            dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "MallocCounter", "CZlib"],
+            path: "Benchmarks/CancelTraceBench"
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat"]),

@@ -31,6 +31,13 @@ public struct TaskLifecycle: Sendable, Identifiable {
         self.firstSeen = firstSeen
     }
 
+    /// Whether some list may be over `maxEntriesPerList` (checked before the slower trim).
+    var mayNeedTrim: Bool {
+        let limit = Self.maxEntriesPerList
+        return cancels.count > limit || catches.count > limit || cleanups.count > limit
+            || rethrowTimes.count > limit || marks.count > limit
+    }
+
     /// The first cancel request that was never withdrawn: the one the task should have honoured.
     public var effectiveCancel: CancelRequest? { cancels.first { !$0.withdrawn } }
 

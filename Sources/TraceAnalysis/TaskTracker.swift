@@ -5,7 +5,11 @@ import TraceFormat
 /// A task leaves the tracker when its `end` arrives and is handed to the caller then, so memory is bounded by
 /// the number of tasks alive at once, not by the trace's length. Call `finish()` for the tasks that never ended.
 public struct TaskTracker: Sendable {
-    private var live: [TaskID: TaskLifecycle] = [:]
+    /// Live tasks in slots that are reused once a task ends (`free`), found by id through `index`: one cheap
+    /// hash probe per event, and a task's lifecycle is updated in place.
+    private var slots: [TaskLifecycle] = []
+    private var free: [Int] = []
+    private var index = TaskIndex()
     /// Tasks seen without a spawn record (lost to damage, or from a recorder that started late).
     public private(set) var tasksWithoutSpawn = 0
     /// Spawn records for a task id that was already live: the later one replaces it.
@@ -15,7 +19,7 @@ public struct TaskTracker: Sendable {
     /// Time of the last event seen.
     public private(set) var lastTime: UInt64 = 0
     /// Tasks currently alive.
-    public var liveCount: Int { live.count }
+    public var liveCount: Int { index.count }
     /// The most tasks alive at once, which bounds this tracker's memory.
     public private(set) var peakLiveCount = 0
 
@@ -32,23 +36,26 @@ public struct TaskTracker: Sendable {
             return nil
         case .spawn:
             guard event.task != 0 else { return nil }  // 0 is never a task: a damaged or buggy record
-            if live[event.task] != nil { duplicateSpawns += 1 }
             var task = TaskLifecycle(id: event.task, firstSeen: event.time)
             task.parent = event.parent
             task.name = strings[event.name]
             task.how = event.spawnKind
             task.spawnTime = event.time
-            live[event.task] = task
-            peakLiveCount = max(peakLiveCount, live.count)
+            if let slot = index.slot(of: event.task) {
+                duplicateSpawns += 1
+                slots[slot] = task
+            } else {
+                insert(task)
+            }
             return nil
         case .end:
             guard event.task != 0 else { return nil }
-            var task = live.removeValue(forKey: event.task) ?? orphan(event)
+            var task = take(event.task) ?? orphan(event)
             task.end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings[event.errorType])
             return task
         case .cancel:
             let canceller = event.canceller
-            let byName = canceller == 0 ? nil : live[canceller]?.name
+            let byName = canceller == 0 ? nil : index.slot(of: canceller).map { slots[$0].name }
             update(event) { task in
                 task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: byName,
                                                   reason: event.cancelReason, message: strings[event.message]))
@@ -91,20 +98,53 @@ public struct TaskTracker: Sendable {
 
     /// The tasks still alive at the end of the trace, by id. The tracker is empty afterwards.
     public mutating func finish() -> [TaskLifecycle] {
-        defer { live.removeAll() }
-        return live.values.sorted { $0.id < $1.id }
+        var tasks: [TaskLifecycle] = []
+        tasks.reserveCapacity(index.count)
+        let vacant = Set(free)
+        for (slot, task) in slots.enumerated() where !vacant.contains(slot) { tasks.append(task) }
+        slots.removeAll()
+        free.removeAll()
+        index.removeAll()
+        return tasks.sorted { $0.id < $1.id }
     }
 
     /// The live task `event` is about, created when its spawn was never seen.
     private mutating func update(_ event: TraceEvent, _ change: (inout TaskLifecycle) -> Void) {
         let id = event.task
         guard id != 0 else { return }
-        if live[id] == nil {
-            live[id] = orphan(event)
-            peakLiveCount = max(peakLiveCount, live.count)
+        let slot: Int
+        if let found = index.slot(of: id) {
+            slot = found
+        } else {
+            slot = insert(orphan(event))
         }
-        change(&live[id]!)
-        Self.trim(&live[id]!)
+        change(&slots[slot])
+        if slots[slot].mayNeedTrim { Self.trim(&slots[slot]) }
+    }
+
+    @discardableResult
+    private mutating func insert(_ task: TaskLifecycle) -> Int {
+        let slot: Int
+        if let reused = free.popLast() {
+            slot = reused
+            slots[slot] = task
+        } else {
+            slot = slots.count
+            slots.append(task)
+        }
+        index.set(task.id, slot: slot)
+        peakLiveCount = max(peakLiveCount, index.count)
+        return slot
+    }
+
+    /// Moves the live task `id` out of its slot, freeing the slot.
+    private mutating func take(_ id: TaskID) -> TaskLifecycle? {
+        guard let slot = index.remove(id) else { return nil }
+        // Swap a cheap placeholder in, so the lifecycle moves out without copying its arrays.
+        var task = TaskLifecycle(id: 0, firstSeen: 0)
+        swap(&task, &slots[slot])
+        free.append(slot)
+        return task
     }
 
     private mutating func orphan(_ event: TraceEvent) -> TaskLifecycle {

@@ -24,27 +24,24 @@ public struct TraceAnalyzer: Sendable {
                         onProgress: ((UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
         var tracker = TaskTracker()
         var report = AnalysisReport()
-        var pending: [TaskLifecycle] = []
         let rules = rules.filter { configuration.isEnabled($0) }
+        var events = 0
         while let event = try reader.next() {
-            report.stats.events += 1
-            if let ended = tracker.consume(event, strings: reader.strings) { pending.append(ended) }
-            if pending.count >= 4096 {
-                // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-                for task in pending {
-                    examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
-                }
-                pending.removeAll(keepingCapacity: true)
+            events += 1
+            // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
+            if let ended = tracker.consume(event, strings: reader.strings) {
+                examine(ended, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
             }
-            if report.stats.events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
+            if events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
         }
+        report.stats.events = events
         onProgress?(reader.bytesConsumed)
         report.notices = reader.notices
         report.info = reader.info
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
-        for task in pending + tracker.finish() {
+        for task in tracker.finish() {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount

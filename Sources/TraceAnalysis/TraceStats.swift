@@ -31,7 +31,7 @@ public struct TraceStats: Sendable {
             cancelsByReason[cancel.reason, default: 0] += 1
             if cancel.withdrawn { withdrawnCancels += 1 }
         }
-        if !task.ownCatches.isEmpty { tasksThatCaught += 1 }
+        if task.catches.contains(where: \.whileCancelPending) { tasksThatCaught += 1 }
         if !task.rethrowTimes.isEmpty { tasksThatRethrew += 1 }
         cleanups += task.cleanups.count
         if let latency = task.cancelLatency {

@@ -29,13 +29,18 @@ public final class TraceReader {
         case memory
     }
     private var source: Source
+    /// Read buffer: `buffer[bufferStart..<bufferEnd]` are file bytes not yet consumed. Its storage is allocated
+    /// once (grown only for a chunk larger than a read) and reused: `fill` compacts and reads into it in place.
     private var buffer: [UInt8]
     private var bufferStart = 0
+    private var bufferEnd = 0
     private var bufferFileOffset: UInt64 = 0
     private var atEOF = false
     private static let readSize = 1 << 20
 
-    private var payload: [UInt8] = []
+    /// The current chunk's inflated records. Raw memory owned by the reader, so that decoding a record is plain
+    /// pointer reads (no closure, no array bounds or uniqueness checks); grown on demand, never shrunk.
+    private var payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var payloadCount = 0
     private var position = 0
     private var chunkOffset: UInt64 = 0
@@ -69,10 +74,11 @@ public final class TraceReader {
     private init(source: Source, bytes: [UInt8]) throws(TraceReadError) {
         self.source = source
         self.buffer = bytes
+        self.bufferEnd = bytes.count
         self.atEOF = { if case .memory = source { true } else { false } }()
         self.version = (0, 0)
         try fill(atLeast: TraceLayout.headerSize)
-        let available = buffer.count
+        let available = bufferEnd
         if available == 0 { throw .empty }
         let magic = TraceLayout.magic
         if available < magic.count || !buffer[0..<magic.count].elementsEqual(magic) {
@@ -92,6 +98,7 @@ public final class TraceReader {
 
     deinit {
         if case let .file(fd) = source { closeDescriptor(fd) }
+        payload.deallocate()
     }
 
     /// The next event, or nil at the end of what can be read. Throws only when reading must stop for good.
@@ -114,84 +121,98 @@ public final class TraceReader {
 
     // MARK: Records
 
+    /// Unsigned LEB128 at `p` in `bytes[..<end]`; nil when it runs past `end` or over 64 bits.
+    @inline(__always)
+    private static func varint(_ bytes: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int) -> UInt64? {
+        guard p < end else { return nil }
+        var byte = bytes[p]
+        p &+= 1
+        if byte < 0x80 { return UInt64(byte) }  // most fields are one byte
+        var value = UInt64(byte & 0x7F)
+        var shift: UInt64 = 7
+        while p < end {
+            byte = bytes[p]
+            p &+= 1
+            if shift == 63 && byte > 1 { return nil }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift &+= 7
+            if shift > 63 { return nil }
+        }
+        return nil
+    }
+
     private func decodeRecord() throws(TraceReadError) -> TraceEvent? {
         let start = position
-        var failure: String?
-        var result: TraceEvent?
-        var stringDefinition: (id: UInt64, text: String)?
-        payload.withUnsafeBufferPointer { bytes in
-            let end = payloadCount
-            var p = position
-            @inline(__always) func varint() -> UInt64? {
-                var value: UInt64 = 0
-                var shift: UInt64 = 0
-                while p < end {
-                    let byte = bytes[p]
-                    p += 1
-                    if shift == 63 && byte > 1 { return nil }
-                    value |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { return value }
-                    shift += 7
-                    if shift > 63 { return nil }
-                }
-                return nil
-            }
-            let raw = bytes[p]
-            p += 1
-            if raw >= EventKind.firstExtensionKind {
-                guard let length = varint(), length <= UInt64(end - p) else { failure = "extension record runs past the chunk"; return }
-                p += Int(length)
-                skippedKinds[raw, default: 0] += 1
-                position = p
-                return
-            }
-            guard let kind = EventKind(rawValue: raw) else { failure = "unknown event kind 0x\(String(raw, radix: 16))"; return }
-            if kind == .string {
-                guard let id = varint(), let length = varint() else { failure = "string record runs past the chunk"; return }
-                guard length <= UInt64(TraceLayout.maxStringLength) else { failure = "string #\(id) is \(length) bytes, over the 65535-byte limit"; return }
-                guard length <= UInt64(end - p) else { failure = "string record runs past the chunk"; return }
-                guard id > 0, id <= UInt64(TraceLayout.maxStringCount) else { failure = "string id \(id) out of range"; return }
-                stringDefinition = (id, String(decoding: UnsafeBufferPointer(rebasing: bytes[p..<p + Int(length)]), as: UTF8.self))
-                p += Int(length)
-                position = p
-                return
-            }
-            guard let delta = varint() else { failure = "record runs past the chunk"; return }
-            var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            let count = EventKind.fieldCounts[Int(raw)]
-            if count > 0 { guard let v = varint() else { failure = "record runs past the chunk"; return }; fields.0 = v }
-            if count > 1 { guard let v = varint() else { failure = "record runs past the chunk"; return }; fields.1 = v }
-            if count > 2 { guard let v = varint() else { failure = "record runs past the chunk"; return }; fields.2 = v }
-            if count > 3 { guard let v = varint() else { failure = "record runs past the chunk"; return }; fields.3 = v }
-            let (sum, overflow) = chunkTime.addingReportingOverflow(delta)
-            guard !overflow else { failure = "time overflows 64 bits"; return }
-            chunkTime = sum
-            position = p
-            result = TraceEvent(kind: kind, time: chunkTime, fields: fields)
+        let end = payloadCount
+        let bytes = UnsafePointer(payload.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        var p = start
+        let raw = bytes[p]
+        p &+= 1
+        guard raw < EventKind.firstExtensionKind, raw != EventKind.string.rawValue,
+              let kind = EventKind(rawValue: raw) else {
+            return try decodeUncommon(raw, bytes: bytes, from: start, end: end)
         }
-        if let failure {
-            notices.append(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: start, reason: failure))
-            position = payloadCount
-            return nil
-        }
-        if let (id, text) = stringDefinition {
-            if !strings.define(id: id, text: text) { throw .stringTableTooLarge(offset: chunkOffset) }
-            return nil
-        }
-        guard var event = result else { return nil }
-        if event.time < lastTime {
+        // The common case: a timed core record, every field a varint.
+        guard let delta = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }
+        var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let count = kind.fieldCount
+        if count > 0 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.0 = v }
+        if count > 1 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.1 = v }
+        if count > 2 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.2 = v }
+        if count > 3 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.3 = v }
+        let (time, overflow) = chunkTime.addingReportingOverflow(delta)
+        guard !overflow else { return malformed(start, "time overflows 64 bits") }
+        chunkTime = time
+        position = p
+        var event = TraceEvent(kind: kind, time: time, fields: fields)
+        if time < lastTime {
             if notices.last != .timeWentBackwards(chunkOffset: chunkOffset) {
                 notices.append(.timeWentBackwards(chunkOffset: chunkOffset))
             }
             event.time = lastTime
         }
         lastTime = event.time
-        switch event.kind {
+        switch kind {
         case .info: info.append(key: strings[event.infoKey], value: strings[event.infoValue])
         case .close: sawClose = true
         default: break
         }
         return event
+    }
+
+    /// String definitions, extension records and unknown kinds: never yielded as events.
+    private func decodeUncommon(_ raw: UInt8, bytes: UnsafePointer<UInt8>, from start: Int, end: Int) throws(TraceReadError) -> TraceEvent? {
+        var p = start + 1
+        if raw >= EventKind.firstExtensionKind {
+            guard let length = Self.varint(bytes, &p, end), length <= UInt64(end - p) else {
+                return malformed(start, "extension record runs past the chunk")
+            }
+            p += Int(length)
+            skippedKinds[raw, default: 0] += 1
+            position = p
+            return nil
+        }
+        guard raw == EventKind.string.rawValue else { return malformed(start, "unknown event kind 0x\(String(raw, radix: 16))") }
+        guard let id = Self.varint(bytes, &p, end), let length = Self.varint(bytes, &p, end) else {
+            return malformed(start, "string record runs past the chunk")
+        }
+        guard length <= UInt64(TraceLayout.maxStringLength) else {
+            return malformed(start, "string #\(id) is \(length) bytes, over the 65535-byte limit")
+        }
+        guard length <= UInt64(end - p) else { return malformed(start, "string record runs past the chunk") }
+        guard id > 0, id <= UInt64(TraceLayout.maxStringCount) else { return malformed(start, "string id \(id) out of range") }
+        let text = String(decoding: UnsafeBufferPointer(start: bytes + p, count: Int(length)), as: UTF8.self)
+        position = p + Int(length)
+        if !strings.define(id: id, text: text) { throw .stringTableTooLarge(offset: chunkOffset) }
+        return nil
+    }
+
+    /// Reports an undecodable record and skips the rest of its chunk.
+    private func malformed(_ payloadOffset: Int, _ reason: String) -> TraceEvent? {
+        notices.append(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: payloadOffset, reason: reason))
+        position = payloadCount
+        return nil
     }
 
     // MARK: Chunks
@@ -203,7 +224,7 @@ public final class TraceReader {
         while true {
             let offset = bytesConsumed
             try fill(atLeast: TraceLayout.chunkHeaderSize)
-            let available = buffer.count - bufferStart
+            let available = bufferEnd - bufferStart
             if available == 0 { return false }
             if available < TraceLayout.chunkHeaderSize {
                 notices.append(.truncated(offset: offset))
@@ -223,7 +244,7 @@ public final class TraceReader {
             }
             let total = TraceLayout.chunkHeaderSize + compressedLength
             try fill(atLeast: total)
-            if buffer.count - bufferStart < total {
+            if bufferEnd - bufferStart < total {
                 // The file ends before the declared end: truncation, unless the length field was damaged and
                 // another chunk follows.
                 if try nextMarker(after: bufferStart + 1) != nil {
@@ -231,7 +252,7 @@ public final class TraceReader {
                     continue
                 }
                 notices.append(.truncated(offset: offset))
-                bufferStart = buffer.count
+                bufferStart = bufferEnd
                 return false
             }
             let crc = buffer.withUnsafeBytes { bytes in
@@ -241,7 +262,7 @@ public final class TraceReader {
             }
             guard crc == storedCRC else {
                 let next = bufferStart + total
-                if next == buffer.count || (next + 4 <= buffer.count && hasMarker(at: next)) {
+                if next == bufferEnd || (next + 4 <= bufferEnd && hasMarker(at: next)) {
                     notices.append(.corruptChunk(offset: offset, reason: "CRC mismatch"))
                     bufferStart = next
                 } else {
@@ -249,10 +270,15 @@ public final class TraceReader {
                 }
                 continue
             }
+            if payload.count < rawLength {
+                payload.deallocate()
+                payload = .allocate(byteCount: max(rawLength, TraceLayout.defaultChunkRawLength), alignment: 16)
+            }
+            let output = payload
             let inflated = buffer.withUnsafeBytes { bytes in
                 Result { () throws(Zlib.InflateFailure) in
                     try Zlib.inflate(UnsafeRawBufferPointer(rebasing: bytes[bufferStart + 16..<bufferStart + total]),
-                                     rawLength: rawLength, into: &payload)
+                                     rawLength: rawLength, into: output)
                 }
             }
             if case let .failure(failure) = inflated {
@@ -279,7 +305,7 @@ public final class TraceReader {
         if let next = try nextMarker(after: bufferStart + 1) {
             bufferStart = next
         } else {
-            bufferStart = buffer.count
+            bufferStart = bufferEnd
         }
     }
 
@@ -288,43 +314,50 @@ public final class TraceReader {
     private func nextMarker(after index: Int) throws(TraceReadError) -> Int? {
         var i = index
         while true {
-            while i + 4 <= buffer.count {
+            while i + 4 <= bufferEnd {
                 if hasMarker(at: i) { return i }
                 i += 1
             }
             if atEOF { return nil }
             // Nothing before `i` can start a marker: drop it, keeping a marker that may straddle the read boundary.
             bufferStart = max(bufferStart, i)
-            let before = buffer.count - bufferStart
+            let before = bufferEnd - bufferStart
             try fill(atLeast: before + 1)
             i = bufferStart
         }
     }
 
     private func hasMarker(at index: Int) -> Bool {
-        index + 4 <= buffer.count
+        index + 4 <= bufferEnd
             && buffer[index] == 0x43 && buffer[index + 1] == 0x54 && buffer[index + 2] == 0x43 && buffer[index + 3] == 0x4B
     }
 
     /// Makes at least `count` bytes available from `bufferStart`, unless the file ends first.
     private func fill(atLeast count: Int) throws(TraceReadError) {
         guard case let .file(fd) = source else { return }
-        while buffer.count - bufferStart < count && !atEOF {
+        while bufferEnd - bufferStart < count && !atEOF {
             if bufferStart > 0 {
-                buffer.removeSubrange(0..<bufferStart)
+                // Keep the unconsumed tail (less than one chunk), moved to the front of the same storage.
+                let tail = bufferEnd - bufferStart
+                let from = bufferStart
+                buffer.withUnsafeMutableBytes { bytes in
+                    if tail > 0 { bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + from, byteCount: tail) }
+                }
                 bufferFileOffset += UInt64(bufferStart)
                 bufferStart = 0
+                bufferEnd = tail
             }
-            let want = max(Self.readSize, count - buffer.count)
-            let old = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: want))
+            let want = max(Self.readSize, count - bufferEnd)
+            if buffer.count < bufferEnd + want {
+                buffer.append(contentsOf: repeatElement(0, count: bufferEnd + want - buffer.count))
+            }
+            let old = bufferEnd
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, want) }
             if n < 0 {
-                buffer.removeSubrange(old...)
                 if errno == EINTR { continue }
                 throw .readFailed(offset: bufferFileOffset + UInt64(old), reason: String(cString: strerror(errno)))
             }
-            buffer.removeSubrange((old + n)...)
+            bufferEnd += n
             if n == 0 { atEOF = true }
         }
     }

@@ -31,14 +31,12 @@ enum Zlib {
         case invalidStream
     }
 
-    /// Inflates `input` into exactly `rawLength` bytes of `output`; never writes more than that.
-    static func inflate(_ input: UnsafeRawBufferPointer, rawLength: Int, into output: inout [UInt8]) throws(InflateFailure) {
-        if output.count < rawLength { output = [UInt8](repeating: 0, count: rawLength) }
+    /// Inflates `input` into exactly `rawLength` bytes of `output` (which has room for them); never writes more.
+    static func inflate(_ input: UnsafeRawBufferPointer, rawLength: Int, into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
+        precondition(output.count >= rawLength)
         var produced = uLong(rawLength)
-        let status = output.withUnsafeMutableBufferPointer { buffer in
-            uncompress(buffer.baseAddress, &produced,
-                       input.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(input.count))
-        }
+        let status = uncompress(output.baseAddress?.assumingMemoryBound(to: Bytef.self), &produced,
+                                input.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(input.count))
         switch status {
         case Z_OK where Int(produced) == rawLength: return
         case Z_OK: throw .shorterThanDeclared(Int(produced))

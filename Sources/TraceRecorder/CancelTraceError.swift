@@ -10,6 +10,8 @@ public enum CancelTraceError: Error, CustomStringConvertible, Sendable {
     case cannotStartWriterThread
     /// `record(into:)` lost its session: something called `finish()` while its body ran.
     case finishedElsewhere
+    /// `writeFlightRecording()` was called while no flight recorder was running.
+    case notFlightRecording
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum CancelTraceError: Error, CustomStringConvertible, Sendable {
         case .alreadyRecording: "cannot start recording: a session is already recording"
         case .cannotStartWriterThread: "cannot start recording: no thread for the trace writer"
         case .finishedElsewhere: "the recording was finished by another caller before record(into:) returned"
+        case .notFlightRecording: "no flight recorder is running (start one with startFlightRecorder)"
         }
     }
 }

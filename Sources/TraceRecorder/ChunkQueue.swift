@@ -18,6 +18,8 @@ final class ChunkQueue: @unchecked Sendable {
     private var pending: [EventEncoder] = []
     private var spares: [EventEncoder] = []
     private var stopping = false
+    /// Chunks submitted and not yet written and recycled by the writer.
+    private var unwritten = 0
     private let capacity: Int
     private let chunkCapacity: Int
 
@@ -57,6 +59,7 @@ final class ChunkQueue: @unchecked Sendable {
         }
         let empty = spares.popLast() ?? EventEncoder(reservingCapacity: chunkCapacity)
         pending.append(encoder)
+        unwritten += 1
         encoder = empty
         pthread_cond_broadcast(changed)
         return true
@@ -95,7 +98,22 @@ final class ChunkQueue: @unchecked Sendable {
     func recycle(_ encoder: EventEncoder) {
         pthread_mutex_lock(mutex)
         spares.append(encoder)
+        unwritten -= 1
         pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Chunks waiting for the writer now (never more than the capacity): what bounds memory when it falls behind.
+    var pendingCount: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return pending.count
+    }
+
+    /// Waits until the writer has written every chunk submitted so far (the flight recorder's snapshot needs them).
+    func waitUntilWritten() {
+        pthread_mutex_lock(mutex)
+        while unwritten > 0 { pthread_cond_wait(changed, mutex) }
         pthread_mutex_unlock(mutex)
     }
 

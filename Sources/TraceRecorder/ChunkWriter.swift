@@ -69,7 +69,21 @@ final class ChunkWriter: @unchecked Sendable {
             case .stopped:
                 return
             }
+            if flightSnapshotRequested.load(ordering: .relaxed) { writeRequestedSnapshot() }
         }
+    }
+
+    /// SIGUSR1 asked for a flight-recorder snapshot: take the partial chunk, write what is queued, then snapshot.
+    private func writeRequestedSnapshot() {
+        flightSnapshotRequested.store(false, ordering: .relaxed)
+        guard let ring = sink as? FlightRing else { return }
+        _ = Recorder.flushPartialChunk()
+        while case .chunk(var encoder) = queue.next(deadline: 0) {
+            write(encoder.bytes)
+            encoder.startChunk()
+            queue.recycle(encoder)
+        }
+        ring.writeSnapshotReportingErrors(to: nil)
     }
 
     private func write(_ payload: [UInt8]) {

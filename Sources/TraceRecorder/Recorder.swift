@@ -16,9 +16,11 @@ enum Recorder {
     struct State: ~Copyable {
         var session: Session?
         var writer: ChunkWriter?
+        /// The flight recorder's ring when the session records into one.
+        var flight: FlightRing?
     }
 
-    static let state = Mutex(State(session: nil, writer: nil))
+    static let state = Mutex(State(session: nil, writer: nil, flight: nil))
     private static let exitHookInstalled = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
@@ -34,7 +36,8 @@ enum Recorder {
 
     // MARK: Starting and stopping
 
-    static func start(sink: sending any ChunkSink, options: CancelTrace.Options) throws(CancelTraceError) {
+    static func start(sink: sending any ChunkSink, options: CancelTrace.Options,
+                      flight: FlightRing? = nil) throws(CancelTraceError) {
         let queue = ChunkQueue(capacity: options.maxPendingChunks, chunkSize: options.chunkSize)
         let writer = ChunkWriter(sink: sink, queue: queue,
                                  flushIntervalNanoseconds: nanoseconds(options.flushInterval))
@@ -47,6 +50,7 @@ enum Recorder {
             session.finishChunk(mustKeep: true)
             state.session = session
             state.writer = writer
+            state.flight = flight
             tracingEnabled.store(true, ordering: .relaxed)
         }
         if !exitHookInstalled.exchange(true, ordering: .relaxed) {
@@ -57,15 +61,33 @@ enum Recorder {
     /// Writes the `close` record, drains the writer and returns the sink, or nil when nothing was recording.
     static func finish() -> (any ChunkSink)? {
         tracingEnabled.store(false, ordering: .relaxed)
-        let writer: ChunkWriter? = state.withLock { state in
-            guard state.session != nil else { return nil }
+        let (writer, flight): (ChunkWriter?, FlightRing?) = state.withLock { state in
+            guard state.session != nil else { return (nil, nil) }
             state.session!.append(.close(time: state.session!.now()))
             state.session!.finishChunk(mustKeep: true)
             state.session = nil
-            defer { state.writer = nil }
-            return state.writer
+            defer {
+                state.writer = nil
+                state.flight = nil
+            }
+            return (state.writer, state.flight)
         }
-        return writer?.join()
+        let sink = writer?.join()
+        if let flight, flight.settings.writeAtExit { flight.writeSnapshotReportingErrors(to: nil) }
+        return sink
+    }
+
+    /// Hands the partial chunk to the writer and waits until it and everything before it reached the flight
+    /// recorder's ring. Nil when no flight recorder is running.
+    static func flushToFlightRing() -> FlightRing? {
+        let found: (FlightRing, ChunkQueue)? = state.withLock { state in
+            guard state.session != nil, let flight = state.flight else { return nil }
+            state.session!.finishChunk(mustKeep: true)
+            return (flight, state.session!.queue)
+        }
+        guard let (flight, queue) = found else { return nil }
+        queue.waitUntilWritten()
+        return flight
     }
 
     /// Called by the writer thread every flush interval. Returns false when the lock was busy.

@@ -20,7 +20,8 @@ struct CancelTraceCLI: AsyncParsableCommand {
               canceltrace export app.ctrace --format perfetto -o app.json.gz
             """,
         version: CancelTraceVersion.current,
-        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self, ExportCommand.self]
+        subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self,
+                      ExportCommand.self, GenerateCommand.self]
     )
 }
 

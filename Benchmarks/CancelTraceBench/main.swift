@@ -1,0 +1,302 @@
+// canceltrace-bench: the figures of Docs/Performance.md. Build in release:
+//   swift build -c release --scratch-path .build-bench --product canceltrace-bench
+// and run `canceltrace-bench recorder | churn | analyze FILE | all FILE`. Ratios are measured side by side in
+// one run, alternating, because the machine is shared and noisy; each figure is the median of the rounds.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+import MallocCounter
+import TraceAnalysis
+import TraceFormat
+import TraceRecorder
+
+// MARK: Helpers
+
+func now() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func fmt(_ value: Double, _ digits: Int = 1) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return String(rounded)
+}
+
+func maxRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024  // Linux: KiB
+}
+
+func report(_ name: String, _ value: String, _ note: String = "") {
+    let padded = name.count >= 52 ? name : name + String(repeating: " ", count: 52 - name.count)
+    print("\(padded) \(value)\(note.isEmpty ? "" : "   (\(note))")")
+}
+
+/// Counts raw bytes and discards them: the recorder's hot path without compression or I/O.
+struct DiscardingSink: ChunkSink {
+    var bytes = 0
+    var chunks = 0
+    mutating func writeChunk(_ payload: [UInt8]) {
+        bytes += payload.count
+        chunks += 1
+    }
+}
+
+final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
+
+// MARK: 1. Recorder cost per event
+
+/// `events` plain events (`cleanupBegin`: a task-local read, the lock, a clock read, ~4 encoded bytes) on this
+/// thread. Returns (ns per event, allocations on this thread per event).
+func recordLoop(_ events: Int, label: Bool) -> (Double, Double) {
+    let allocations = malloc_counter_thread()
+    let start = now()
+    if label {
+        for _ in 0..<events { CancelTrace.mark("tick") }
+    } else {
+        for _ in 0..<events { CancelTrace.cleanupBegin() }
+    }
+    let elapsed = now() - start
+    let allocated = malloc_counter_thread() - allocations
+    return (Double(elapsed) / Double(events), Double(allocated) / Double(events))
+}
+
+func benchRecorder(rounds: Int) async throws {
+    let events = 2_000_000
+    print("## Recorder cost per event (\(events) events per round, median of \(rounds) rounds)")
+    if malloc_counter_active() == 0 { print("(allocation counter inactive on this platform)") }
+
+    // Off: one relaxed load and a branch.
+    var off: [Double] = []
+    for _ in 0..<rounds { off.append(recordLoop(events * 5, label: false).0) }
+    report("recording off, per call", "\(fmt(median(off), 2)) ns")
+
+    var clock: [Double] = []
+    for _ in 0..<rounds {
+        let start = now()
+        var sink: UInt64 = 0
+        for _ in 0..<events { var spec = timespec(); clock_gettime(CLOCK_MONOTONIC, &spec); sink &+= UInt64(spec.tv_nsec) }
+        clock.append(Double(now() - start) / Double(events))
+        if sink == 42 { print("") }
+    }
+    report("clock_gettime(CLOCK_MONOTONIC) alone", "\(fmt(median(clock))) ns", "every event reads it once")
+
+    for (sinkName, level) in [("discarding sink (no compression)", Int32(0)), ("file sink, zlib level 6 (default)", 6), ("file sink, zlib level 1", 1)] {
+        var plain: [Double] = [], plainAllocs: [Double] = [], marks: [Double] = [], markAllocs: [Double] = []
+        var bytesPerEvent = 0.0
+        for _ in 0..<rounds {
+            let path = "/tmp/canceltrace-bench-\(getpid()).ctrace"
+            let options = CancelTrace.Options(compressionLevel: max(1, level))
+            if level == 0 { try CancelTrace.start(sink: DiscardingSink(), options: options) } else { try CancelTrace.start(path: path, options: options) }
+            await CancelTrace.withRootTask(name: "bench") {
+                _ = recordLoop(200_000, label: false)  // warm up: buffers recycled, strings defined
+                _ = recordLoop(200_000, label: true)
+                let (ns, allocs) = recordLoop(events, label: false)
+                plain.append(ns); plainAllocs.append(allocs)
+                let (markNs, markAlloc) = recordLoop(events, label: true)
+                marks.append(markNs); markAllocs.append(markAlloc)
+            }
+            CancelTrace.finish()
+            if level != 0 {
+                var info = stat()
+                stat(path, &info)
+                bytesPerEvent = Double(info.st_size) / Double(2 * events + 400_000)
+                unlink(path)
+            }
+        }
+        report("1 thread, \(sinkName): cleanupBegin", "\(fmt(median(plain))) ns/event",
+               "allocations/event on the recording thread: \(fmt(median(plainAllocs), 4))")
+        report("1 thread, \(sinkName): mark(\"tick\")", "\(fmt(median(marks))) ns/event",
+               "allocations/event: \(fmt(median(markAllocs), 4))" + (level != 0 ? ", \(fmt(bytesPerEvent, 2)) B/event on disk" : ""))
+    }
+
+    // Two threads contending for the one session lock.
+    for (sinkName, level) in [("discarding sink", Int32(0)), ("file sink, level 6", 6)] {
+        var perThread: [Double] = [], throughput: [Double] = [], allocs: [Double] = []
+        for _ in 0..<rounds {
+            let path = "/tmp/canceltrace-bench-\(getpid()).ctrace"
+            if level == 0 { try CancelTrace.start(sink: DiscardingSink()) } else { try CancelTrace.start(path: path) }
+            let start = now()
+            let results = await withTaskGroup(of: (Double, Double).self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        await CancelTrace.withRootTask(name: "bench") { recordLoop(events, label: false) }
+                    }
+                }
+                var all: [(Double, Double)] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            let wall = Double(now() - start)
+            CancelTrace.finish()
+            if level != 0 { unlink(path) }
+            perThread.append(results.map(\.0).reduce(0, +) / 2)
+            allocs.append(results.map(\.1).reduce(0, +) / 2)
+            throughput.append(wall / Double(2 * events))
+        }
+        report("2 threads, \(sinkName): cost per event per thread", "\(fmt(median(perThread))) ns/event",
+               "wall time per event, both threads: \(fmt(median(throughput))) ns; allocations/event \(fmt(median(allocs), 4))")
+    }
+}
+
+// MARK: 2. Task churn
+
+func churnBody() async throws {
+    await Task.yield()
+    try Task.checkCancellation()
+}
+
+func churnPlain(_ n: Int) async {
+    var tasks: [Task<Void, any Error>] = []
+    tasks.reserveCapacity(n)
+    for _ in 0..<n { tasks.append(Task { try await churnBody() }) }
+    for index in stride(from: 0, to: n, by: 2) { tasks[index].cancel() }
+    for task in tasks { _ = await task.result }
+}
+
+func churnTraced(_ n: Int) async {
+    await CancelTrace.withRootTask(name: "main") {
+        var tasks: [TracedTask<Void>] = []
+        tasks.reserveCapacity(n)
+        for _ in 0..<n { tasks.append(CancelTrace.task(name: "worker") { try await churnBody() }) }
+        for index in stride(from: 0, to: n, by: 2) { tasks[index].cancel() }
+        for task in tasks { _ = await task.result }
+    }
+}
+
+func benchChurn(rounds: Int) async throws {
+    let n = 50_000
+    print("## Task churn: \(n) tasks spawned, half cancelled, all awaited (median of \(rounds) alternating rounds)")
+    var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = []
+    var bytes = 0, events = 0
+    let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
+    await churnPlain(n)  // warm up the pool
+    for _ in 0..<rounds {
+        var start = now()
+        await churnPlain(n)
+        plain.append(Double(now() - start))
+
+        start = now()
+        await churnTraced(n)  // recording off: the traced API falls back to plain tasks
+        tracedOff.append(Double(now() - start))
+
+        start = now()
+        try CancelTrace.start(path: path)
+        await churnTraced(n)
+        CancelTrace.finish()  // includes compressing and writing the last chunk
+        traced.append(Double(now() - start))
+
+        var info = stat()
+        stat(path, &info)
+        bytes = Int(info.st_size)
+        let reader = try TraceReader(path: path)
+        events = 0
+        while try reader.next() != nil { events += 1 }
+    }
+    unlink(path)
+    let p = median(plain), t = median(traced), o = median(tracedOff)
+    report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task")
+    report("instrumented API, recording off", "\(fmt(o / 1e6)) ms", "ratio \(fmt(o / p, 3))")
+    report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
+    report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
+    report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
+}
+
+// MARK: 4. Analysis
+
+/// Reads the file's chunks and inflates each, nothing else: the floor any reader of this format pays.
+func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
+    let fd = open(path, O_RDONLY)
+    precondition(fd >= 0, "cannot open \(path)")
+    defer { close(fd) }
+    var header = [UInt8](repeating: 0, count: 16)
+    var compressed = [UInt8](repeating: 0, count: 1 << 20)
+    var raw = [UInt8](repeating: 0, count: 16 << 20)
+    _ = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }  // file header
+    var chunks = 0, rawBytes = 0
+    while true {
+        let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+        if n < 16 { break }
+        let compressedLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
+        let rawLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) })
+        if compressed.count < compressedLength { compressed = [UInt8](repeating: 0, count: compressedLength) }
+        var got = 0
+        while got < compressedLength {
+            let r = compressed.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, compressedLength - got) }
+            if r <= 0 { return (chunks, rawBytes) }
+            got += r
+        }
+        var produced = uLong(rawLength)
+        _ = raw.withUnsafeMutableBufferPointer { out in
+            compressed.withUnsafeBufferPointer { input in
+                uncompress(out.baseAddress, &produced, input.baseAddress, uLong(compressedLength))
+            }
+        }
+        chunks += 1
+        rawBytes += Int(produced)
+    }
+    return (chunks, rawBytes)
+}
+
+func benchAnalyze(_ path: String, rounds: Int) throws {
+    print("## Analysis of \(path) (median of \(rounds) alternating rounds)")
+    var inflate: [Double] = [], decode: [Double] = [], analyze: [Double] = []
+    var events = 0, chunks = 0, rawBytes = 0
+    var findings = 0, peakLive = 0
+    for _ in 0..<rounds {
+        var start = now()
+        (chunks, rawBytes) = plainInflate(path)
+        inflate.append(Double(now() - start))
+
+        start = now()
+        let reader = try TraceReader(path: path)
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        decode.append(Double(now() - start))
+        events = count
+
+        start = now()
+        let report = try TraceAnalyzer().analyze(try TraceReader(path: path))
+        analyze.append(Double(now() - start))
+        findings = report.findingCounts.values.reduce(0, +)
+        peakLive = report.stats.peakLiveTasks
+    }
+    var info = stat()
+    stat(path, &info)
+    let i = median(inflate), d = median(decode), a = median(analyze)
+    report("file", "\(events) events, \(chunks) chunks, \(info.st_size) bytes",
+           "\(fmt(Double(info.st_size) / Double(events), 2)) B/event compressed, \(fmt(Double(rawBytes) / Double(events), 2)) raw")
+    report("plain inflate of every chunk", "\(fmt(i / 1e6)) ms", "\(fmt(Double(events) / i * 1e3)) M events/s")
+    report("TraceReader: decode every event", "\(fmt(d / 1e6)) ms", "\(fmt(Double(events) / d * 1e3)) M events/s, \(fmt(d / i, 2))× inflate")
+    report("TraceAnalyzer (check/stats pass)", "\(fmt(a / 1e6)) ms", "\(fmt(Double(events) / a * 1e3)) M events/s, \(fmt(a / i, 2))× inflate")
+    report("findings, peak live tasks", "\(findings), \(peakLive)")
+    report("peak RSS of this process", "\(fmt(maxRSSMiB())) MiB")
+}
+
+// MARK: Main
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let rounds = Int(getenv("BENCH_ROUNDS").map { String(cString: $0) } ?? "") ?? 5
+switch arguments.first {
+case "recorder":
+    try await benchRecorder(rounds: rounds)
+case "churn":
+    try await benchChurn(rounds: rounds)
+case "analyze" where arguments.count == 2:
+    try benchAnalyze(arguments[1], rounds: rounds)
+default:
+    print("usage: canceltrace-bench recorder | churn | analyze FILE   (BENCH_ROUNDS=n, default 5)")
+    exit(64)
+}

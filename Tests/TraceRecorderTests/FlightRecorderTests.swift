@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+import TraceFormat
+@testable import TraceRecorder
+
+/// The flight recorder keeps the newest part of the trace in memory and writes it out as a complete trace.
+/// Sizes are small so the suite stays fast; nothing here asserts a timing.
+@Suite("Flight recorder", .serialized)
+struct FlightRecorderTests {
+    private func withTurn(_ body: () async throws -> Void) async rethrows {
+        await RecordingTurns.shared.begin()
+        defer { Task { await RecordingTurns.shared.end() } }
+        try await body()
+    }
+
+    @Test func aSnapshotKeepsTheNewestChunksAndIsACompleteTrace() async throws {
+        try await withTurn {
+            let path = temporaryPath("flight")
+            defer { removeFile(path) }
+            let total = 20_000
+            let flight = CancelTrace.FlightRecorder(path: path, maxBytes: 4 << 10, writeOnSIGUSR1: false, writeAtExit: false)
+            try CancelTrace.startFlightRecorder(flight, options: CancelTrace.Options(chunkSize: 512))
+            // A new label every 1000 marks: most are defined in chunks that leave the ring.
+            for i in 0..<total { CancelTrace.mark("phase-\(i / 1000)") }
+            let written = try CancelTrace.writeFlightRecording()
+            CancelTrace.finish()
+
+            let trace = try RecordedTrace(path: path)
+            #expect(written > 0)
+            #expect(trace.notices.isEmpty, "\(trace.notices)")
+            #expect(trace.sawClose)
+            #expect(trace.info[TraceInfo.Key.runtime] == "swift")
+            let marks = trace.events.filter { $0.kind == .mark }
+            #expect(marks.count > 0)
+            #expect(marks.count < total, "the ring is smaller than the whole recording")
+            // Every kept event still has its name, and the newest events are the ones kept.
+            #expect(marks.allSatisfy { trace.strings[$0.label].hasPrefix("phase-") })
+            #expect(trace.strings[marks.last!.label] == "phase-\((total - 1) / 1000)")
+            #expect(zip(trace.events, trace.events.dropFirst()).allSatisfy { $0.time <= $1.time })
+        }
+    }
+
+    @Test func theRingStaysWithinItsByteBudget() async throws {
+        try await withTurn {
+            let path = temporaryPath("flight-budget")
+            defer { removeFile(path) }
+            let budget = 8 << 10
+            let ring = FlightRing(settings: CancelTrace.FlightRecorder(path: path, maxBytes: budget), compressionLevel: 6)
+            var encoder = EventEncoder()
+            for round in 0..<200 {
+                for i in 0..<200 { encoder.append(.mark(time: UInt64(round * 1000 + i), task: UInt64(i), label: 0)) }
+                ring.writeChunk(encoder.bytes)
+                encoder.startChunk()
+            }
+            #expect(ring.ringBytes <= budget)
+            #expect(ring.keptChunks < 201)
+            _ = try ring.writeSnapshot(to: nil)
+            let trace = try RecordedTrace(path: path)
+            #expect(trace.notices.isEmpty, "\(trace.notices)")
+            #expect(trace.sawClose)
+            #expect(trace.events.last(where: { $0.kind == .mark })?.time == 199 * 1000 + 199)
+        }
+    }
+
+    @Test func chunksOlderThanMaxAgeAreDropped() async throws {
+        try await withTurn {
+            let path = temporaryPath("flight-age")
+            defer { removeFile(path) }
+            let flight = CancelTrace.FlightRecorder(path: path, maxAge: .milliseconds(50), writeOnSIGUSR1: false,
+                                                    writeAtExit: true)
+            try CancelTrace.startFlightRecorder(flight, options: CancelTrace.Options(flushInterval: .milliseconds(5)))
+            CancelTrace.mark("old")
+            try await Task.sleep(for: .milliseconds(400))
+            CancelTrace.mark("new")
+            CancelTrace.finish()  // writeAtExit: the snapshot is written here
+
+            let trace = try RecordedTrace(path: path)
+            #expect(trace.notices.isEmpty, "\(trace.notices)")
+            let labels = trace.events.filter { $0.kind == .mark }.map { trace.strings[$0.label] }
+            #expect(labels == ["new"])
+        }
+    }
+
+    @Test func sigusr1WritesASnapshot() async throws {
+        try await withTurn {
+            let path = temporaryPath("flight-signal")
+            defer { removeFile(path) }
+            let flight = CancelTrace.FlightRecorder(path: path, writeOnSIGUSR1: true, writeAtExit: false)
+            try CancelTrace.startFlightRecorder(flight, options: CancelTrace.Options(flushInterval: .milliseconds(5)))
+            await CancelTrace.withRootTask(name: "main") { CancelTrace.mark("before the signal") }
+            kill(getpid(), SIGUSR1)
+            var exists = false
+            for _ in 0..<500 where !exists {
+                try await Task.sleep(for: .milliseconds(10))
+                exists = access(path, F_OK) == 0
+            }
+            CancelTrace.finish()
+            #expect(exists)
+            let trace = try RecordedTrace(path: path)
+            #expect(trace.sawClose)
+            #expect(trace.events.contains { $0.kind == .mark && trace.strings[$0.label] == "before the signal" })
+            #expect(trace.name(of: 1) == "main")
+        }
+    }
+
+    @Test func writingWithoutAFlightRecorderIsAnError() async throws {
+        try await withTurn {
+            #expect(throws: CancelTraceError.self) { try CancelTrace.writeFlightRecording() }
+            try CancelTrace.start(sink: InMemoryTrace())
+            #expect(throws: CancelTraceError.self) { try CancelTrace.writeFlightRecording() }
+            CancelTrace.finish()
+        }
+    }
+}
+
+/// Recording under pressure with the drop policy: the app never waits and memory stays bounded.
+@Suite("Drop policy", .serialized)
+struct DropPolicyTests {
+    @Test func aStalledWriterNeverHoldsMoreThanTheQueueCapacity() async throws {
+        let sink = StallingSink()
+        let options = CancelTrace.Options(whenWriterFallsBehind: .drop, chunkSize: 256, maxPendingChunks: 2)
+        var most = 0
+        let written = try await CancelTrace.record(into: sink, options: options) {
+            for i in 0..<30_000 {
+                CancelTrace.mark("tick")
+                if i % 100 == 0 {
+                    let pending = Recorder.state.withLock { $0.session?.queue.pendingCount ?? 0 }
+                    most = max(most, pending)
+                }
+            }
+            sink.release()
+        }
+        #expect(most <= 2)
+        let trace = try RecordedTrace(bytes: written.bytes)
+        let dropped = trace.events.filter { $0.kind == .dropped }.reduce(0) { $0 + Int($1.droppedCount) }
+        #expect(dropped > 0)
+        #expect(trace.events.filter { $0.kind == .mark }.count + dropped == 30_000)
+        #expect(trace.sawClose)
+    }
+}
