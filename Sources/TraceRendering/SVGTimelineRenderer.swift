@@ -39,13 +39,7 @@ public struct SVGTimelineRenderer: Sendable {
     public func render(_ report: AnalysisReport, title: String, focus: String? = nil) throws(TimelineRenderer.FocusError) -> String {
         let tasks = report.tasks
         let forest = TaskForest(tasks)
-        var visible = forest.order
-        if let focus {
-            let matches = forest.matching(focus)
-            if matches.isEmpty { throw .noSuchTask(focus) }
-            let keep = forest.withRelatives(of: matches)
-            visible = visible.filter { keep.contains($0.index) }
-        }
+        let visible = try forest.entries(focus: focus)
         let lanes = Lane.build(visible, tasks: tasks, maxLanes: maxLanes)
         let start = visible.map { tasks[$0.index].spawnTime ?? tasks[$0.index].firstSeen }.min() ?? 0
         let end = max(report.traceEnd, start + 1)

@@ -52,6 +52,16 @@ struct TaskForest {
         self.children = children
     }
 
+    /// The entries to draw: all, or with `focus` (a task id or exact name) that task, its ancestors and its
+    /// descendants, in forest order.
+    func entries(focus: String?) throws(TimelineRenderer.FocusError) -> [Entry] {
+        guard let focus else { return order }
+        let matches = matching(focus)
+        if matches.isEmpty { throw .noSuchTask(focus) }
+        let keep = withRelatives(of: matches)
+        return order.filter { keep.contains($0.index) }
+    }
+
     /// Indices of tasks whose id (`7` or `#7`) or exact name is `query`.
     func matching(_ query: String) -> [Int] {
         let idText = query.hasPrefix("#") ? String(query.dropFirst()) : query

@@ -31,13 +31,7 @@ public struct TimelineRenderer: Sendable {
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; shows that task, its ancestors and its descendants.
     public func render(_ report: AnalysisReport, title: String, focus: String? = nil) throws(FocusError) -> String {
         let forest = TaskForest(report.tasks)
-        var visible = forest.order
-        if let focus {
-            let matches = forest.matching(focus)
-            if matches.isEmpty { throw .noSuchTask(focus) }
-            let keep = forest.withRelatives(of: matches)
-            visible = visible.filter { keep.contains($0.index) }
-        }
+        let visible = try forest.entries(focus: focus)
         var severity: [TaskID: Level] = [:]
         for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
         let lanes = Lane.build(visible, tasks: report.tasks, maxLanes: maxLanes)
