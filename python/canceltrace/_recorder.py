@@ -839,7 +839,7 @@ def _live_tasks():
 
 
 class Recorder:
-    def __init__(self, path, flush_interval=1.0, level=6, process=None):
+    def __init__(self, path, flush_interval=1.0, level=1, process=None):
         self.path = path
         self.sink = F.FileSink(path)
         self.level = level
@@ -953,7 +953,7 @@ def start(path, process=None, flush_interval=None, level=None):
     if flush_interval is None:
         flush_interval = float(os.environ.get("CANCELTRACE_FLUSH_INTERVAL", "1.0"))
     if level is None:
-        level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "6"))
+        level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "1"))
     _batch = int(os.environ.get("CANCELTRACE_BATCH", "4096"))
     global _full_names
     _full_names = os.environ.get("CANCELTRACE_TASK_NAMES", "") == "full"
