@@ -263,14 +263,12 @@ def _uninstall_taskgroup_hook():
 
 
 class _State:
-    """Cancellation bookkeeping of one traced task, created on its first cancel request."""
-    __slots__ = ("pend", "seen", "open", "tg")
-
-    def __init__(self):
-        self.pend = 0        # cancel requests not withdrawn
-        self.seen = False    # a caught was recorded since the last request
-        self.open = None     # 3.12+: the catch being watched (see _mon_handled)
-        self.tg = 0          # requests from a TaskGroup interrupting its owner
+    """Cancellation bookkeeping of one traced task, created on its first cancel request. The class attributes
+    are the initial values (no __init__: creating one runs no Python frame)."""
+    pend = 0        # cancel requests not withdrawn
+    seen = False    # a caught was recorded since the last request
+    open = None     # 3.12+: the catch being watched (see _mon_handled)
+    tg = 0          # requests from a TaskGroup interrupting its owner
 
 
 _ENDED = _State()           # sentinel: the task's end was recorded
@@ -344,7 +342,7 @@ class CTTask(_BaseTask):
         if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
             try:
                 if not self.done():
-                    _record_cancel(self, msg, sys._getframe(1))
+                    _record_cancel(self, msg, _getframe(1))
             except BaseException:
                 pass
         return super().cancel(msg)
