@@ -81,6 +81,9 @@ def varint(value):
 # Precomputed encodings of small values: most fields (ids, enums, short deltas) hit this table.
 VARINT_TABLE = tuple(varint(i) for i in range(1 << 14))
 VARINT_TABLE_SIZE = 1 << 14
+# The first two bytes (continuation bits set) of any value >= 2**14, by its low 14 bits: such a value encodes
+# as VARINT_LO14[v & 0x3FFF] + varint(v >> 14).
+VARINT_LO14 = tuple(bytes(((i & 0x7F) | 0x80, (i >> 7) | 0x80)) for i in range(1 << 14))
 
 
 def bounded_utf8(text):
@@ -100,7 +103,9 @@ def encode_events(events, out, last_time=0):
     Tuples are ``(STRING, id, utf8_bytes)`` or ``(kind, time, field, ...)``.
     """
     table = VARINT_TABLE
+    lo = VARINT_LO14
     size = VARINT_TABLE_SIZE
+    big = 1 << 28
     for ev in events:
         kind = ev[0]
         out.append(kind)
@@ -114,12 +119,24 @@ def encode_events(events, out, last_time=0):
         t = ev[1]
         if t > last_time:
             d = t - last_time
-            out += table[d] if d < size else varint(d)
             last_time = t
+            if d < size:
+                out += table[d]
+            elif d < big:
+                out += lo[d & 0x3FFF]
+                out += table[d >> 14]
+            else:
+                out += varint(d)
         else:
             out.append(0)
         for f in ev[2:]:
-            out += table[f] if f < size else varint(f)
+            if f < size:
+                out += table[f]
+            elif f < big:
+                out += lo[f & 0x3FFF]
+                out += table[f >> 14]
+            else:
+                out += varint(f)
     return last_time
 
 

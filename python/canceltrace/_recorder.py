@@ -17,6 +17,7 @@ import sys
 import sysconfig
 import threading
 import time
+import types
 
 from asyncio import events as _aio_events
 from asyncio import tasks as _aio_tasks
@@ -48,6 +49,11 @@ _n_open = 0                      # open catches (3.12+ monitoring)
 _mon_tool = None                 # sys.monitoring tool id while installed
 _MON_EVENTS = 0
 _MON_HANDLED = 0
+_MON_BASE = 0                    # PY_UNWIND while the end is recorded from monitoring (always on while recording)
+_fast_end = False                # 3.12+: `end` from PY_RETURN / PY_UNWIND of the task's coroutine, no done callback
+_ret_codes = {}                  # id(code) -> code of task coroutines with local PY_RETURN events
+_CoroType = types.CoroutineType
+_getframe = sys._getframe
 _full_names = False              # CANCELTRACE_TASK_NAMES=full: also record default names ("Task-7")
 
 _SID_CANCELLED = 0               # string id of "CancelledError"
@@ -115,7 +121,8 @@ _STDLIB_DIRS = tuple(
 )
 _SITE_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
 
-_reason_cache = {}   # code -> (reason, special)
+# Caches keyed by id(code) (hashing a code object costs about 1 us); the value keeps the code alive.
+_reason_cache = {}   # id(code) -> (reason, special, code)
 
 
 def _is_internal_file(filename):
@@ -180,10 +187,10 @@ def _cancel_cause(frame):
     if frame is None:
         return F.REASON_UNKNOWN, _running_task_id()
     code = frame.f_code
-    info = _reason_cache.get(code)
+    info = _reason_cache.get(id(code))
     if info is None:
-        info = _reason_cache[code] = _classify_code(code)
-    reason, special = info
+        info = _reason_cache[id(code)] = _classify_code(code) + (code,)
+    reason, special = info[0], info[1]
     if special is None:
         return reason, _running_task_id()
     if special == "task-cancel":
@@ -256,14 +263,12 @@ def _uninstall_taskgroup_hook():
 
 
 class _State:
-    """Cancellation bookkeeping of one traced task, created on its first cancel request."""
-    __slots__ = ("pend", "seen", "open", "tg")
-
-    def __init__(self):
-        self.pend = 0        # cancel requests not withdrawn
-        self.seen = False    # a caught was recorded since the last request
-        self.open = None     # 3.12+: the catch being watched (see _mon_handled)
-        self.tg = 0          # requests from a TaskGroup interrupting its owner
+    """Cancellation bookkeeping of one traced task, created on its first cancel request. The class attributes
+    are the initial values (no __init__: creating one runs no Python frame)."""
+    pend = 0        # cancel requests not withdrawn
+    seen = False    # a caught was recorded since the last request
+    open = None     # 3.12+: the catch being watched (see _mon_handled)
+    tg = 0          # requests from a TaskGroup interrupting its owner
 
 
 _ENDED = _State()           # sentinel: the task's end was recorded
@@ -302,11 +307,18 @@ class CTTask(_BaseTask):
             tid = self._ct_id = next(_ids)
             if _full_names and name is None:
                 sid = 0
+            elif name is None and type(coro) is _CoroType:
+                sid = _strings.get(coro.__qualname__) or _name_sid(coro, None)
             else:
                 sid = _name_sid(coro, name)
-            if kw.get("eager_start"):   # 3.12+: the first step runs inside __init__; record the spawn first
-                _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid or _name_sid(coro, None), how))
-                sid = -1
+            fast = False
+            if _fast_end and type(coro) is _CoroType:
+                code = coro.cr_code
+                fast = id(code) in _ret_codes or _watch_code(code)
+            if kw:
+                if kw.get("eager_start"):   # 3.12+: the first step runs inside __init__; record the spawn first
+                    _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid or _name_sid(coro, None), how))
+                    sid = -1
         except BaseException:
             self._ct_id = 0
             super().__init__(coro, loop=loop, name=name, **kw)
@@ -319,7 +331,8 @@ class CTTask(_BaseTask):
                 global _last_spawn
                 _last_spawn = sp = (F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
                 _append(sp)
-            self.add_done_callback(_on_done)
+            if not fast:
+                self.add_done_callback(_on_done)
             if len(_events) >= _batch:
                 _rec.flush_from_producer()
         except BaseException:
@@ -329,7 +342,7 @@ class CTTask(_BaseTask):
         if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
             try:
                 if not self.done():
-                    _record_cancel(self, msg, sys._getframe(1))
+                    _record_cancel(self, msg, _getframe(1))
             except BaseException:
                 pass
         return super().cancel(msg)
@@ -378,7 +391,7 @@ def _renamed(task):
 def _record_cancel(task, msg, frame):
     global _pending_tasks
     code = frame.f_code
-    info = _reason_cache.get(code)
+    info = _reason_cache.get(id(code))
     if info is not None and info[1] is None:
         # Fast path: user code (explicit) or a plain asyncio caller; the canceller is the running task.
         reason = info[0]
@@ -444,11 +457,13 @@ def _on_done(task):
         pass
 
 
-def _record_end(task, t):
+def _record_end(task, t, outcome=None, err=0):
     st = task._ct_st
     task._ct_st = _ENDED
     tid = task._ct_id
-    if task.cancelled():
+    if outcome is not None:
+        pass
+    elif task.cancelled():
         outcome, err = F.OUTCOME_CANCELLED, _SID_CANCELLED
     else:
         exc = task._exception          # reading it does not mark the exception as retrieved
@@ -483,12 +498,14 @@ def _record_end(task, t):
 # ---------------------------------------------------------------------------------------------------------
 # sys.monitoring (3.12+): caught / cleanup / rethrow, exact for the user's code
 
-_code_info = {}   # code -> False (not user code) | (handler kinds by offset, no-match reraise offsets)
+_code_info = {}   # id(code) -> False (not user code) | (handler kinds by offset, no-match reraise offsets, code)
+_code_keep = []   # keeps the code objects of _code_info alive (so that their ids stay theirs)
 
 
 def _analyze(code):
     if _is_internal_file(code.co_filename):
-        _code_info[code] = False
+        _code_info[id(code)] = False
+        _code_keep.append(code)
         return False
     kinds = {}
     nomatch = set()
@@ -521,10 +538,12 @@ def _analyze(code):
                     if t is not None and ins[t].opname == "RERAISE":
                         nomatch.add(j.argval)
     except Exception:
-        _code_info[code] = False
+        _code_info[id(code)] = False
+        _code_keep.append(code)
         return False
     info = (kinds, frozenset(nomatch))
-    _code_info[code] = info
+    _code_info[id(code)] = info
+    _code_keep.append(code)
     return info
 
 
@@ -541,7 +560,7 @@ def _mon_handled(code, offset, exc):
     try:
         if not _active or not isinstance(exc, _CancelledError):
             return
-        info = _code_info.get(code)
+        info = _code_info.get(id(code))
         if info is None:
             info = _analyze(code)
         if not info:
@@ -656,6 +675,67 @@ def _mon_raise(code, offset, exc):
         pass
 
 
+def _watch_code(code):
+    """Enable PY_RETURN on a task coroutine's code object; False (use a done callback) if that fails."""
+    try:
+        sys.monitoring.set_local_events(_mon_tool, code, sys.monitoring.events.PY_RETURN)
+    except Exception:
+        return False
+    _ret_codes[id(code)] = code
+    return True
+
+
+def _ending_task(loop):
+    """The traced task whose own coroutine frame is the caller's caller (a PY_RETURN / PY_UNWIND of it)."""
+    task = _current_task(loop)
+    if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED \
+            and task._coro.cr_frame is _getframe(2):
+        return task
+    return None
+
+
+def _mon_return(code, offset, retval):
+    # The coroutine of a task returned: the task ends `returned` in the same step (C Task sets the result
+    # right after), unless a cancel request arrived during this step (then asyncio cancels it instead).
+    try:
+        loop = _get_running_loop()
+        if loop is None or not _active:
+            return
+        task = _ending_task(loop)
+        if task is None:
+            return
+        if task._must_cancel:
+            task.add_done_callback(_on_done)
+        elif task._ct_st is None:
+            task._ct_st = _ENDED
+            _append((F.END, _perf_ns() - _t0, task._ct_id, 0, 0))
+        else:
+            _record_end(task, _now(), F.OUTCOME_RETURNED, 0)
+    except BaseException:
+        pass
+
+
+def _mon_unwind(code, offset, exc):
+    # An exception leaves a frame. For a task's own coroutine: CancelledError means the task ends `cancelled`
+    # in this step; anything else (failed, StopIteration, KeyboardInterrupt...) is left to a done callback,
+    # which reads the outcome asyncio settles on.
+    if id(code) not in _ret_codes:
+        return
+    try:
+        loop = _get_running_loop()
+        if loop is None or not _active:
+            return
+        task = _ending_task(loop)
+        if task is None:
+            return
+        if isinstance(exc, _CancelledError):
+            _record_end(task, _now(), F.OUTCOME_CANCELLED, _SID_CANCELLED)
+        else:
+            task.add_done_callback(_on_done)
+    except BaseException:
+        pass
+
+
 _mon_current = 0
 
 
@@ -663,7 +743,7 @@ def _monitoring_on(watch_raises=False):
     """EXCEPTION_HANDLED while any traced task has a pending cancel; RAISE and RERAISE only while a catch
     is open. Code that runs while nothing is being cancelled pays nothing."""
     global _mon_current
-    want = _MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED
+    want = (_MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED) | _MON_BASE
     if want != _mon_current:
         try:
             sys.monitoring.set_events(_mon_tool, want)
@@ -674,16 +754,16 @@ def _monitoring_on(watch_raises=False):
 
 def _monitoring_off():
     global _mon_current
-    if _mon_current:
+    if _mon_current != _MON_BASE:
         try:
-            sys.monitoring.set_events(_mon_tool, 0)
-            _mon_current = 0
+            sys.monitoring.set_events(_mon_tool, _MON_BASE)
+            _mon_current = _MON_BASE
         except Exception:
             pass
 
 
 def _install_monitoring():
-    global _mon_tool, _MON_EVENTS, _MON_HANDLED
+    global _mon_tool, _MON_EVENTS, _MON_HANDLED, _MON_BASE, _fast_end, _mon_current
     mon = getattr(sys, "monitoring", None)
     if mon is None or os.environ.get("CANCELTRACE_NO_MONITORING"):
         return False
@@ -698,7 +778,18 @@ def _install_monitoring():
         mon.register_callback(tool, ev.RAISE, _mon_raise)
         _MON_EVENTS = ev.EXCEPTION_HANDLED | ev.RERAISE | ev.RAISE
         _MON_HANDLED = ev.EXCEPTION_HANDLED
+        _MON_BASE = 0
         _mon_tool = tool
+        _mon_current = 0
+        if not os.environ.get("CANCELTRACE_DONE_CALLBACK"):
+            try:
+                mon.register_callback(tool, ev.PY_RETURN, _mon_return)
+                mon.register_callback(tool, ev.PY_UNWIND, _mon_unwind)
+                mon.set_events(tool, ev.PY_UNWIND)
+                _MON_BASE = _mon_current = ev.PY_UNWIND
+                _fast_end = True
+            except Exception:
+                _MON_BASE = 0
         return True
     return False
 
@@ -707,11 +798,21 @@ def _uninstall_monitoring():
     global _mon_tool, _mon_current
     if _mon_tool is None:
         return
+    global _fast_end, _MON_BASE
     _mon_current = 0
+    _fast_end = False
+    _MON_BASE = 0
     mon = sys.monitoring
     try:
         mon.set_events(_mon_tool, 0)
-        for e in (mon.events.EXCEPTION_HANDLED, mon.events.RERAISE, mon.events.RAISE):
+        for code in list(_ret_codes.values()):
+            try:
+                mon.set_local_events(_mon_tool, code, 0)
+            except Exception:
+                pass
+        _ret_codes.clear()
+        ev = mon.events
+        for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND):
             mon.register_callback(_mon_tool, e, None)
         mon.free_tool_id(_mon_tool)
     except Exception:
@@ -736,7 +837,7 @@ def _live_tasks():
 
 
 class Recorder:
-    def __init__(self, path, flush_interval=1.0, level=6, process=None):
+    def __init__(self, path, flush_interval=1.0, level=1, process=None):
         self.path = path
         self.sink = F.FileSink(path)
         self.level = level
@@ -850,7 +951,7 @@ def start(path, process=None, flush_interval=None, level=None):
     if flush_interval is None:
         flush_interval = float(os.environ.get("CANCELTRACE_FLUSH_INTERVAL", "1.0"))
     if level is None:
-        level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "6"))
+        level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "1"))
     _batch = int(os.environ.get("CANCELTRACE_BATCH", "4096"))
     global _full_names
     _full_names = os.environ.get("CANCELTRACE_TASK_NAMES", "") == "full"
