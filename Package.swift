@@ -52,6 +52,8 @@ let package = Package(
             dependencies: ["TraceRendering", "TraceAnalysis", "TraceFormat", "TraceRecorder", "Samples"],
             exclude: ["Goldens", "Fixtures"]
         ),
-        .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "TraceFormat"]),
+        // A traced child process that CancelTraceCLITests kills with SIGKILL to test crash recovery.
+        .executableTarget(name: "canceltrace-crash-child", dependencies: ["TraceRecorder"], path: "Tests/CrashChild"),
+        .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]),
     ]
 )
