@@ -25,12 +25,29 @@ public struct TraceAnalyzer: Sendable {
         var tracker = TaskTracker()
         var report = AnalysisReport()
         let rules = rules.filter { configuration.isEnabled($0) }
+        // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
+        // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
+        let prefilters = rules.compactMap { rule in
+            (rule as? any PrefilteredRule).map { ($0, configuration.threshold(for: rule)) }
+        }
+        let prefiltering = !keepTasks && prefilters.count == rules.count
         var events = 0
         while let event = try reader.next() {
-            events += 1
+            events &+= 1
             // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-            if let ended = tracker.consume(event, strings: reader.strings) {
-                examine(ended, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+            let slot = tracker.fold(event, strings: reader.strings)
+            if slot >= 0 {
+                let task = tracker.slots[Int(slot)]
+                if prefiltering && task.detail < 0 {
+                    report.stats.add(task)
+                    if !task.isQuiet && prefilters.contains(where: { $0.0.mayReport(on: task, threshold: $0.1) }) {
+                        check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                              traceEnd: tracker.lastTime, cutShort: false)
+                    }
+                } else {
+                    examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                            keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+                }
             }
             if events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
         }
@@ -41,7 +58,7 @@ public struct TraceAnalyzer: Sendable {
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
-        for task in tracker.finish() {
+        for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
@@ -56,6 +73,12 @@ public struct TraceAnalyzer: Sendable {
     private func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
+        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort)
+        if keepTasks { report.tasks.append(task) }
+    }
+
+    private func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
+                       traceEnd: UInt64, cutShort: Bool) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)
         for rule in rules {
             for finding in rule.check(task, in: context) {
@@ -64,7 +87,6 @@ public struct TraceAnalyzer: Sendable {
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
             }
         }
-        if keepTasks { report.tasks.append(task) }
     }
 }
 
