@@ -27,20 +27,27 @@ public struct TraceAnalyzer: Sendable {
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
-        let prefilters = rules.compactMap { rule in
-            (rule as? any PrefilteredRule).map { ($0, configuration.threshold(for: rule)) }
-        }
+        let prefilters = rules.compactMap { $0 as? any PrefilteredRule }
+        let thresholds = prefilters.map { configuration.threshold(for: $0) }
         let prefiltering = !keepTasks && prefilters.count == rules.count
         var events = 0
-        while let event = try reader.next() {
-            events &+= 1
-            // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-            let slot = tracker.fold(event, strings: reader.strings)
-            if slot >= 0 {
+        var batch: [TraceEvent] = []
+        var progressMark = 0
+        while try reader.nextEvents(into: &batch) {
+            for event in batch {
+                // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
+                let slot = tracker.fold(event, strings: reader.strings)
+                guard slot >= 0 else { continue }
                 let task = tracker.slots[Int(slot)]
                 if prefiltering && task.detail < 0 {
                     report.stats.add(task)
-                    if !task.isQuiet && prefilters.contains(where: { $0.0.mayReport(on: task, threshold: $0.1) }) {
+                    guard !task.isQuiet else { continue }
+                    var may = false
+                    for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) {
+                        may = true
+                        break
+                    }
+                    if may {
                         check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
                               traceEnd: tracker.lastTime, cutShort: false)
                     }
@@ -49,7 +56,11 @@ public struct TraceAnalyzer: Sendable {
                             keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
                 }
             }
-            if events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
+            events += batch.count
+            if events - progressMark >= 0x100000 {
+                progressMark = events
+                onProgress?(reader.bytesConsumed)
+            }
         }
         report.stats.events = events
         onProgress?(reader.bytesConsumed)
