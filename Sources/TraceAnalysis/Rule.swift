@@ -84,6 +84,7 @@ public enum Rules {
 /// nothing, and `mayReport` is not even asked; otherwise `mayReport` returns false only when `check` on the
 /// task's lifecycle would return no finding. It may return true more often (it is only a filter).
 protocol PrefilteredRule: Rule {
-    /// `threshold` is `configuration.threshold(for: self)`, looked up once per analysis.
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool
+    /// `threshold` is `configuration.threshold(for: rule)`, looked up once per analysis. Static, so that the
+    /// analyzer calls it through the rule's metatype without copying an existential per task.
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool
 }

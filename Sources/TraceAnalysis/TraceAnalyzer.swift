@@ -27,8 +27,8 @@ public struct TraceAnalyzer: Sendable {
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
-        let prefilters = rules.compactMap { $0 as? any PrefilteredRule }
-        let thresholds = prefilters.map { configuration.threshold(for: $0) }
+        let prefilters = rules.compactMap { rule in (rule as? any PrefilteredRule).map { type(of: $0) } }
+        let thresholds = rules.map { configuration.threshold(for: $0) }
         let prefiltering = !keepTasks && prefilters.count == rules.count
         var events = 0
         var batch: [TraceEvent] = []
@@ -38,19 +38,11 @@ public struct TraceAnalyzer: Sendable {
                 // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
                 let slot = tracker.fold(event, strings: reader.strings)
                 guard slot >= 0 else { continue }
-                let task = tracker.slots[Int(slot)]
-                if prefiltering && task.detail < 0 {
-                    report.stats.add(task)
-                    guard !task.isQuiet else { continue }
-                    var may = false
-                    for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) {
-                        may = true
-                        break
-                    }
-                    if may {
-                        check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                              traceEnd: tracker.lastTime, cutShort: false)
-                    }
+                if prefiltering && tracker.slots[Int(slot)].detail < 0 {
+                    guard Self.countAndPrefilter(tracker.slots[Int(slot)], prefilters: prefilters, thresholds: thresholds,
+                                                 stats: &report.stats) else { continue }
+                    check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                          traceEnd: tracker.lastTime, cutShort: false)
                 } else {
                     examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
                             keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
@@ -81,6 +73,15 @@ public struct TraceAnalyzer: Sendable {
         return report
     }
 
+    /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.
+    private static func countAndPrefilter(_ task: CompactTask, prefilters: [any PrefilteredRule.Type], thresholds: [UInt64],
+                                          stats: inout TraceStats) -> Bool {
+        stats.add(task)
+        if task.isQuiet { return false }
+        for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) { return true }
+        return false
+    }
+
     private func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
@@ -91,8 +92,8 @@ public struct TraceAnalyzer: Sendable {
     private func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
                        traceEnd: UInt64, cutShort: Bool) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)
-        for rule in rules {
-            for finding in rule.check(task, in: context) {
+        for i in rules.indices {
+            for finding in rules[i].check(task, in: context) {
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }

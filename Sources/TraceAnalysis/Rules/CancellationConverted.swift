@@ -25,7 +25,7 @@ public struct CancellationConverted: Rule, PrefilteredRule {
                         cancel: cancel)]
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.hasEnd && task.outcome == .failed && task.hasEffectiveCancel && task.hasCatch
     }
 }

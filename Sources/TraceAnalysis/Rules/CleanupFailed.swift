@@ -23,7 +23,7 @@ public struct CleanupFailed: Rule, PrefilteredRule {
         }
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.hasCleanup && task.cleanupEnded && task.cleanupResult == .threw
     }
 }

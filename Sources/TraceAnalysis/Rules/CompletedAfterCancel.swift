@@ -23,7 +23,7 @@ public struct CompletedAfterCancel: Rule, PrefilteredRule {
                         cancel: cancel)]
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.hasEnd && task.outcome == .returned && task.hasEffectiveCancel
     }
 }

@@ -24,7 +24,7 @@ public struct LeakedTask: Rule, PrefilteredRule {
                         notes: notes, cancel: task.effectiveCancel)]
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         !task.hasEnd
     }
 }

@@ -24,7 +24,7 @@ public struct SlowCancellation: Rule, PrefilteredRule {
                         cancel: cancel)]
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.cancelLatency.map { $0 > threshold } ?? false
     }
 }

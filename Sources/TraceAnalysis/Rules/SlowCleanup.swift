@@ -24,7 +24,7 @@ public struct SlowCleanup: Rule, PrefilteredRule {
         }
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.cleanupDuration.map { $0 > threshold } ?? false
     }
 }

@@ -26,7 +26,7 @@ public struct SwallowedCancellation: Rule, PrefilteredRule {
                         cancel: cancel)]
     }
 
-    func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
         task.hasEnd && task.outcome == .returned && task.hasCatch && task.catchWhileCancelPending
     }
 }
