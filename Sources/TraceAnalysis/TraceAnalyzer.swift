@@ -69,7 +69,13 @@ public struct TraceAnalyzer: Sendable {
         report.tasksWithoutSpawn = tracker.tasksWithoutSpawn
         report.duplicateSpawns = tracker.duplicateSpawns
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
-        if keepTasks { report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) } }
+        if keepTasks {
+            // Sort positions, then move each lifecycle once: sorting the large values themselves moves each many times.
+            let tasks = report.tasks
+            let order = tasks.indices.sorted { (tasks[$0].firstSeen, tasks[$0].id) < (tasks[$1].firstSeen, tasks[$1].id) }
+            report.tasks = []
+            report.tasks = order.map { tasks[$0] }
+        }
         return report
     }
 
