@@ -70,11 +70,21 @@ public struct TraceAnalyzer: Sendable {
         report.duplicateSpawns = tracker.duplicateSpawns
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
         if keepTasks {
-            // Sort positions, then move each lifecycle once: sorting the large values themselves moves each many times.
-            let tasks = report.tasks
-            let order = tasks.indices.sorted { (tasks[$0].firstSeen, tasks[$0].id) < (tasks[$1].firstSeen, tasks[$1].id) }
-            report.tasks = []
-            report.tasks = order.map { tasks[$0] }
+            // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
+            // each many times and needs a buffer of half of them.
+            var order = report.tasks.indices.sorted {
+                (report.tasks[$0].firstSeen, report.tasks[$0].id) < (report.tasks[$1].firstSeen, report.tasks[$1].id)
+            }
+            for start in order.indices where order[start] != start {
+                var position = start
+                while true {
+                    let source = order[position]
+                    order[position] = position
+                    if source == start { break }
+                    report.tasks.swapAt(position, source)
+                    position = source
+                }
+            }
         }
         return report
     }
