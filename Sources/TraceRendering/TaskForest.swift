@@ -22,11 +22,13 @@ struct TaskForest {
         self.tasks = tasks
         var indexByID: [TaskID: Int] = [:]
         indexByID.reserveCapacity(tasks.count)
-        for (index, task) in tasks.enumerated() { indexByID[task.id] = index }
+        // By index, not `enumerated()`: that copies every lifecycle (a retain per string and list) at a million tasks.
+        for index in tasks.indices { indexByID[tasks[index].id] = index }
         var parentIndex = [Int?](repeating: nil, count: tasks.count)
         var children = [[Int]](repeating: [], count: tasks.count)
-        for (index, task) in tasks.enumerated() {
-            if task.parent != 0, let parent = indexByID[task.parent], parent != index {
+        for index in tasks.indices {
+            let parentID = tasks[index].parent
+            if parentID != 0, let parent = indexByID[parentID], parent != index {
                 parentIndex[index] = parent
                 children[parent].append(index)
             }
