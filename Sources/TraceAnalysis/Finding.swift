@@ -32,11 +32,37 @@ public struct Finding: Sendable, Equatable {
 public enum TraceTime {
     /// Seconds with microsecond precision, trailing zeros dropped down to milliseconds: `1.002 s`, `0.012031 s`.
     public static func seconds(_ nanoseconds: UInt64) -> String {
+        // Digits written straight into the string's storage: every finding's message formats a few of these.
         let micros = nanoseconds / 1_000
-        var fraction = String(micros % 1_000_000)
-        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
-        while fraction.count > 3 && fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(micros / 1_000_000).\(fraction) s"
+        var whole = micros / 1_000_000
+        var fraction = micros % 1_000_000
+        var digits = 6
+        while digits > 3 && fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            var wholeDigits = 1
+            var rest = whole / 10
+            while rest > 0 { wholeDigits += 1; rest /= 10 }
+            var i = wholeDigits
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(whole % 10)
+                whole /= 10
+            } while i > 0
+            buffer[wholeDigits] = UInt8(ascii: ".")
+            i = wholeDigits + 1 + digits
+            for _ in 0..<digits {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                fraction /= 10
+            }
+            i = wholeDigits + 1 + digits
+            buffer[i] = UInt8(ascii: " ")
+            buffer[i + 1] = UInt8(ascii: "s")
+            return i + 2
+        }
     }
 
     /// A duration, in the largest unit that keeps it readable: 850 µs, 12.3 ms, 1.502 s.

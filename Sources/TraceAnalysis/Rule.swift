@@ -76,3 +76,15 @@ public enum Rules {
 
     public static func named(_ id: String) -> (any Rule)? { all.first { $0.id == id } }
 }
+
+/// A rule that can tell from a task's inline fields (`CompactTask`) that it has nothing to report, so that
+/// `TraceAnalyzer` builds a `TaskLifecycle` and calls `check` only for the few tasks that may have a finding.
+///
+/// The promise: for an ended task that is `isQuiet` (no cancel request, no catch, no cleanup) the rule reports
+/// nothing, and `mayReport` is not even asked; otherwise `mayReport` returns false only when `check` on the
+/// task's lifecycle would return no finding. It may return true more often (it is only a filter).
+protocol PrefilteredRule: Rule {
+    /// `threshold` is `configuration.threshold(for: rule)`, looked up once per analysis. Static, so that the
+    /// analyzer calls it through the rule's metatype without copying an existential per task.
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool
+}

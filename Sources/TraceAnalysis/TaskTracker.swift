@@ -4,12 +4,23 @@ import TraceFormat
 ///
 /// A task leaves the tracker when its `end` arrives and is handed to the caller then, so memory is bounded by
 /// the number of tasks alive at once, not by the trace's length. Call `finish()` for the tasks that never ended.
+///
+/// Live tasks are `CompactTask`s (plain values, no allocation); one moves to a full `TaskLifecycle` only when it
+/// has more than one entry of a kind. `consume` builds the public `TaskLifecycle` of each ended task;
+/// `TraceAnalyzer` uses `fold` instead and builds one only for the tasks that need it.
 public struct TaskTracker: Sendable {
     /// Live tasks in slots that are reused once a task ends (`free`), found by id through `index`: one cheap
-    /// hash probe per event, and a task's lifecycle is updated in place.
-    private var slots: [TaskLifecycle] = []
-    private var free: [Int] = []
+    /// hash probe per event, and a task is updated in place.
+    private(set) var slots: [CompactTask] = []
+    private var free: [Int32] = []
     private var index = TaskIndex()
+    /// Full lifecycles of the live tasks that outgrew their inline fields, in reusable slots too.
+    private var details: [TaskLifecycle] = []
+    private var freeDetails: [Int32] = []
+    /// The slot of the task the previous event ended: kept until the next event so the caller can read it.
+    private var endedSlot: Int32 = -1
+    /// The string table `consume` was last given, for `finish()`; `TraceAnalyzer` passes the reader's instead.
+    private var consumedStrings = StringTable()
     /// Tasks seen without a spawn record (lost to damage, or from a recorder that started late).
     public private(set) var tasksWithoutSpawn = 0
     /// Spawn records for a task id that was already live: the later one replaces it.
@@ -27,130 +38,269 @@ public struct TaskTracker: Sendable {
 
     /// Folds one event in. Returns the task's lifecycle when the event ended it.
     public mutating func consume(_ event: TraceEvent, strings: StringTable) -> TaskLifecycle? {
+        consumedStrings = strings
+        let slot = fold(event, strings: strings)
+        return slot < 0 ? nil : takeLifecycle(slot, strings: strings)
+    }
+
+    /// Folds one event in. Returns the slot of the task the event ended (readable through `slots` until the next
+    /// call), or -1.
+    mutating func fold(_ event: TraceEvent, strings: @autoclosure () -> StringTable) -> Int32 {
+        if endedSlot >= 0 { release(endedSlot) }
         lastTime = event.time
         switch event.kind {
         case .info, .string, .close:
-            return nil
+            return -1
         case .dropped:
             droppedEvents &+= event.droppedCount
-            return nil
+            return -1
         case .spawn:
-            guard event.task != 0 else { return nil }  // 0 is never a task: a damaged or buggy record
-            var task = TaskLifecycle(id: event.task, firstSeen: event.time)
+            let id = event.task
+            guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
+            var task = CompactTask(id: id, firstSeen: event.time)
             task.parent = event.parent
-            task.name = strings[event.name]
+            task.name = event.name
             task.how = event.spawnKind
+            task.hasSpawn = true
             task.spawnTime = event.time
-            if let slot = index.slot(of: event.task) {
+            if let slot = index.slot(of: id) {
                 duplicateSpawns += 1
+                dropDetail(of: slot)
                 slots[slot] = task
             } else {
                 insert(task)
             }
-            return nil
+            return -1
         case .end:
-            guard event.task != 0 else { return nil }
-            var task = take(event.task) ?? orphan(event)
-            task.end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings[event.errorType])
-            return task
+            let id = event.task
+            guard id != 0 else { return -1 }
+            let slot: Int
+            if let found = index.remove(id) {
+                slot = found
+            } else {
+                slot = Int(place(orphan(event)))
+            }
+            endedSlot = Int32(slot)
+            let detail = slots[slot].detail
+            if detail >= 0 {
+                details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
+            }
+            slots[slot].hasEnd = true
+            slots[slot].endTime = event.time
+            slots[slot].outcome = event.outcome
+            slots[slot].endError = event.errorType
+            return Int32(slot)
         case .cancel:
+            let id = event.task
+            guard id != 0 else { return -1 }
             let canceller = event.canceller
-            let byName = canceller == 0 ? nil : index.slot(of: canceller).map { slots[$0].name }
-            update(event) { task in
-                task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: byName,
-                                                  reason: event.cancelReason, message: strings[event.message]))
+            var byKind: CompactTask.NameKind? = nil
+            var byName: StringID = 0
+            if canceller != 0, let by = index.slot(of: canceller) {
+                byKind = slots[by].nameKind
+                byName = slots[by].name
+            }
+            let slot = live(event)
+            if slots[slot].detail < 0 && !slots[slot].hasCancel {
+                slots[slot].hasCancel = true
+                slots[slot].cancelTime = event.time
+                slots[slot].cancelBy = canceller
+                slots[slot].cancelByKind = byKind
+                slots[slot].cancelByName = byName
+                slots[slot].cancelReason = event.cancelReason
+                slots[slot].cancelMessage = event.message
+                return -1
+            }
+            let table = strings()
+            let name: String? = switch byKind {
+            case nil: nil
+            case .string: table[byName]
+            case .orphan: "#\(canceller)"
+            }
+            updateDetail(slot, strings: table) { task in
+                task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
+                                                  reason: event.cancelReason, message: table[event.message]))
             }
         case .uncancel:
-            update(event) { task in
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 {
+                if slots[slot].hasCancel { slots[slot].cancelWithdrawn = true }
+                return -1
+            }
+            updateDetail(slot, strings: strings()) { task in
                 if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
             }
         case .caught:
-            update(event) { task in
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 && !slots[slot].hasCatch {
+                slots[slot].hasCatch = true
+                slots[slot].catchTime = event.time
+                slots[slot].catchError = event.errorType
+                slots[slot].catchWhileCancelPending = slots[slot].hasEffectiveCancel
+                return -1
+            }
+            let table = strings()
+            updateDetail(slot, strings: table) { task in
                 let pending = task.cancels.contains { !$0.withdrawn }
-                task.catches.append(CaughtCancellation(time: event.time, errorType: strings[event.errorType],
+                task.catches.append(CaughtCancellation(time: event.time, errorType: table[event.errorType],
                                                        whileCancelPending: pending))
             }
         case .cleanupBegin:
-            update(event) { task in
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 && !slots[slot].hasCleanup {
+                slots[slot].hasCleanup = true
+                slots[slot].cleanupBegin = event.time
+                return -1
+            }
+            updateDetail(slot, strings: strings()) { task in
                 task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
             }
         case .cleanupEnd:
-            update(event) { task in
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 && (!slots[slot].hasCleanup || !slots[slot].cleanupEnded) {
+                if !slots[slot].hasCleanup {
+                    // The begin was lost: keep the end with a zero-length cleanup.
+                    slots[slot].hasCleanup = true
+                    slots[slot].cleanupBegin = event.time
+                }
+                slots[slot].cleanupEnded = true
+                slots[slot].cleanupEnd = event.time
+                slots[slot].cleanupResult = event.cleanupResult
+                slots[slot].cleanupError = event.errorType
+                return -1
+            }
+            let table = strings()
+            updateDetail(slot, strings: table) { task in
                 if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
                     task.cleanups[index].end = event.time
                     task.cleanups[index].result = event.cleanupResult
-                    task.cleanups[index].errorType = strings[event.errorType]
+                    task.cleanups[index].errorType = table[event.errorType]
                 } else {
                     // The begin was lost: keep the end with a zero-length cleanup.
                     task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
-                                                 errorType: strings[event.errorType]))
+                                                 errorType: table[event.errorType]))
                 }
             }
         case .rethrow:
-            update(event) { $0.rethrowTimes.append(event.time) }
-        case .mark:
-            if event.task != 0 {
-                update(event) { $0.marks.append(Mark(time: event.time, label: strings[event.label])) }
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 && !slots[slot].hasRethrow {
+                slots[slot].hasRethrow = true
+                slots[slot].rethrowTime = event.time
+                return -1
             }
+            updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
+        case .mark:
+            guard event.task != 0 else { return -1 }
+            let slot = live(event)
+            if slots[slot].detail < 0 && !slots[slot].hasMark {
+                slots[slot].hasMark = true
+                slots[slot].markTime = event.time
+                slots[slot].markLabel = event.label
+                return -1
+            }
+            let table = strings()
+            updateDetail(slot, strings: table) { $0.marks.append(Mark(time: event.time, label: table[event.label])) }
         }
-        return nil
+        return -1
     }
 
-    /// The tasks still alive at the end of the trace, by id. The tracker is empty afterwards.
-    public mutating func finish() -> [TaskLifecycle] {
+    /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
+    mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
+        let detail = slots[Int(slot)].detail
+        guard detail >= 0 else { return slots[Int(slot)].lifecycle(strings) }
+        // Swap a cheap placeholder in, so the lifecycle moves out without copying its arrays.
+        var task = TaskLifecycle(id: 0, firstSeen: 0)
+        swap(&task, &details[Int(detail)])
+        return task
+    }
+
+    /// The tasks still alive at the end of the trace, by id, names resolved in `strings`. Empties the tracker.
+    mutating func finish(strings: StringTable) -> [TaskLifecycle] {
+        if endedSlot >= 0 { release(endedSlot) }
         var tasks: [TaskLifecycle] = []
         tasks.reserveCapacity(index.count)
         let vacant = Set(free)
-        for (slot, task) in slots.enumerated() where !vacant.contains(slot) { tasks.append(task) }
+        for slot in slots.indices where !vacant.contains(Int32(slot)) {
+            tasks.append(takeLifecycle(Int32(slot), strings: strings))
+        }
         slots.removeAll()
         free.removeAll()
+        details.removeAll()
+        freeDetails.removeAll()
         index.removeAll()
         return tasks.sorted { $0.id < $1.id }
     }
 
-    /// The live task `event` is about, created when its spawn was never seen.
-    private mutating func update(_ event: TraceEvent, _ change: (inout TaskLifecycle) -> Void) {
-        let id = event.task
-        guard id != 0 else { return }
-        let slot: Int
-        if let found = index.slot(of: id) {
-            slot = found
-        } else {
-            slot = insert(orphan(event))
+    /// The tasks still alive at the end of the trace, by id. The tracker is empty afterwards.
+    public mutating func finish() -> [TaskLifecycle] { finish(strings: consumedStrings) }
+
+    /// The slot of the live task `event` is about, created when its spawn was never seen.
+    @inline(__always)
+    private mutating func live(_ event: TraceEvent) -> Int {
+        if let found = index.slot(of: event.task) { return found }
+        return insert(orphan(event))
+    }
+
+    /// Applies `change` to the slot's full lifecycle, building it from the inline fields first if needed.
+    private mutating func updateDetail(_ slot: Int, strings: StringTable, _ change: (inout TaskLifecycle) -> Void) {
+        var detail = Int(slots[slot].detail)
+        if detail < 0 {
+            let task = slots[slot].lifecycle(strings)
+            if let reused = freeDetails.popLast() {
+                detail = Int(reused)
+                details[detail] = task
+            } else {
+                detail = details.count
+                details.append(task)
+            }
+            slots[slot].detail = Int32(detail)
         }
-        change(&slots[slot])
-        if slots[slot].mayNeedTrim { Self.trim(&slots[slot]) }
+        change(&details[detail])
+        if details[detail].mayNeedTrim { Self.trim(&details[detail]) }
+    }
+
+    private mutating func dropDetail(of slot: Int) {
+        let detail = slots[slot].detail
+        guard detail >= 0 else { return }
+        details[Int(detail)] = TaskLifecycle(id: 0, firstSeen: 0)
+        freeDetails.append(detail)
+        slots[slot].detail = -1
+    }
+
+    /// Frees a slot whose task has ended and been read.
+    private mutating func release(_ slot: Int32) {
+        dropDetail(of: Int(slot))
+        free.append(slot)
+        endedSlot = -1
+    }
+
+    /// Puts `task` in a free slot without indexing it.
+    private mutating func place(_ task: CompactTask) -> Int32 {
+        if let reused = free.popLast() {
+            slots[Int(reused)] = task
+            return reused
+        }
+        slots.append(task)
+        return Int32(slots.count - 1)
     }
 
     @discardableResult
-    private mutating func insert(_ task: TaskLifecycle) -> Int {
-        let slot: Int
-        if let reused = free.popLast() {
-            slot = reused
-            slots[slot] = task
-        } else {
-            slot = slots.count
-            slots.append(task)
-        }
+    private mutating func insert(_ task: CompactTask) -> Int {
+        let slot = Int(place(task))
         index.set(task.id, slot: slot)
         peakLiveCount = max(peakLiveCount, index.count)
         return slot
     }
 
-    /// Moves the live task `id` out of its slot, freeing the slot.
-    private mutating func take(_ id: TaskID) -> TaskLifecycle? {
-        guard let slot = index.remove(id) else { return nil }
-        // Swap a cheap placeholder in, so the lifecycle moves out without copying its arrays.
-        var task = TaskLifecycle(id: 0, firstSeen: 0)
-        swap(&task, &slots[slot])
-        free.append(slot)
-        return task
-    }
-
-    private mutating func orphan(_ event: TraceEvent) -> TaskLifecycle {
+    private mutating func orphan(_ event: TraceEvent) -> CompactTask {
         tasksWithoutSpawn += 1
-        var task = TaskLifecycle(id: event.task, firstSeen: event.time)
-        task.name = "#\(event.task)"
+        var task = CompactTask(id: event.task, firstSeen: event.time)
+        task.nameKind = .orphan
         return task
     }
 

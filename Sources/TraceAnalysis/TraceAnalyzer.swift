@@ -25,14 +25,34 @@ public struct TraceAnalyzer: Sendable {
         var tracker = TaskTracker()
         var report = AnalysisReport()
         let rules = rules.filter { configuration.isEnabled($0) }
+        // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
+        // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
+        let prefilters = rules.compactMap { rule in (rule as? any PrefilteredRule).map { type(of: $0) } }
+        let thresholds = rules.map { configuration.threshold(for: $0) }
+        let prefiltering = !keepTasks && prefilters.count == rules.count
         var events = 0
-        while let event = try reader.next() {
-            events += 1
-            // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-            if let ended = tracker.consume(event, strings: reader.strings) {
-                examine(ended, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+        var batch: [TraceEvent] = []
+        var progressMark = 0
+        while try reader.nextEvents(into: &batch) {
+            for event in batch {
+                // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
+                let slot = tracker.fold(event, strings: reader.strings)
+                guard slot >= 0 else { continue }
+                if prefiltering && tracker.slots[Int(slot)].detail < 0 {
+                    guard Self.countAndPrefilter(tracker.slots[Int(slot)], prefilters: prefilters, thresholds: thresholds,
+                                                 stats: &report.stats) else { continue }
+                    check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                          traceEnd: tracker.lastTime, cutShort: false)
+                } else {
+                    examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                            keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+                }
             }
-            if events & 0xFFFFF == 0 { onProgress?(reader.bytesConsumed) }
+            events += batch.count
+            if events - progressMark >= 0x100000 {
+                progressMark = events
+                onProgress?(reader.bytesConsumed)
+            }
         }
         report.stats.events = events
         onProgress?(reader.bytesConsumed)
@@ -41,7 +61,7 @@ public struct TraceAnalyzer: Sendable {
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
-        for task in tracker.finish() {
+        for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
@@ -49,22 +69,52 @@ public struct TraceAnalyzer: Sendable {
         report.tasksWithoutSpawn = tracker.tasksWithoutSpawn
         report.duplicateSpawns = tracker.duplicateSpawns
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
-        if keepTasks { report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) } }
+        if keepTasks {
+            // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
+            // each many times and needs a buffer of half of them.
+            var order = report.tasks.indices.sorted {
+                (report.tasks[$0].firstSeen, report.tasks[$0].id) < (report.tasks[$1].firstSeen, report.tasks[$1].id)
+            }
+            for start in order.indices where order[start] != start {
+                var position = start
+                while true {
+                    let source = order[position]
+                    order[position] = position
+                    if source == start { break }
+                    report.tasks.swapAt(position, source)
+                    position = source
+                }
+            }
+        }
         return report
+    }
+
+    /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.
+    private static func countAndPrefilter(_ task: CompactTask, prefilters: [any PrefilteredRule.Type], thresholds: [UInt64],
+                                          stats: inout TraceStats) -> Bool {
+        stats.add(task)
+        if task.isQuiet { return false }
+        for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) { return true }
+        return false
     }
 
     private func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
+        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort)
+        if keepTasks { report.tasks.append(task) }
+    }
+
+    private func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
+                       traceEnd: UInt64, cutShort: Bool) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)
-        for rule in rules {
-            for finding in rule.check(task, in: context) {
+        for i in rules.indices {
+            for finding in rules[i].check(task, in: context) {
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
             }
         }
-        if keepTasks { report.tasks.append(task) }
     }
 }
 

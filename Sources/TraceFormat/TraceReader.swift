@@ -119,6 +119,68 @@ public final class TraceReader {
         }
     }
 
+    /// Replaces `events` with the next run of events (the rest of the current chunk, or the next chunk's), in
+    /// file order; false at the end of what can be read. The same events as calling `next()` repeatedly, for a
+    /// caller that wants them without a call per event: the common records are decoded in one tight loop.
+    ///
+    /// Strings defined by the chunk are in `strings` when this returns, as they are after `next()` has passed
+    /// their definitions; a recorder defines each string before the first record that uses it.
+    public func nextEvents(into events: inout [TraceEvent]) throws(TraceReadError) -> Bool {
+        events.removeAll(keepingCapacity: true)
+        while true {
+            if position < payloadCount {
+                decodeCommonRecords(into: &events)
+                // Stopped at a record the loop leaves to `decodeRecord`: a definition, info, close, an extension
+                // or unknown kind, a time going backwards, or damage.
+                if position < payloadCount, let event = try decodeRecord() {
+                    eventCount += 1
+                    events.append(event)
+                }
+                continue
+            }
+            if !events.isEmpty { return true }
+            if finished { return false }
+            if try !loadNextChunk() {
+                finish()
+                return false
+            }
+        }
+    }
+
+    /// Decodes timed core records other than info and close from `position` until the chunk ends or a record
+    /// needs `decodeRecord`'s care, appending them to `events`.
+    private func decodeCommonRecords(into events: inout [TraceEvent]) {
+        let bytes = UnsafePointer(payload.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        let end = payloadCount
+        var p = position
+        var time = chunkTime
+        let floor = lastTime
+        let before = events.count
+        if events.capacity - before < (end - p) / 3 { events.reserveCapacity(before + (end - p) / 3 + 16) }
+        while p < end {
+            let raw = bytes[p]
+            guard raw >= EventKind.spawn.rawValue, raw <= EventKind.mark.rawValue,
+                  let kind = EventKind(rawValue: raw) else { break }
+            var q = p &+ 1
+            guard let delta = Self.varint(bytes, &q, end) else { break }
+            var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            let count = kind.fieldCount
+            if count > 0 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.0 = v }
+            if count > 1 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.1 = v }
+            if count > 2 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.2 = v }
+            if count > 3 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.3 = v }
+            let (next, overflow) = time.addingReportingOverflow(delta)
+            guard !overflow, next >= floor else { break }
+            time = next
+            p = q
+            events.append(TraceEvent(kind: kind, time: next, fields: fields))
+        }
+        eventCount += events.count - before
+        position = p
+        chunkTime = time
+        if events.count > before { lastTime = time }
+    }
+
     // MARK: Records
 
     /// Unsigned LEB128 at `p` in `bytes[..<end]`; nil when it runs past `end` or over 64 bits.

@@ -135,12 +135,13 @@ public struct TimelineRenderer: Sendable {
 
     private func groupCells(_ lane: Lane, _ tasks: [TaskLifecycle], _ scale: Scale) -> String {
         var cells = [String](repeating: " ", count: scale.columns)
-        let members = lane.members.map { tasks[$0] }
-        let begin = scale.column(members.map { $0.spawnTime ?? $0.firstSeen }.min() ?? scale.start)
-        let finish = scale.column(members.map { $0.end?.time ?? scale.end }.max() ?? scale.end)
+        // Read the members in place: a group can hold most of a million-task trace.
+        let members = lane.members
+        let begin = scale.column(members.lazy.map { tasks[$0].spawnTime ?? tasks[$0].firstSeen }.min() ?? scale.start)
+        let finish = scale.column(members.lazy.map { tasks[$0].end?.time ?? scale.end }.max() ?? scale.end)
         for column in begin...max(begin, finish) { cells[column] = "═" }
-        for task in members {
-            if let cancel = task.effectiveCancel { cells[scale.column(cancel.time)] = style.boldRed("✕") }
+        for member in members where !tasks[member].cancels.isEmpty {
+            if let cancel = tasks[member].effectiveCancel { cells[scale.column(cancel.time)] = style.boldRed("✕") }
         }
         return cells.joined()
     }

@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// The task caught its own cancellation and ended with a different error.
-public struct CancellationConverted: Rule {
+public struct CancellationConverted: Rule, PrefilteredRule {
     public let id = "cancellation-converted"
     public let defaultLevel = Level.warning
     public let summary = "cancellation caught, task ended with a different error"
@@ -23,5 +23,9 @@ public struct CancellationConverted: Rule {
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and ended with \(error) at \(TraceTime.seconds(end.time))",
                         cancel: cancel)]
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.hasEnd && task.outcome == .failed && task.hasEffectiveCancel && task.hasCatch
     }
 }

@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// Cleanup after a cancellation threw.
-public struct CleanupFailed: Rule {
+public struct CleanupFailed: Rule, PrefilteredRule {
     public let id = "cleanup-failed"
     public let defaultLevel = Level.warning
     public let summary = "cleanup after a cancellation threw"
@@ -21,5 +21,9 @@ public struct CleanupFailed: Rule {
                            message: "cleanup in \(task.label) threw \(error) at \(TraceTime.seconds(end))",
                            cancel: task.effectiveCancel)
         }
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.hasCleanup && task.cleanupEnded && task.cleanupResult == .threw
     }
 }

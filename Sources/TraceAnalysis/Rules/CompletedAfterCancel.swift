@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// Cancel was requested and the task returned normally without any recorded sign that it saw it.
-public struct CompletedAfterCancel: Rule {
+public struct CompletedAfterCancel: Rule, PrefilteredRule {
     public let id = "completed-after-cancel"
     public let defaultLevel = Level.warning
     public let summary = "cancel requested, task returned normally without any sign it saw it"
@@ -21,5 +21,9 @@ public struct CompletedAfterCancel: Rule {
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) was cancelled at \(TraceTime.seconds(cancel.time)) and returned normally at \(TraceTime.seconds(end.time)) with no sign it saw the cancellation",
                         cancel: cancel)]
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.hasEnd && task.outcome == .returned && task.hasEffectiveCancel
     }
 }

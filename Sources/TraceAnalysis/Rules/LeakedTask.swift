@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// The task never ended before the trace did.
-public struct LeakedTask: Rule {
+public struct LeakedTask: Rule, PrefilteredRule {
     public let id = "leaked-task"
     public let defaultLevel = Level.warning
     public let summary = "task never ended before the trace ended"
@@ -22,5 +22,9 @@ public struct LeakedTask: Rule {
         return [finding(task, in: context, time: context.traceEnd,
                         message: "\(task.label) \(started) never ended before the trace ended at \(TraceTime.seconds(context.traceEnd))",
                         notes: notes, cancel: task.effectiveCancel)]
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        !task.hasEnd
     }
 }

@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// The task kept running longer than the threshold after cancel was requested.
-public struct SlowCancellation: Rule {
+public struct SlowCancellation: Rule, PrefilteredRule {
     public let id = "slow-cancellation"
     public let defaultLevel = Level.warning
     public let summary = "cancel requested, task still ran longer than a threshold"
@@ -22,5 +22,9 @@ public struct SlowCancellation: Rule {
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) ended at \(TraceTime.seconds(end.time)), \(TraceTime.duration(latency)) after its cancel request at \(TraceTime.seconds(cancel.time)), more than \(TraceTime.duration(threshold))",
                         cancel: cancel)]
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.cancelLatency.map { $0 > threshold } ?? false
     }
 }

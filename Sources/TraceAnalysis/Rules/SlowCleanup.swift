@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// Cleanup took longer than the threshold.
-public struct SlowCleanup: Rule {
+public struct SlowCleanup: Rule, PrefilteredRule {
     public let id = "slow-cleanup"
     public let defaultLevel = Level.warning
     public let summary = "cleanup took longer than a threshold"
@@ -22,5 +22,9 @@ public struct SlowCleanup: Rule {
                            message: "cleanup in \(task.label) took \(TraceTime.duration(duration)) (\(TraceTime.seconds(cleanup.begin)) to \(TraceTime.seconds(end))), more than \(TraceTime.duration(threshold))",
                            cancel: task.effectiveCancel)
         }
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.cleanupDuration.map { $0 > threshold } ?? false
     }
 }

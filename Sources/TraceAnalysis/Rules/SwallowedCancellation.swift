@@ -1,7 +1,7 @@
 import TraceFormat
 
 /// The task caught its own cancellation, did not re-raise it, and returned as if it had finished its work.
-public struct SwallowedCancellation: Rule {
+public struct SwallowedCancellation: Rule, PrefilteredRule {
     public let id = "swallowed-cancellation"
     public let defaultLevel = Level.error
     public let summary = "cancellation caught, not rethrown, task then returned normally"
@@ -24,5 +24,9 @@ public struct SwallowedCancellation: Rule {
         return [finding(task, in: context, time: end.time,
                         message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and returned normally at \(TraceTime.seconds(end.time))",
                         cancel: cancel)]
+    }
+
+    static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
+        task.hasEnd && task.outcome == .returned && task.hasCatch && task.catchWhileCancelPending
     }
 }

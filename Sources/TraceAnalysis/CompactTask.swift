@@ -1,0 +1,131 @@
+import TraceFormat
+
+/// A live task as `TaskTracker` keeps it: plain values only (ids, times, string ids), at most one entry of each
+/// kind stored inline, so that following a task and checking it when it ends allocates nothing and copies no
+/// references.
+///
+/// Most tasks are never cancelled, and a cancelled one usually has one cancel request, one catch, one cleanup and
+/// one rethrow. A task that needs more (a second entry of any kind) moves to a full `TaskLifecycle` (`detail`),
+/// built from these fields and updated from then on exactly as before. A `TaskLifecycle` is otherwise built only
+/// for a task that may have a finding, or when the caller keeps every task.
+///
+/// Names, messages and error types stay string ids until a `TaskLifecycle` is built: the format defines each id
+/// once, before its first use, so resolving one later gives the text it had when the event was read.
+struct CompactTask: Sendable {
+    enum NameKind: UInt8, Sendable {
+        /// `name` is a string id.
+        case string
+        /// Seen without a spawn record: the name reads `#id`.
+        case orphan
+    }
+
+    var id: TaskID
+    var parent: TaskID = 0
+    var name: StringID = 0
+    var nameKind = NameKind.string
+    var how = SpawnKind.unstructured
+    var hasSpawn = false
+    var spawnTime: UInt64 = 0
+    var firstSeen: UInt64
+
+    /// Index into the tracker's full lifecycles, or -1 while the inline fields hold everything.
+    var detail: Int32 = -1
+
+    var hasCancel = false
+    var cancelWithdrawn = false
+    var cancelReason = CancelReason.unknown
+    /// How the canceller's name reads: nil (0 or not live), a string id, or `#id` for a canceller seen without
+    /// its spawn.
+    var cancelByKind: NameKind? = nil
+    var cancelTime: UInt64 = 0
+    var cancelBy: TaskID = 0
+    var cancelByName: StringID = 0
+    var cancelMessage: StringID = 0
+
+    var hasCatch = false
+    var catchWhileCancelPending = false
+    var catchTime: UInt64 = 0
+    var catchError: StringID = 0
+
+    var hasCleanup = false
+    var cleanupEnded = false
+    var cleanupResult = CleanupResult.ok
+    var cleanupBegin: UInt64 = 0
+    var cleanupEnd: UInt64 = 0
+    var cleanupError: StringID = 0
+
+    var hasRethrow = false
+    var rethrowTime: UInt64 = 0
+
+    var hasMark = false
+    var markTime: UInt64 = 0
+    var markLabel: StringID = 0
+
+    var hasEnd = false
+    var outcome = Outcome.returned
+    var endTime: UInt64 = 0
+    var endError: StringID = 0
+
+    init(id: TaskID, firstSeen: UInt64) {
+        self.id = id
+        self.firstSeen = firstSeen
+    }
+
+    /// No cancel request, no catch and no cleanup: the rules that know it (`PrefilteredRule`) report nothing
+    /// about such a task once it has ended.
+    var isQuiet: Bool { !hasCancel && !hasCatch && !hasCleanup }
+
+    /// The cancel request that stands (not withdrawn), as `TaskLifecycle.effectiveCancel` sees it.
+    var hasEffectiveCancel: Bool { hasCancel && !cancelWithdrawn }
+
+    /// `TaskLifecycle.cancelLatency`.
+    var cancelLatency: UInt64? {
+        guard hasEffectiveCancel, hasEnd else { return nil }
+        return endTime >= cancelTime ? endTime - cancelTime : 0
+    }
+
+    /// The inline cleanup's duration, when it ended.
+    var cleanupDuration: UInt64? {
+        guard hasCleanup, cleanupEnded else { return nil }
+        return cleanupEnd >= cleanupBegin ? cleanupEnd - cleanupBegin : 0
+    }
+
+    /// The task's name as `TaskLifecycle.name` holds it.
+    func resolvedName(_ strings: StringTable) -> String {
+        switch nameKind {
+        case .string: strings[name]
+        case .orphan: "#\(id)"
+        }
+    }
+
+    /// The full lifecycle these fields describe (for a task without `detail`).
+    func lifecycle(_ strings: StringTable) -> TaskLifecycle {
+        var task = TaskLifecycle(id: id, firstSeen: firstSeen)
+        task.parent = parent
+        task.name = resolvedName(strings)
+        task.how = how
+        if hasSpawn { task.spawnTime = spawnTime }
+        if hasCancel {
+            let byName: String? = switch cancelByKind {
+            case nil: nil
+            case .string: strings[cancelByName]
+            case .orphan: "#\(cancelBy)"
+            }
+            task.cancels = [CancelRequest(time: cancelTime, by: cancelBy, byName: byName, reason: cancelReason,
+                                          message: strings[cancelMessage], withdrawn: cancelWithdrawn)]
+        }
+        if hasCatch {
+            task.catches = [CaughtCancellation(time: catchTime, errorType: strings[catchError],
+                                               whileCancelPending: catchWhileCancelPending)]
+        }
+        if hasCleanup {
+            task.cleanups = cleanupEnded
+                ? [Cleanup(begin: cleanupBegin, end: cleanupEnd, result: cleanupResult, errorType: strings[cleanupError])]
+                : [Cleanup(begin: cleanupBegin, end: nil, result: nil, errorType: "")]
+        }
+        if hasRethrow { task.rethrowTimes = [rethrowTime] }
+        if hasMark { task.marks = [Mark(time: markTime, label: strings[markLabel])] }
+        if hasEnd { task.end = TaskEnd(time: endTime, outcome: outcome, errorType: strings[endError]) }
+        return task
+    }
+}
