@@ -36,6 +36,7 @@ public struct TraceAnalyzer: Sendable {
         }
         onProgress?(reader.bytesConsumed)
         report.notices = reader.notices
+        report.elidedNotices = reader.elidedNotices
         report.info = reader.info
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
@@ -77,6 +78,8 @@ public struct AnalysisReport: Sendable {
     public var tasks: [TaskLifecycle] = []
     public var stats = TraceStats()
     public var notices: [ReadNotice] = []
+    /// Damage notices past the reader's `TraceReader.maxNotices`, counted but not kept.
+    public var elidedNotices = 0
     public var info = TraceInfo()
     public var traceEnd: UInt64 = 0
     /// The trace was not closed by its recorder, or the file was truncated.

@@ -15,6 +15,11 @@ public final class TraceReader {
     public private(set) var strings = StringTable()
     public private(set) var info = TraceInfo()
     public private(set) var notices: [ReadNotice] = []
+    /// Notices about damaged chunks and records, and backwards times, past the first `maxNotices`: counted, not kept,
+    /// so that a file that is damage from end to end cannot grow `notices` without bound.
+    public private(set) var elidedNotices = 0
+    /// Most damage and backwards-time notices `notices` keeps.
+    public static let maxNotices = 1_000
     /// Whether the recorder's `close` record was read.
     public private(set) var sawClose = false
     /// File bytes consumed so far, for progress.
@@ -22,7 +27,7 @@ public final class TraceReader {
     /// Events yielded so far.
     public private(set) var eventCount = 0
     /// Whether any chunk or record was skipped because it was damaged.
-    public var sawDamage: Bool { notices.contains { $0.isDamage } }
+    public var sawDamage: Bool { elidedDamage || notices.contains { $0.isDamage } }
 
     private enum Source {
         case file(Int32)
@@ -43,6 +48,8 @@ public final class TraceReader {
     private var lastTime: UInt64 = 0
     private var finished = false
     private var skippedKinds: [UInt8: Int] = [:]
+    private var backwardsNoticeChunk: UInt64?
+    private var elidedDamage = false
 
     /// Opens `path` and checks its header.
     public convenience init(path: String) throws(TraceReadError) {
@@ -170,7 +177,7 @@ public final class TraceReader {
             result = TraceEvent(kind: kind, time: chunkTime, fields: fields)
         }
         if let failure {
-            notices.append(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: start, reason: failure))
+            note(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: start, reason: failure))
             position = payloadCount
             return nil
         }
@@ -180,8 +187,9 @@ public final class TraceReader {
         }
         guard var event = result else { return nil }
         if event.time < lastTime {
-            if notices.last != .timeWentBackwards(chunkOffset: chunkOffset) {
-                notices.append(.timeWentBackwards(chunkOffset: chunkOffset))
+            if backwardsNoticeChunk != chunkOffset {
+                backwardsNoticeChunk = chunkOffset
+                note(.timeWentBackwards(chunkOffset: chunkOffset))
             }
             event.time = lastTime
         }
@@ -242,7 +250,7 @@ public final class TraceReader {
             guard crc == storedCRC else {
                 let next = bufferStart + total
                 if next == buffer.count || (next + 4 <= buffer.count && hasMarker(at: next)) {
-                    notices.append(.corruptChunk(offset: offset, reason: "CRC mismatch"))
+                    note(.corruptChunk(offset: offset, reason: "CRC mismatch"))
                     bufferStart = next
                 } else {
                     try resync(from: offset, reason: "CRC mismatch")
@@ -261,7 +269,7 @@ public final class TraceReader {
                 case let .shorterThanDeclared(n): "inflates to \(n) bytes, not the declared \(rawLength)"
                 case .invalidStream: "invalid zlib data"
                 }
-                notices.append(.corruptChunk(offset: offset, reason: reason))
+                note(.corruptChunk(offset: offset, reason: reason))
                 bufferStart += total
                 continue
             }
@@ -275,7 +283,7 @@ public final class TraceReader {
 
     /// Reports damage at `offset` and moves to the next chunk marker after it (or to the end of the file).
     private func resync(from offset: UInt64, reason: String) throws(TraceReadError) {
-        notices.append(.corruptChunk(offset: offset, reason: reason))
+        note(.corruptChunk(offset: offset, reason: reason))
         if let next = try nextMarker(after: bufferStart + 1) {
             bufferStart = next
         } else {
@@ -326,6 +334,16 @@ public final class TraceReader {
             }
             buffer.removeSubrange((old + n)...)
             if n == 0 { atEOF = true }
+        }
+    }
+
+    /// Keeps a notice about damage or backwards time, or counts it once `maxNotices` are kept.
+    private func note(_ notice: ReadNotice) {
+        if notices.count < Self.maxNotices {
+            notices.append(notice)
+        } else {
+            elidedNotices += 1
+            elidedDamage = elidedDamage || notice.isDamage
         }
     }
 
