@@ -195,7 +195,8 @@ public final class TraceReader {
         }
         lastTime = event.time
         switch event.kind {
-        case .info: info.append(key: strings[event.infoKey], value: strings[event.infoValue])
+        case .info where info.items.count < TraceLayout.maxInfoItems:
+            info.append(key: strings[event.infoKey], value: strings[event.infoValue])
         case .close: sawClose = true
         default: break
         }
