@@ -249,8 +249,11 @@ public final class TraceReader {
                 return Zlib.crc32(body, continuing: Zlib.crc32(lengths))
             }
             guard crc == storedCRC else {
+                // Whether a chunk marker (or the end of the file) follows the declared end decides where to go on;
+                // from a file, the 4 bytes after it may not be read yet.
+                try fill(atLeast: total + 4)
                 let next = bufferStart + total
-                if next == buffer.count || (next + 4 <= buffer.count && hasMarker(at: next)) {
+                if (next == buffer.count && atEOF) || (next + 4 <= buffer.count && hasMarker(at: next)) {
                     note(.corruptChunk(offset: offset, reason: "CRC mismatch"))
                     bufferStart = next
                 } else {
