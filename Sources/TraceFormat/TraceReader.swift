@@ -50,6 +50,8 @@ public final class TraceReader {
     private var skippedKinds: [UInt8: Int] = [:]
     private var backwardsNoticeChunk: UInt64?
     private var elidedDamage = false
+    /// Bytes of candidate chunks whose CRC was checked and did not match.
+    private var rejectedBytes: UInt64 = 0
 
     /// Opens `path` and checks its header.
     public convenience init(path: String) throws(TraceReadError) {
@@ -253,7 +255,12 @@ public final class TraceReader {
                 // from a file, the 4 bytes after it may not be read yet.
                 try fill(atLeast: total + 4)
                 let next = bufferStart + total
-                if (next == buffer.count && atEOF) || (next + 4 <= buffer.count && hasMarker(at: next)) {
+                // Checking a candidate costs its length. Past a budget (16 times the bytes read so far + 256 MiB), a
+                // failed candidate's bytes are skipped rather than searched for overlapping candidates, so that a
+                // file crafted with a plausible chunk header every few bytes cannot make recovery quadratic.
+                rejectedBytes += UInt64(total)
+                let overBudget = rejectedBytes > 16 * bytesConsumed + UInt64(256 << 20)
+                if (next == buffer.count && atEOF) || (next + 4 <= buffer.count && hasMarker(at: next)) || overBudget {
                     note(.corruptChunk(offset: offset, reason: "CRC mismatch"))
                     bufferStart = next
                 } else {
