@@ -9,6 +9,10 @@ public struct TraceAnalyzer: Sendable {
     public var rules: [any Rule]
     /// Findings kept in the report; more are counted in `AnalysisReport.elidedFindings`.
     public var maxFindings = 100_000
+    /// Lifecycles kept in the report when `keepTasks` is set; more are counted in `AnalysisReport.elidedTasks`.
+    /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
+    /// without this a small file could make `tasks` grow without bound.
+    public var maxKeptTasks = 1_000_000
 
     public init(configuration: RuleConfiguration = RuleConfiguration(), rules: [any Rule] = Rules.all) {
         self.configuration = configuration
@@ -63,7 +67,9 @@ public struct TraceAnalyzer: Sendable {
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
             }
         }
-        if keepTasks { report.tasks.append(task) }
+        if keepTasks {
+            if report.tasks.count < maxKeptTasks { report.tasks.append(task) } else { report.elidedTasks += 1 }
+        }
     }
 }
 
@@ -76,6 +82,8 @@ public struct AnalysisReport: Sendable {
     public var elidedFindings = 0
     /// Every task, in order of first appearance, when the analysis kept them.
     public var tasks: [TaskLifecycle] = []
+    /// Tasks past `TraceAnalyzer.maxKeptTasks`, counted in the stats but not kept.
+    public var elidedTasks = 0
     public var stats = TraceStats()
     public var notices: [ReadNotice] = []
     /// Damage notices past the reader's `TraceReader.maxNotices`, counted but not kept.
