@@ -76,7 +76,7 @@ func exercise(_ bytes: [UInt8]) {
 }
 
 func check(oneLine text: String) {
-    precondition(!text.isEmpty && !text.contains("\n"), "message is not one line: \(text)")
+    precondition(!text.isEmpty && !text.utf8.contains(UInt8(ascii: "\n")), "message is not one line: \(text)")
 }
 
 func split(_ bytes: [UInt8], on separator: [UInt8]) -> [[UInt8]] {
