@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the trace fuzzer (see Fuzz/README.md).
+# Runs the trace fuzzer (see Fuzz/README.md and Docs/Reliability.md, "Fuzzing").
 #
 #   Fuzz/fuzz.sh [libFuzzer flags…]     # e.g. -runs=10000000, -max_total_time=600
 #   Fuzz/fuzz.sh seeds                   # rewrites Fuzz/seeds from Fuzz/TraceFuzzer.swift's seed scenarios
