@@ -10,6 +10,10 @@ public struct TraceAnalyzer: Sendable {
     public var rules: [any Rule]
     /// Findings kept in the report; more are counted in `AnalysisReport.elidedFindings`.
     public var maxFindings = 100_000
+    /// Lifecycles kept in the report when `keepTasks` is set; more are counted in `AnalysisReport.elidedTasks`.
+    /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
+    /// without this a small file could make `tasks` grow without bound.
+    public var maxKeptTasks = 1_000_000
 
     public init(configuration: RuleConfiguration = RuleConfiguration(), rules: [any Rule] = Rules.all) {
         self.configuration = configuration
@@ -57,6 +61,7 @@ public struct TraceAnalyzer: Sendable {
         report.stats.events = events
         onProgress?(reader.bytesConsumed)
         report.notices = reader.notices
+        report.elidedNotices = reader.elidedNotices
         report.info = reader.info
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
@@ -102,7 +107,9 @@ public struct TraceAnalyzer: Sendable {
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
         check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort)
-        if keepTasks { report.tasks.append(task) }
+        if keepTasks {
+            if report.tasks.count < maxKeptTasks { report.tasks.append(task) } else { report.elidedTasks += 1 }
+        }
     }
 
     private func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
@@ -129,8 +136,12 @@ public struct AnalysisReport: Sendable {
     public var levelCounts: [Level: Int] = [:]
     /// Every task, in order of first appearance, when the analysis kept them.
     public var tasks: [TaskLifecycle] = []
+    /// Tasks past `TraceAnalyzer.maxKeptTasks`, counted in the stats but not kept.
+    public var elidedTasks = 0
     public var stats = TraceStats()
     public var notices: [ReadNotice] = []
+    /// Damage notices past the reader's `TraceReader.maxNotices`, counted but not kept.
+    public var elidedNotices = 0
     public var info = TraceInfo()
     public var traceEnd: UInt64 = 0
     /// The trace was not closed by its recorder, or the file was truncated.

@@ -24,6 +24,8 @@ public enum TraceLayout {
     public static let maxStringCount = 1 << 20
     /// Most bytes of string data a trace may define.
     public static let maxStringTableBytes = 64 << 20
+    /// Most metadata items a reader keeps in `TraceInfo`; later `info` records are still yielded as events.
+    public static let maxInfoItems = 1_024
 
     /// The 16-byte file header for this version.
     public static var header: [UInt8] {

@@ -22,7 +22,12 @@ public final class TraceReader {
     /// Events yielded so far.
     public private(set) var eventCount = 0
     /// Whether any chunk or record was skipped because it was damaged.
-    public var sawDamage: Bool { notices.contains { $0.isDamage } }
+    public var sawDamage: Bool { elidedDamage || notices.contains { $0.isDamage } }
+    /// Notices about damaged chunks and records, and backwards times, past the first `maxNotices`: counted, not kept,
+    /// so that a file that is damage from end to end cannot grow `notices` without bound.
+    public private(set) var elidedNotices = 0
+    /// Most damage and backwards-time notices `notices` keeps.
+    public static let maxNotices = 1_000
 
     private enum Source {
         case file(Int32)
@@ -48,6 +53,10 @@ public final class TraceReader {
     private var lastTime: UInt64 = 0
     private var finished = false
     private var skippedKinds: [UInt8: Int] = [:]
+    private var backwardsNoticeChunk: UInt64?
+    private var elidedDamage = false
+    /// Bytes of candidate chunks whose CRC was checked and did not match.
+    private var rejectedBytes: UInt64 = 0
 
     /// Opens `path` and checks its header.
     public convenience init(path: String) throws(TraceReadError) {
@@ -229,14 +238,16 @@ public final class TraceReader {
         position = p
         var event = TraceEvent(kind: kind, time: time, fields: fields)
         if time < lastTime {
-            if notices.last != .timeWentBackwards(chunkOffset: chunkOffset) {
-                notices.append(.timeWentBackwards(chunkOffset: chunkOffset))
+            if backwardsNoticeChunk != chunkOffset {
+                backwardsNoticeChunk = chunkOffset
+                note(.timeWentBackwards(chunkOffset: chunkOffset))
             }
             event.time = lastTime
         }
         lastTime = event.time
         switch kind {
-        case .info: info.append(key: strings[event.infoKey], value: strings[event.infoValue])
+        case .info where info.items.count < TraceLayout.maxInfoItems:
+            info.append(key: strings[event.infoKey], value: strings[event.infoValue])
         case .close: sawClose = true
         default: break
         }
@@ -272,7 +283,7 @@ public final class TraceReader {
 
     /// Reports an undecodable record and skips the rest of its chunk.
     private func malformed(_ payloadOffset: Int, _ reason: String) -> TraceEvent? {
-        notices.append(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: payloadOffset, reason: reason))
+        note(.malformedRecord(chunkOffset: chunkOffset, payloadOffset: payloadOffset, reason: reason))
         position = payloadCount
         return nil
     }
@@ -323,9 +334,17 @@ public final class TraceReader {
                 return Zlib.crc32(body, continuing: Zlib.crc32(lengths))
             }
             guard crc == storedCRC else {
+                // Whether a chunk marker (or the end of the file) follows the declared end decides where to go on;
+                // from a file, the 4 bytes after it may not be read yet.
+                try fill(atLeast: total + 4)
                 let next = bufferStart + total
-                if next == bufferEnd || (next + 4 <= bufferEnd && hasMarker(at: next)) {
-                    notices.append(.corruptChunk(offset: offset, reason: "CRC mismatch"))
+                // Checking a candidate costs its length. Past a budget (16 times the bytes read so far + 256 MiB), a
+                // failed candidate's bytes are skipped rather than searched for overlapping candidates, so that a
+                // file crafted with a plausible chunk header every few bytes cannot make recovery quadratic.
+                rejectedBytes += UInt64(total)
+                let overBudget = rejectedBytes > 16 * bytesConsumed + UInt64(256 << 20)
+                if (next == bufferEnd && atEOF) || (next + 4 <= bufferEnd && hasMarker(at: next)) || overBudget {
+                    note(.corruptChunk(offset: offset, reason: "CRC mismatch"))
                     bufferStart = next
                 } else {
                     try resync(from: offset, reason: "CRC mismatch")
@@ -349,7 +368,7 @@ public final class TraceReader {
                 case let .shorterThanDeclared(n): "inflates to \(n) bytes, not the declared \(rawLength)"
                 case .invalidStream: "invalid zlib data"
                 }
-                notices.append(.corruptChunk(offset: offset, reason: reason))
+                note(.corruptChunk(offset: offset, reason: reason))
                 bufferStart += total
                 continue
             }
@@ -363,7 +382,7 @@ public final class TraceReader {
 
     /// Reports damage at `offset` and moves to the next chunk marker after it (or to the end of the file).
     private func resync(from offset: UInt64, reason: String) throws(TraceReadError) {
-        notices.append(.corruptChunk(offset: offset, reason: reason))
+        note(.corruptChunk(offset: offset, reason: reason))
         if let next = try nextMarker(after: bufferStart + 1) {
             bufferStart = next
         } else {
@@ -421,6 +440,16 @@ public final class TraceReader {
             }
             bufferEnd += n
             if n == 0 { atEOF = true }
+        }
+    }
+
+    /// Keeps a notice about damage or backwards time, or counts it once `maxNotices` are kept.
+    private func note(_ notice: ReadNotice) {
+        if notices.count < Self.maxNotices {
+            notices.append(notice)
+        } else {
+            elidedNotices += 1
+            elidedDamage = elidedDamage || notice.isDamage
         }
     }
 
