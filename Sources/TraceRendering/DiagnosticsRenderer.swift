@@ -51,6 +51,12 @@ public enum TraceNotes {
         var lines = report.notices.map { notice in
             (notice.isDamage ? style.boldRed("damaged: ") : style.yellow("note: ")) + notice.description
         }
+        if report.elidedNotices > 0 {
+            lines.append(style.yellow("note: ") + "\(report.elidedNotices) more notices about damage not shown")
+        }
+        if report.elidedTasks > 0 {
+            lines.append(style.yellow("note: ") + "\(report.elidedTasks) tasks past the first \(TraceAnalyzer().maxKeptTasks) not drawn")
+        }
         if report.stats.droppedEvents > 0 {
             lines.append(style.yellow("note: ") + "the recorder dropped \(report.stats.droppedEvents) events; findings may be incomplete")
         }
