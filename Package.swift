@@ -45,7 +45,7 @@ let package = Package(
             path: "Benchmarks/CancelTraceBench"
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat"]),
+        .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat", "Samples"]),
         .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
         .testTarget(
             name: "TraceRenderingTests",

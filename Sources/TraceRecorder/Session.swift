@@ -7,6 +7,8 @@ import TraceFormat
 struct Session {
     private(set) var encoder: EventEncoder
     let queue: ChunkQueue
+    /// Which of the process's sessions this is (1, 2, …); task records remember it.
+    let number: UInt64
     private let chunkSize: Int
     private let policy: CancelTrace.Options.WriterPolicy
     private let clockStart: UInt64
@@ -27,8 +29,9 @@ struct Session {
     /// The count carried by the `dropped` record at the head of the current chunk.
     private var dropsReportedInChunk: UInt64 = 0
 
-    init(queue: ChunkQueue, options: CancelTrace.Options) {
+    init(queue: ChunkQueue, options: CancelTrace.Options, number: UInt64) {
         self.queue = queue
+        self.number = number
         self.encoder = queue.makeEncoder()
         self.chunkSize = max(256, min(options.chunkSize, TraceLayout.maxChunkRawLength / 2))
         self.policy = options.whenWriterFallsBehind
@@ -38,6 +41,18 @@ struct Session {
     /// Nanoseconds since the session started.
     @inline(__always)
     func now() -> UInt64 { MonotonicClock.now() &- clockStart }
+
+    /// Whether `record`'s task was spawned in this session.
+    @inline(__always)
+    func owns(_ record: TaskRecord) -> Bool { record.session == number }
+
+    /// `record`'s task id in this session's trace: 0 (no traced task) when there is none, or when it was spawned
+    /// in an earlier session and so has no spawn in this trace.
+    @inline(__always)
+    func id(of record: TaskRecord?) -> TaskID {
+        guard let record, record.session == number else { return 0 }
+        return record.id
+    }
 
     mutating func allocateTaskID() -> TaskID {
         defer { nextTaskID += 1 }

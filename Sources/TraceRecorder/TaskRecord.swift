@@ -9,6 +9,8 @@ import TraceFormat
 @usableFromInline
 final class TaskRecord: Sendable {
     @usableFromInline let id: TaskID
+    /// The number of the session that recorded the spawn; events of this task go to that session only.
+    let session: UInt64
     let parent: TaskRecord?
     /// Whether the Swift task is a structured child of `parent` (group child, timeout operation), so that a
     /// cancel the runtime delivers without a recorded cause came from the parent.
@@ -23,8 +25,9 @@ final class TaskRecord: Sendable {
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
 
-    private init(id: TaskID, parent: TaskRecord?, isStructuredChild: Bool) {
+    private init(id: TaskID, session: UInt64, parent: TaskRecord?, isStructuredChild: Bool) {
         self.id = id
+        self.session = session
         self.parent = parent
         self.isStructuredChild = isStructuredChild
     }
@@ -32,19 +35,19 @@ final class TaskRecord: Sendable {
     /// Records the spawn of a task started `how`, under the current task. Nil when nothing is recording.
     static func spawn(name: String, how: SpawnKind, parent: TaskRecord? = TaskRecord.current) -> TaskRecord? {
         guard tracingEnabled.load(ordering: .relaxed),
-              let id = Recorder.spawn(name: name, how: how, parent: parent?.id ?? 0) else { return nil }
+              let spawned = Recorder.spawn(name: name, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
-        return TaskRecord(id: id, parent: parent, isStructuredChild: structured)
+        return TaskRecord(id: spawned.id, session: spawned.session, parent: parent, isStructuredChild: structured)
     }
 
     /// Records that `by` asked this task to cancel, for `reason`. Returns false when a cancel was already
     /// recorded or the task has ended.
     @discardableResult
-    func recordCancel(by: TaskID, reason: CancelReason) -> Bool {
+    func recordCancel(by: TaskRecord?, reason: CancelReason) -> Bool {
         flags.withLock { flags in
             guard !flags.cancelRecorded, !flags.ended else { return false }
             flags.cancelRecorded = true
-            Recorder.cancel(task: id, by: by, reason: reason)
+            Recorder.cancel(task: self, by: by, reason: reason)
             return true
         }
     }
@@ -53,9 +56,9 @@ final class TaskRecord: Sendable {
     /// structured child is cancelled with its parent; anything else came from an untraced caller.
     func cancellationDelivered() {
         if isStructuredChild, let parent {
-            recordCancel(by: parent.id, reason: .parent)
+            recordCancel(by: parent, reason: .parent)
         } else {
-            recordCancel(by: 0, reason: .unknown)
+            recordCancel(by: nil, reason: .unknown)
         }
     }
 
@@ -63,7 +66,7 @@ final class TaskRecord: Sendable {
         flags.withLock { flags in
             guard !flags.ended else { return }
             flags.ended = true
-            Recorder.end(task: id, error: error)
+            Recorder.end(task: self, error: error)
         }
     }
 
