@@ -68,8 +68,7 @@ enum Recorder {
         tracingEnabled.store(false, ordering: .relaxed)
         let (writer, flight): (ChunkWriter?, FlightRing?) = state.withLock { state in
             guard state.session != nil else { return (nil, nil) }
-            state.session!.append(.close(time: state.session!.now()))
-            state.session!.finishChunk(mustKeep: true)
+            state.session!.close()
             state.session = nil
             defer {
                 state.writer = nil

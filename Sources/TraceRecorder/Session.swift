@@ -110,6 +110,15 @@ struct Session {
         if encoder.bytes.count >= chunkSize { finishChunk(mustKeep: false) }
     }
 
+    /// Appends the `close` record and hands the chunk to the writer, waiting for room whatever the policy: the
+    /// close must not go out in a chunk that the drop policy may discard (it would be counted as dropped and the
+    /// trace would look cut short).
+    mutating func close() {
+        encoder.append(.close(time: now()))
+        eventsInChunk &+= 1
+        finishChunk(mustKeep: true)
+    }
+
     /// Hands the current chunk to the writer. With the drop policy and a full queue (and unless `mustKeep`) the
     /// chunk is discarded instead: its events are counted for the next `dropped` record, and the strings it
     /// defined are defined again in the next chunk so that later events still resolve their names.

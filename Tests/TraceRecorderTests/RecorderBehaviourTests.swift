@@ -87,6 +87,7 @@ struct RecorderBehaviourTests {
         let dropped = trace.events.filter { $0.kind == .dropped }.reduce(0) { $0 + Int($1.droppedCount) }
         #expect(dropped > 0, "the stalled writer should have made the recorder drop")
         #expect(marks.count + dropped == total)
+        #expect(trace.sawClose, "the close is never dropped, even when it fills a chunk and the queue is full")
         // Strings defined in dropped chunks are defined again, so every kept event still has its name.
         #expect(marks.allSatisfy { trace.strings[$0.label] == "tick" })
         #expect(trace.info[TraceInfo.Key.runtime] == "swift")
