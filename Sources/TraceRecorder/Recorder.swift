@@ -187,18 +187,24 @@ enum Recorder {
         }
     }
 
-    /// Records a cancel of `task`, unless it belongs to another session.
-    static func cancel(task: TaskRecord, by: TaskRecord?, reason: CancelReason) {
+    /// Records a cancel of `task`, unless it belongs to another session, a cancel was already recorded or the
+    /// task has ended. Returns whether it recorded one.
+    static func cancel(task: TaskRecord, by: TaskRecord?, reason: CancelReason) -> Bool {
+        var recorded = false
         withSession { session in
-            guard session.owns(task) else { return }
+            guard session.owns(task), !task.cancelRecorded, !task.ended else { return }
+            task.cancelRecorded = true
             session.append(.cancel(time: session.now(), task: task.id, by: session.id(of: by), reason: reason))
+            recorded = true
         }
+        return recorded
     }
 
-    /// Records the end of `task`, unless it belongs to another session.
+    /// Records the end of `task` once, unless it belongs to another session.
     static func end(task: TaskRecord, error: (any Error)?) {
         withSession { session in
-            guard session.owns(task) else { return }
+            guard session.owns(task), !task.ended else { return }
+            task.ended = true
             switch error {
             case nil:
                 session.append(.end(time: session.now(), task: task.id, outcome: .returned))

@@ -11,7 +11,7 @@ struct Session {
     let number: UInt64
     private let chunkSize: Int
     private let policy: CancelTrace.Options.WriterPolicy
-    private let clockStart: UInt64
+    private var clock = EventClock()
 
     private var stringIDs: [String: StringID] = [:]
     private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
@@ -35,12 +35,11 @@ struct Session {
         self.encoder = queue.makeEncoder()
         self.chunkSize = max(256, min(options.chunkSize, TraceLayout.maxChunkRawLength / 2))
         self.policy = options.whenWriterFallsBehind
-        self.clockStart = MonotonicClock.now()
     }
 
-    /// Nanoseconds since the session started.
+    /// Nanoseconds since the session started, never less than the previous event's.
     @inline(__always)
-    func now() -> UInt64 { MonotonicClock.now() &- clockStart }
+    mutating func now() -> UInt64 { clock.now() }
 
     /// Whether `record`'s task was spawned in this session.
     @inline(__always)
@@ -128,6 +127,7 @@ struct Session {
             chunkWasKept()
         } else {
             unreportedDrops &+= eventsInChunk
+            clock.recalibrate()
             encoder.startChunk()
             eventsInChunk = 0
             for index in Int(firstStringOfChunk - 1)..<stringTexts.count {
@@ -148,6 +148,7 @@ struct Session {
     }
 
     private mutating func chunkWasKept() {
+        clock.recalibrate()
         unreportedDrops -= dropsReportedInChunk
         dropsReportedInChunk = 0
         eventsInChunk = 0

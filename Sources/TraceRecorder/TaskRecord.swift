@@ -1,13 +1,13 @@
-import Synchronization
 import TraceFormat
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
-/// The current one lives in a task-local, so every event knows its task and every spawn its parent. Its lock
-/// orders a task's cancel before its end: a cancel that arrives after the end is not recorded (the task could
-/// not have seen it), and a cancel is recorded at most once, whichever path sees it first.
+/// The current one lives in a task-local, so every event knows its task and every spawn its parent. The session
+/// lock, which every event takes anyway, orders a task's cancel before its end: a cancel that arrives after the
+/// end is not recorded (the task could not have seen it), and a cancel is recorded at most once, whichever path
+/// sees it first. (A lock of its own cost two more lock round trips per cancelled task.)
 @usableFromInline
-final class TaskRecord: Sendable {
+final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
     /// The number of the session that recorded the spawn; events of this task go to that session only.
     let session: UInt64
@@ -16,11 +16,9 @@ final class TaskRecord: Sendable {
     /// cancel the runtime delivers without a recorded cause came from the parent.
     let isStructuredChild: Bool
 
-    private struct Flags {
-        var cancelRecorded = false
-        var ended = false
-    }
-    private let flags = Mutex(Flags())
+    /// Guarded by `Recorder.state`'s lock, and only touched by the session that owns the record.
+    var cancelRecorded = false
+    var ended = false
 
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
@@ -44,12 +42,7 @@ final class TaskRecord: Sendable {
     /// recorded or the task has ended.
     @discardableResult
     func recordCancel(by: TaskRecord?, reason: CancelReason) -> Bool {
-        flags.withLock { flags in
-            guard !flags.cancelRecorded, !flags.ended else { return false }
-            flags.cancelRecorded = true
-            Recorder.cancel(task: self, by: by, reason: reason)
-            return true
-        }
+        Recorder.cancel(task: self, by: by, reason: reason)
     }
 
     /// The task's cancellation handler fired. When no API call recorded why, say what can be known: a
@@ -63,11 +56,7 @@ final class TaskRecord: Sendable {
     }
 
     func recordEnd(error: (any Error)?) {
-        flags.withLock { flags in
-            guard !flags.ended else { return }
-            flags.ended = true
-            Recorder.end(task: self, error: error)
-        }
+        Recorder.end(task: self, error: error)
     }
 
     /// Runs `operation` as the body of `record`'s task: current task-local set, cancellation handler installed,
