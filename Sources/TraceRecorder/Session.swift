@@ -14,6 +14,10 @@ struct Session {
     private var clock = EventClock()
 
     private var stringIDs: [String: StringID] = [:]
+    /// The last name seen in each slot, by a cheap hash of its bytes: most events repeat a few names, and the
+    /// dictionary's SipHash cost more than the rest of such an event. Checked with `==` before use.
+    private var recentStrings = [(text: String, id: StringID)?](repeating: nil, count: Session.recentStringSlots)
+    private static let recentStringSlots = 256
     private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
     /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
     private var stringTexts: [String] = []
@@ -64,6 +68,14 @@ struct Session {
     /// limits all share one placeholder, so an app that names every task differently still writes a readable trace.
     mutating func string(_ text: String) -> StringID {
         if text.isEmpty { return 0 }
+        let slot = Session.recentSlot(of: text)
+        if let recent = recentStrings[slot], recent.text == text { return recent.id }
+        let id = lookUpOrDefine(text)
+        recentStrings[slot] = (text, id)
+        return id
+    }
+
+    private mutating func lookUpOrDefine(_ text: String) -> StringID {
         if let id = stringIDs[text] { return id }
         let bounded = TraceStrings.bounded(text)
         guard stringTexts.count + 2 < TraceLayout.maxStringCount,
@@ -73,6 +85,18 @@ struct Session {
         let id = define(bounded)
         stringIDs[text] = id
         return id
+    }
+
+    /// `recentStrings`' slot for `text`: a multiply-xor over its first 32 UTF-8 bytes, much cheaper than the
+    /// dictionary's SipHash for the short names that events repeat.
+    @inline(__always)
+    private static func recentSlot(of text: String) -> Int {
+        let hash = text.utf8.withContiguousStorageIfAvailable { bytes -> UInt64 in
+            var hash = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+            for byte in bytes.prefix(32) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            return hash
+        } ?? 0
+        return Int(truncatingIfNeeded: hash >> 40) & (recentStringSlots - 1)
     }
 
     /// The id of an error type's name, formatted only the first time the type is seen.
