@@ -230,6 +230,7 @@ func benchChurn(rounds: Int) async throws {
     let n = 50_000
     print("## Task churn: \(n) tasks spawned, half cancelled, all awaited (median of \(rounds) alternating rounds)")
     var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = [], floor: [Double] = []
+    var discarding: [Double] = []
     var bytes = 0, events = 0
     let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
     await churnPlain(n)  // warm up the pool
@@ -245,6 +246,12 @@ func benchChurn(rounds: Int) async throws {
         start = now()
         await churnTraced(n)  // recording off: the traced API falls back to plain tasks
         tracedOff.append(Double(now() - start))
+
+        start = now()
+        try CancelTrace.start(sink: DiscardingSink())
+        await churnTraced(n)
+        CancelTrace.finish()
+        discarding.append(Double(now() - start))
 
         start = now()
         try CancelTrace.start(path: path)
@@ -264,6 +271,9 @@ func benchChurn(rounds: Int) async throws {
     report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task")
     report("Task + task-local + cancellation handler, no recorder", "\(fmt(f / 1e6)) ms", "ratio \(fmt(f / p, 3)): the runtime's share")
     report("instrumented API, recording off", "\(fmt(o / 1e6)) ms", "ratio \(fmt(o / p, 3))")
+    let d = median(discarding)
+    report("instrumented, recording to a discarding sink", "\(fmt(d / 1e6)) ms",
+           "ratio \(fmt(d / p, 3)): no compression or I/O on the writer thread")
     report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
     report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
