@@ -22,7 +22,7 @@ enum Recorder {
         var sessionsStarted: UInt64 = 0
     }
 
-    static let state = Mutex(State(session: nil, writer: nil, flight: nil))
+    static let state = SessionLock(State(session: nil, writer: nil, flight: nil))
     private static let exitHookInstalled = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
