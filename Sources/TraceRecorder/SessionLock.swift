@@ -1,46 +1,43 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CCycleCounter
+import Synchronization
 
-/// The lock around the recording session: a pthread mutex that, on Linux, spins briefly before it sleeps
-/// (`PTHREAD_MUTEX_ADAPTIVE_NP`).
+/// The lock around the recording session: a `Mutex` that, when taken, is retried for a moment before the
+/// thread sleeps.
 ///
 /// Every event holds it for a few tens of nanoseconds, so a thread that finds it taken nearly always gets it by
-/// waiting a moment. `Synchronization.Mutex` goes to the kernel instead (a priority-inheritance futex on Linux),
-/// which cost the task-churn benchmark most of its time when the two pool threads met on it.
-final class SessionLock<Value: ~Copyable>: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var value: Value
+/// waiting a moment. `Mutex.withLock` alone goes to the kernel as soon as it is contended (a priority-inheritance
+/// futex on Linux), which cost the task-churn benchmark most of its time when the two pool threads met on it.
+/// Uncontended, it costs what `Mutex` costs: one inline compare-and-swap (a pthread adaptive mutex, tried
+/// first, spun as well but added ~25 ns to every event).
+final class SessionLock<Value: ~Copyable>: Sendable where Value: Sendable {
+    private let mutex: Mutex<Value>
+    private static var spins: Int { 200 }
 
-    init(_ value: consuming Value) {
-        self.value = value
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        #if os(Linux)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
-        #endif
-        pthread_mutex_init(mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+    init(_ value: consuming sending Value) {
+        mutex = Mutex(value)
     }
 
     @inline(__always)
-    func withLock<Result: ~Copyable, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+    func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
+        if let result = try mutex.withLockIfAvailable(body) { return result }
+        return try withLockSlow(body)
+    }
+
+    @inline(never)
+    private func withLockSlow<Result, E: Error>(
+        _ body: (inout sending Value) throws(E) -> sending Result
+    ) throws(E) -> sending Result {
+        for _ in 0..<Self.spins {
+            cancel_trace_spin_pause()
+            if let result = try mutex.withLockIfAvailable(body) { return result }
+        }
+        return try mutex.withLock(body)
     }
 
     /// Runs `body` if the lock is free right now; nil when it is taken.
-    func withLockIfAvailable<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result? {
-        guard pthread_mutex_trylock(mutex) == 0 else { return nil }
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+    func withLockIfAvailable<Result, E: Error>(
+        _ body: (inout sending Value) throws(E) -> sending Result
+    ) throws(E) -> sending Result? {
+        try mutex.withLockIfAvailable(body)
     }
 }

@@ -19,6 +19,13 @@ static inline uint64_t cancel_trace_cycles(void) {
 #endif
 }
 
+/// A hint to the CPU that the thread is spinning on a lock (x86 `pause`).
+static inline void cancel_trace_spin_pause(void) {
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+}
+
 /// Whether the counter ticks at a constant rate whatever the power state (CPUID 0x80000007 EDX bit 8,
 /// "invariant TSC").
 static inline int cancel_trace_has_invariant_cycles(void) {
