@@ -23,7 +23,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .target(name: "TraceFormat", dependencies: ["CZlib"]),
-        .target(name: "TraceRecorder", dependencies: ["TraceFormat"]),
+        // The recorder's cheap event clock: the CPU's invariant cycle counter, calibrated against CLOCK_MONOTONIC.
+        .target(name: "CCycleCounter"),
+        .target(name: "TraceRecorder", dependencies: ["TraceFormat", "CCycleCounter"]),
         .target(
             name: "TraceAnalysis",
             dependencies: ["TraceFormat", .product(name: "Histogram", package: "hdrhistogram-swift")]
@@ -41,11 +43,11 @@ let package = Package(
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
         .executableTarget(
             name: "canceltrace-bench",
-            dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "MallocCounter", "CZlib"],
+            dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "MallocCounter", "CZlib", "CCycleCounter"],
             path: "Benchmarks/CancelTraceBench"
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat"]),
+        .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat", "Samples"]),
         .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
         .testTarget(
             name: "TraceRenderingTests",

@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CCycleCounter
 import CZlib
 import MallocCounter
 import TraceAnalysis
@@ -99,7 +100,36 @@ func benchRecorder(rounds: Int) async throws {
         clock.append(Double(now() - start) / Double(events))
         if sink == 42 { print("") }
     }
-    report("clock_gettime(CLOCK_MONOTONIC) alone", "\(fmt(median(clock))) ns", "every event reads it once")
+    report("clock_gettime(CLOCK_MONOTONIC) alone", "\(fmt(median(clock))) ns")
+    var cycles: [Double] = []
+    for _ in 0..<rounds {
+        let start = now()
+        var sink: UInt64 = 0
+        for _ in 0..<events { sink &+= cancel_trace_cycles() }
+        cycles.append(Double(now() - start) / Double(events))
+        if sink == 42 { print("") }
+    }
+    report("cycle counter (rdtsc) alone", "\(fmt(median(cycles))) ns",
+           cancel_trace_has_invariant_cycles() != 0 ? "invariant: events read it" : "not invariant: events read clock_gettime")
+
+    // The event clock side by side: the cycle counter against CLOCK_MONOTONIC for every event, alternating.
+    var byCycles: [Double] = [], byMonotonic: [Double] = []
+    for _ in 0..<rounds {
+        for monotonic in [false, true] {
+            if monotonic { setenv("CANCELTRACE_EVENT_CLOCK", "monotonic", 1) } else { unsetenv("CANCELTRACE_EVENT_CLOCK") }
+            try CancelTrace.start(sink: DiscardingSink())
+            await CancelTrace.withRootTask(name: "bench") {
+                _ = recordLoop(200_000, label: false)
+                let ns = recordLoop(events, label: false).0
+                if monotonic { byMonotonic.append(ns) } else { byCycles.append(ns) }
+            }
+            CancelTrace.finish()
+        }
+    }
+    unsetenv("CANCELTRACE_EVENT_CLOCK")
+    report("1 thread, discarding sink: cleanupBegin, cycle-counter clock", "\(fmt(median(byCycles))) ns/event")
+    report("1 thread, discarding sink: cleanupBegin, clock_gettime each", "\(fmt(median(byMonotonic))) ns/event",
+           "CANCELTRACE_EVENT_CLOCK=monotonic; same run, alternating")
 
     for (sinkName, level) in [("discarding sink (no compression)", Int32(0)), ("file sink, zlib level 6 (default)", 6), ("file sink, zlib level 1", 1)] {
         var plain: [Double] = [], plainAllocs: [Double] = [], marks: [Double] = [], markAllocs: [Double] = []
@@ -174,6 +204,26 @@ func churnPlain(_ n: Int) async {
     for task in tasks { _ = await task.result }
 }
 
+enum BenchTaskLocal {
+    @TaskLocal static var value: Int = 0
+}
+
+/// What a traced task costs the Swift runtime before the recorder does anything: the task-local binding that
+/// lets events find their task and the cancellation handler that sees cancels from outside the API.
+func churnRuntimeFloor(_ n: Int) async {
+    var tasks: [Task<Void, any Error>] = []
+    tasks.reserveCapacity(n)
+    for i in 0..<n {
+        tasks.append(Task {
+            try await BenchTaskLocal.$value.withValue(i) {
+                try await withTaskCancellationHandler { try await churnBody() } onCancel: {}
+            }
+        })
+    }
+    for index in stride(from: 0, to: n, by: 2) { tasks[index].cancel() }
+    for task in tasks { _ = await task.result }
+}
+
 func churnTraced(_ n: Int) async {
     await CancelTrace.withRootTask(name: "main") {
         var tasks: [TracedTask<Void>] = []
@@ -187,7 +237,8 @@ func churnTraced(_ n: Int) async {
 func benchChurn(rounds: Int) async throws {
     let n = 50_000
     print("## Task churn: \(n) tasks spawned, half cancelled, all awaited (median of \(rounds) alternating rounds)")
-    var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = []
+    var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = [], floor: [Double] = []
+    var discarding: [Double] = []
     var bytes = 0, events = 0
     let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
     await churnPlain(n)  // warm up the pool
@@ -197,8 +248,18 @@ func benchChurn(rounds: Int) async throws {
         plain.append(Double(now() - start))
 
         start = now()
+        await churnRuntimeFloor(n)
+        floor.append(Double(now() - start))
+
+        start = now()
         await churnTraced(n)  // recording off: the traced API falls back to plain tasks
         tracedOff.append(Double(now() - start))
+
+        start = now()
+        try CancelTrace.start(sink: DiscardingSink())
+        await churnTraced(n)
+        CancelTrace.finish()
+        discarding.append(Double(now() - start))
 
         start = now()
         try CancelTrace.start(path: path)
@@ -214,9 +275,13 @@ func benchChurn(rounds: Int) async throws {
         while try reader.next() != nil { events += 1 }
     }
     unlink(path)
-    let p = median(plain), t = median(traced), o = median(tracedOff)
+    let p = median(plain), t = median(traced), o = median(tracedOff), f = median(floor)
     report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task")
+    report("Task + task-local + cancellation handler, no recorder", "\(fmt(f / 1e6)) ms", "ratio \(fmt(f / p, 3)): the runtime's share")
     report("instrumented API, recording off", "\(fmt(o / 1e6)) ms", "ratio \(fmt(o / p, 3))")
+    let d = median(discarding)
+    report("instrumented, recording to a discarding sink", "\(fmt(d / 1e6)) ms",
+           "ratio \(fmt(d / p, 3)): no compression or I/O on the writer thread")
     report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
     report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")

@@ -146,19 +146,19 @@ public enum CancelTrace {
     }
 
     @usableFromInline static func recordCaught(_ error: any Error) {
-        Recorder.caught(error, task: currentTaskID)
+        Recorder.caught(error, task: TaskRecord.current)
     }
     @usableFromInline static func recordCleanupBegin() {
-        Recorder.cleanupBegin(task: currentTaskID)
+        Recorder.cleanupBegin(task: TaskRecord.current)
     }
     @usableFromInline static func recordCleanupEnd(_ error: (any Error)?) {
-        Recorder.cleanupEnd(task: currentTaskID, error: error)
+        Recorder.cleanupEnd(task: TaskRecord.current, error: error)
     }
     @usableFromInline static func recordRethrow() {
-        Recorder.rethrow(task: currentTaskID)
+        Recorder.rethrow(task: TaskRecord.current)
     }
     @usableFromInline static func recordMark(_ label: String) {
-        Recorder.mark(label, task: currentTaskID)
+        Recorder.mark(label, task: TaskRecord.current)
     }
 
     // MARK: Tasks

@@ -18,9 +18,11 @@ enum Recorder {
         var writer: ChunkWriter?
         /// The flight recorder's ring when the session records into one.
         var flight: FlightRing?
+        /// Sessions started so far in this process: the number of the live one.
+        var sessionsStarted: UInt64 = 0
     }
 
-    static let state = Mutex(State(session: nil, writer: nil, flight: nil))
+    static let state = SessionLock(State(session: nil, writer: nil, flight: nil))
     private static let exitHookInstalled = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
@@ -44,14 +46,17 @@ enum Recorder {
         try state.withLock { (state) throws(CancelTraceError) in
             guard state.session == nil else { throw .alreadyRecording }
             guard writer.launch() else { throw .cannotStartWriterThread }
-            var session = Session(queue: queue, options: options)
+            state.sessionsStarted += 1
+            var session = Session(queue: queue, options: options, number: state.sessionsStarted)
             writeInfo(into: &session)
+            // On before the first chunk reaches the writer: a write error turns recording off from the writer
+            // thread, and that must come after this, or a session whose first write failed would stay on.
+            tracingEnabled.store(true, ordering: .relaxed)
             // The metadata goes out at once, whatever the drop policy: a trace without it is hard to read.
             session.finishChunk(mustKeep: true)
             state.session = session
             state.writer = writer
             state.flight = flight
-            tracingEnabled.store(true, ordering: .relaxed)
         }
         if !exitHookInstalled.exchange(true, ordering: .relaxed) {
             atexit { _ = Recorder.finish() }
@@ -63,8 +68,7 @@ enum Recorder {
         tracingEnabled.store(false, ordering: .relaxed)
         let (writer, flight): (ChunkWriter?, FlightRing?) = state.withLock { state in
             guard state.session != nil else { return (nil, nil) }
-            state.session!.append(.close(time: state.session!.now()))
-            state.session!.finishChunk(mustKeep: true)
+            state.session!.close()
             state.session = nil
             defer {
                 state.writer = nil
@@ -88,6 +92,12 @@ enum Recorder {
         guard let (flight, queue) = found else { return nil }
         queue.waitUntilWritten()
         return flight
+    }
+
+    /// Waits until the writer has written (or failed to write) every chunk handed to it so far. For tests.
+    static func waitForWriter() {
+        let queue = state.withLock { $0.session?.queue }
+        queue?.waitUntilWritten()
     }
 
     /// Called by the writer thread every flush interval. Returns false when the lock was busy.
@@ -125,69 +135,85 @@ enum Recorder {
         return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 
-    // MARK: Events that do not belong to a TaskRecord
+    // MARK: Events
+    //
+    // Tasks come as `TaskRecord`s and are resolved under the lock with `Session.id(of:)`: a task that outlived the
+    // session it was spawned in (or one from before a restart) must not write its id into another session.
 
-    static func spawn(name: String, how: SpawnKind, parent: TaskID) -> TaskID? {
-        var id: TaskID?
+    /// Records a spawn; returns the new task's id and the number of the session that recorded it.
+    static func spawn(name: String, how: SpawnKind, parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
+        var spawned: (TaskID, UInt64)?
         withSession { session in
             let nameID = session.string(name)
             let task = session.allocateTaskID()
-            session.append(.spawn(time: session.now(), task: task, parent: parent, name: nameID, how: how))
-            id = task
+            session.append(.spawn(time: session.now(), task: task, parent: session.id(of: parent), name: nameID,
+                                  how: how))
+            spawned = (task, session.number)
         }
-        return id
+        return spawned
     }
 
-    static func caught(_ error: any Error, task: TaskID) {
+    static func caught(_ error: any Error, task: TaskRecord?) {
         withSession { session in
             let type = session.typeName(of: error)
-            session.append(.caught(time: session.now(), task: task, error: type))
+            session.append(.caught(time: session.now(), task: session.id(of: task), error: type))
         }
     }
 
-    static func cleanupBegin(task: TaskID) {
-        withSession { session in session.append(.cleanupBegin(time: session.now(), task: task)) }
+    static func cleanupBegin(task: TaskRecord?) {
+        withSession { session in session.append(.cleanupBegin(time: session.now(), task: session.id(of: task))) }
     }
 
-    static func cleanupEnd(task: TaskID, error: (any Error)?) {
+    static func cleanupEnd(task: TaskRecord?, error: (any Error)?) {
         withSession { session in
+            let id = session.id(of: task)
             if let error {
                 let type = session.typeName(of: error)
-                session.append(.cleanupEnd(time: session.now(), task: task, result: .threw, error: type))
+                session.append(.cleanupEnd(time: session.now(), task: id, result: .threw, error: type))
             } else {
-                session.append(.cleanupEnd(time: session.now(), task: task, result: .ok))
+                session.append(.cleanupEnd(time: session.now(), task: id, result: .ok))
             }
         }
     }
 
-    static func rethrow(task: TaskID) {
-        withSession { session in session.append(.rethrow(time: session.now(), task: task)) }
+    static func rethrow(task: TaskRecord?) {
+        withSession { session in session.append(.rethrow(time: session.now(), task: session.id(of: task))) }
     }
 
-    static func mark(_ label: String, task: TaskID) {
+    static func mark(_ label: String, task: TaskRecord?) {
         withSession { session in
             let labelID = session.string(label)
-            session.append(.mark(time: session.now(), task: task, label: labelID))
+            session.append(.mark(time: session.now(), task: session.id(of: task), label: labelID))
         }
     }
 
-    static func cancel(task: TaskID, by: TaskID, reason: CancelReason) {
+    /// Records a cancel of `task`, unless it belongs to another session, a cancel was already recorded or the
+    /// task has ended. Returns whether it recorded one.
+    static func cancel(task: TaskRecord, by: TaskRecord?, reason: CancelReason) -> Bool {
+        var recorded = false
         withSession { session in
-            session.append(.cancel(time: session.now(), task: task, by: by, reason: reason))
+            guard session.owns(task), !task.cancelRecorded, !task.ended else { return }
+            task.cancelRecorded = true
+            session.append(.cancel(time: session.now(), task: task.id, by: session.id(of: by), reason: reason))
+            recorded = true
         }
+        return recorded
     }
 
-    static func end(task: TaskID, error: (any Error)?) {
+    /// Records the end of `task` once, unless it belongs to another session.
+    static func end(task: TaskRecord, error: (any Error)?) {
         withSession { session in
+            guard session.owns(task), !task.ended else { return }
+            task.ended = true
             switch error {
             case nil:
-                session.append(.end(time: session.now(), task: task, outcome: .returned))
+                session.append(.end(time: session.now(), task: task.id, outcome: .returned))
             case let error? where error is CancellationError:
                 let type = session.typeName(of: error)
-                session.append(.end(time: session.now(), task: task, outcome: .cancelled, error: type))
+                session.append(.end(time: session.now(), task: task.id, outcome: .cancelled, error: type))
             case let error?:
                 let type = session.typeName(of: error)
-                session.append(.end(time: session.now(), task: task, outcome: .failed, error: type))
+                session.append(.end(time: session.now(), task: task.id, outcome: .failed, error: type))
             }
         }
     }

@@ -7,11 +7,17 @@ import TraceFormat
 struct Session {
     private(set) var encoder: EventEncoder
     let queue: ChunkQueue
+    /// Which of the process's sessions this is (1, 2, …); task records remember it.
+    let number: UInt64
     private let chunkSize: Int
     private let policy: CancelTrace.Options.WriterPolicy
-    private let clockStart: UInt64
+    private var clock = EventClock()
 
     private var stringIDs: [String: StringID] = [:]
+    /// The last name seen in each slot, by a cheap hash of its bytes: most events repeat a few names, and the
+    /// dictionary's SipHash cost more than the rest of such an event. Checked with `==` before use.
+    private var recentStrings = [(text: String, id: StringID)?](repeating: nil, count: Session.recentStringSlots)
+    private static let recentStringSlots = 256
     private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
     /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
     private var stringTexts: [String] = []
@@ -27,17 +33,29 @@ struct Session {
     /// The count carried by the `dropped` record at the head of the current chunk.
     private var dropsReportedInChunk: UInt64 = 0
 
-    init(queue: ChunkQueue, options: CancelTrace.Options) {
+    init(queue: ChunkQueue, options: CancelTrace.Options, number: UInt64) {
         self.queue = queue
+        self.number = number
         self.encoder = queue.makeEncoder()
         self.chunkSize = max(256, min(options.chunkSize, TraceLayout.maxChunkRawLength / 2))
         self.policy = options.whenWriterFallsBehind
-        self.clockStart = MonotonicClock.now()
     }
 
-    /// Nanoseconds since the session started.
+    /// Nanoseconds since the session started, never less than the previous event's.
     @inline(__always)
-    func now() -> UInt64 { MonotonicClock.now() &- clockStart }
+    mutating func now() -> UInt64 { clock.now() }
+
+    /// Whether `record`'s task was spawned in this session.
+    @inline(__always)
+    func owns(_ record: TaskRecord) -> Bool { record.session == number }
+
+    /// `record`'s task id in this session's trace: 0 (no traced task) when there is none, or when it was spawned
+    /// in an earlier session and so has no spawn in this trace.
+    @inline(__always)
+    func id(of record: TaskRecord?) -> TaskID {
+        guard let record, record.session == number else { return 0 }
+        return record.id
+    }
 
     mutating func allocateTaskID() -> TaskID {
         defer { nextTaskID += 1 }
@@ -50,6 +68,14 @@ struct Session {
     /// limits all share one placeholder, so an app that names every task differently still writes a readable trace.
     mutating func string(_ text: String) -> StringID {
         if text.isEmpty { return 0 }
+        let slot = Session.recentSlot(of: text)
+        if let recent = recentStrings[slot], recent.text == text { return recent.id }
+        let id = lookUpOrDefine(text)
+        recentStrings[slot] = (text, id)
+        return id
+    }
+
+    private mutating func lookUpOrDefine(_ text: String) -> StringID {
         if let id = stringIDs[text] { return id }
         let bounded = TraceStrings.bounded(text)
         guard stringTexts.count + 2 < TraceLayout.maxStringCount,
@@ -59,6 +85,18 @@ struct Session {
         let id = define(bounded)
         stringIDs[text] = id
         return id
+    }
+
+    /// `recentStrings`' slot for `text`: a multiply-xor over its first 32 UTF-8 bytes, much cheaper than the
+    /// dictionary's SipHash for the short names that events repeat.
+    @inline(__always)
+    private static func recentSlot(of text: String) -> Int {
+        let hash = text.utf8.withContiguousStorageIfAvailable { bytes -> UInt64 in
+            var hash = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+            for byte in bytes.prefix(32) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            return hash
+        } ?? 0
+        return Int(truncatingIfNeeded: hash >> 40) & (recentStringSlots - 1)
     }
 
     /// The id of an error type's name, formatted only the first time the type is seen.
@@ -95,6 +133,15 @@ struct Session {
         if encoder.bytes.count >= chunkSize { finishChunk(mustKeep: false) }
     }
 
+    /// Appends the `close` record and hands the chunk to the writer, waiting for room whatever the policy: the
+    /// close must not go out in a chunk that the drop policy may discard (it would be counted as dropped and the
+    /// trace would look cut short).
+    mutating func close() {
+        encoder.append(.close(time: now()))
+        eventsInChunk &+= 1
+        finishChunk(mustKeep: true)
+    }
+
     /// Hands the current chunk to the writer. With the drop policy and a full queue (and unless `mustKeep`) the
     /// chunk is discarded instead: its events are counted for the next `dropped` record, and the strings it
     /// defined are defined again in the next chunk so that later events still resolve their names.
@@ -104,6 +151,7 @@ struct Session {
             chunkWasKept()
         } else {
             unreportedDrops &+= eventsInChunk
+            clock.recalibrate()
             encoder.startChunk()
             eventsInChunk = 0
             for index in Int(firstStringOfChunk - 1)..<stringTexts.count {
@@ -124,6 +172,7 @@ struct Session {
     }
 
     private mutating func chunkWasKept() {
+        clock.recalibrate()
         unreportedDrops -= dropsReportedInChunk
         dropsReportedInChunk = 0
         eventsInChunk = 0

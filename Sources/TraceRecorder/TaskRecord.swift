@@ -1,30 +1,31 @@
-import Synchronization
 import TraceFormat
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
-/// The current one lives in a task-local, so every event knows its task and every spawn its parent. Its lock
-/// orders a task's cancel before its end: a cancel that arrives after the end is not recorded (the task could
-/// not have seen it), and a cancel is recorded at most once, whichever path sees it first.
+/// The current one lives in a task-local, so every event knows its task and every spawn its parent. The session
+/// lock, which every event takes anyway, orders a task's cancel before its end: a cancel that arrives after the
+/// end is not recorded (the task could not have seen it), and a cancel is recorded at most once, whichever path
+/// sees it first. (A lock of its own cost two more lock round trips per cancelled task.)
 @usableFromInline
-final class TaskRecord: Sendable {
+final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
+    /// The number of the session that recorded the spawn; events of this task go to that session only.
+    let session: UInt64
     let parent: TaskRecord?
     /// Whether the Swift task is a structured child of `parent` (group child, timeout operation), so that a
     /// cancel the runtime delivers without a recorded cause came from the parent.
     let isStructuredChild: Bool
 
-    private struct Flags {
-        var cancelRecorded = false
-        var ended = false
-    }
-    private let flags = Mutex(Flags())
+    /// Guarded by `Recorder.state`'s lock, and only touched by the session that owns the record.
+    var cancelRecorded = false
+    var ended = false
 
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
 
-    private init(id: TaskID, parent: TaskRecord?, isStructuredChild: Bool) {
+    private init(id: TaskID, session: UInt64, parent: TaskRecord?, isStructuredChild: Bool) {
         self.id = id
+        self.session = session
         self.parent = parent
         self.isStructuredChild = isStructuredChild
     }
@@ -32,39 +33,30 @@ final class TaskRecord: Sendable {
     /// Records the spawn of a task started `how`, under the current task. Nil when nothing is recording.
     static func spawn(name: String, how: SpawnKind, parent: TaskRecord? = TaskRecord.current) -> TaskRecord? {
         guard tracingEnabled.load(ordering: .relaxed),
-              let id = Recorder.spawn(name: name, how: how, parent: parent?.id ?? 0) else { return nil }
+              let spawned = Recorder.spawn(name: name, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
-        return TaskRecord(id: id, parent: parent, isStructuredChild: structured)
+        return TaskRecord(id: spawned.id, session: spawned.session, parent: parent, isStructuredChild: structured)
     }
 
     /// Records that `by` asked this task to cancel, for `reason`. Returns false when a cancel was already
     /// recorded or the task has ended.
     @discardableResult
-    func recordCancel(by: TaskID, reason: CancelReason) -> Bool {
-        flags.withLock { flags in
-            guard !flags.cancelRecorded, !flags.ended else { return false }
-            flags.cancelRecorded = true
-            Recorder.cancel(task: id, by: by, reason: reason)
-            return true
-        }
+    func recordCancel(by: TaskRecord?, reason: CancelReason) -> Bool {
+        Recorder.cancel(task: self, by: by, reason: reason)
     }
 
     /// The task's cancellation handler fired. When no API call recorded why, say what can be known: a
     /// structured child is cancelled with its parent; anything else came from an untraced caller.
     func cancellationDelivered() {
         if isStructuredChild, let parent {
-            recordCancel(by: parent.id, reason: .parent)
+            recordCancel(by: parent, reason: .parent)
         } else {
-            recordCancel(by: 0, reason: .unknown)
+            recordCancel(by: nil, reason: .unknown)
         }
     }
 
     func recordEnd(error: (any Error)?) {
-        flags.withLock { flags in
-            guard !flags.ended else { return }
-            flags.ended = true
-            Recorder.end(task: id, error: error)
-        }
+        Recorder.end(task: self, error: error)
     }
 
     /// Runs `operation` as the body of `record`'s task: current task-local set, cancellation handler installed,

@@ -47,7 +47,7 @@ extension CancelTrace {
                 switch next {
                 case .deadlinePassed:
                     timedOut = true
-                    record?.recordCancel(by: caller?.id ?? 0, reason: .timeout)
+                    record?.recordCancel(by: caller, reason: .timeout)
                     group.cancelAll()
                 case .timerCancelled:
                     continue

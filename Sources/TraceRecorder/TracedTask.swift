@@ -29,7 +29,7 @@ public struct TracedTask<Success: Sendable>: Sendable {
 
     /// Records a cancel request by the current traced task for `reason`, then cancels the task.
     public func cancel(reason: CancelReason = .explicit) {
-        record?.recordCancel(by: CancelTrace.currentTaskID, reason: reason)
+        record?.recordCancel(by: TaskRecord.current, reason: reason)
         task.cancel()
     }
 }

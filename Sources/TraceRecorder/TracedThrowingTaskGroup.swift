@@ -97,9 +97,8 @@ public struct TracedThrowingTaskGroup<ChildResult: Sendable> {
 
     func recordCancelOfRunningChildren(reason: CancelReason) {
         guard let running else { return }
-        let by = owner?.id ?? 0
         for child in running.snapshot() {
-            child.recordCancel(by: by, reason: reason)
+            child.recordCancel(by: owner, reason: reason)
         }
     }
 }

@@ -59,6 +59,22 @@ enum DocSnippets {
         // end-snippet
     }
 
+    static func flightRecorder() async throws {
+        // snippet: flight-recorder
+        try CancelTrace.startFlightRecorder(
+            CancelTrace.FlightRecorder(path: "last-moments.ctrace", maxBytes: 8 << 20, maxAge: .seconds(30))
+        )
+        try await CancelTrace.withRootTask(name: "main") {
+            do {
+                try await serve()
+            } catch {
+                try CancelTrace.writeFlightRecording()  // the last ≤ 8 MiB / 30 s before the failure
+                throw error
+            }
+        }
+        // end-snippet
+    }
+
     static func serve() async throws {}
     static func download() async throws {}
     static func removePartialFile() {}

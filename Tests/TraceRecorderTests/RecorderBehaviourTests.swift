@@ -87,6 +87,7 @@ struct RecorderBehaviourTests {
         let dropped = trace.events.filter { $0.kind == .dropped }.reduce(0) { $0 + Int($1.droppedCount) }
         #expect(dropped > 0, "the stalled writer should have made the recorder drop")
         #expect(marks.count + dropped == total)
+        #expect(trace.sawClose, "the close is never dropped, even when it fills a chunk and the queue is full")
         // Strings defined in dropped chunks are defined again, so every kept event still has its name.
         #expect(marks.allSatisfy { trace.strings[$0.label] == "tick" })
         #expect(trace.info[TraceInfo.Key.runtime] == "swift")
@@ -161,15 +162,37 @@ struct RecorderBehaviourTests {
     }
 
     @Test func aWriteErrorStopsRecordingWithoutCrashing() async throws {
-        let sink = try await CancelTrace.record(into: FailingSink()) {
+        let sink = try await CancelTrace.record(into: FailingSink()) { () async throws in
             // The first chunk (metadata) fails on the writer thread, which turns recording off.
-            for _ in 0..<500 where CancelTrace.isEnabled { try await Task.sleep(for: .milliseconds(10)) }
+            Recorder.waitForWriter()
             #expect(!CancelTrace.isEnabled)
             let task = CancelTrace.task(name: "after the failure") { 1 }
             #expect(task.id == 0)
             #expect(try await task.value == 1)
         }
         #expect(sink.attempts.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func aTaskThatOutlivesItsSessionWritesNothingIntoTheNextOne() async throws {
+        let gate = Gate()
+        var leftover: TracedTask<Void>?
+        _ = try await CancelTrace.record(into: InMemoryTrace()) {
+            await CancelTrace.withRootTask(name: "first") {
+                leftover = CancelTrace.task(name: "outlives the session") { await gate.wait() }
+            }
+        }
+        let task = try #require(leftover)
+        let sink = try await CancelTrace.record(into: InMemoryTrace()) {
+            await CancelTrace.withRootTask(name: "second") {
+                task.cancel(reason: .shutdown)  // a cancel of, and the end of, a task this session never spawned
+                gate.open()
+                _ = await task.result
+            }
+        }
+        let trace = try RecordedTrace(bytes: sink.bytes)
+        let second = try #require(trace.task(named: "second"))
+        #expect(trace.spawns.map(\.task) == [second])
+        #expect(trace.events.allSatisfy { $0.kind == .info || $0.kind == .close || $0.task == second })
     }
 
     @Test func longNamesAreBoundedToTheFormatsLimit() async throws {
@@ -271,6 +294,30 @@ final class StallingSink: ChunkSink, Sendable {
     func writeChunk(_ payload: [UInt8]) throws {
         while !released.load(ordering: .acquiring) { usleep(1_000) }
         trace.withLock { $0.writeChunk(payload) }
+    }
+}
+
+/// A one-shot latch that tasks can wait on.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let openNow = state.withLock { state in
+                if !state.open { state.waiting.append(continuation) }
+                return state.open
+            }
+            if openNow { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
     }
 }
 

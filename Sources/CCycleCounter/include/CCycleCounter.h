@@ -1,0 +1,41 @@
+#ifndef CCYCLECOUNTER_H
+#define CCYCLECOUNTER_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
+
+/// The CPU's time-stamp counter (rdtsc), 0 where there is none. Not ordered with the instructions around it
+/// (rdtscp or lfence would cost twice as much): it may read a few cycles early, which is why the event clock never
+/// hands out a time earlier than its previous one.
+static inline uint64_t cancel_trace_cycles(void) {
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+/// A hint to the CPU that the thread is spinning on a lock (x86 `pause`).
+static inline void cancel_trace_spin_pause(void) {
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+}
+
+/// Whether the counter ticks at a constant rate whatever the power state (CPUID 0x80000007 EDX bit 8,
+/// "invariant TSC").
+static inline int cancel_trace_has_invariant_cycles(void) {
+#if defined(__x86_64__)
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx)) return 0;
+    return (edx & (1u << 8)) != 0;
+#else
+    return 0;
+#endif
+}
+
+#endif
