@@ -44,28 +44,3 @@ public struct DiagnosticsRenderer: Sendable {
         return parts.joined(separator: ", ") + " in \(name)"
     }
 }
-
-/// Lines about how the trace was read (truncated, damaged, dropped events), shared by every text output.
-public enum TraceNotes {
-    public static func lines(for report: AnalysisReport, style: Style) -> [String] {
-        var lines = report.notices.map { notice in
-            (notice.isDamage ? style.boldRed("damaged: ") : style.yellow("note: ")) + notice.description
-        }
-        if report.elidedNotices > 0 {
-            lines.append(style.yellow("note: ") + "\(report.elidedNotices) more notices about damage not shown")
-        }
-        if report.elidedTasks > 0 {
-            lines.append(style.yellow("note: ") + "\(report.elidedTasks) tasks past the first \(TraceAnalyzer().maxKeptTasks) not drawn")
-        }
-        if report.stats.droppedEvents > 0 {
-            lines.append(style.yellow("note: ") + "the recorder dropped \(report.stats.droppedEvents) events; findings may be incomplete")
-        }
-        if report.tasksWithoutSpawn > 0 {
-            lines.append(style.yellow("note: ") + "\(report.tasksWithoutSpawn) tasks appear without a spawn record")
-        }
-        if report.duplicateSpawns > 0 {
-            lines.append(style.yellow("note: ") + "\(report.duplicateSpawns) spawn records reused a live task id; the later spawn replaced the earlier task")
-        }
-        return lines
-    }
-}
