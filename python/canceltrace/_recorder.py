@@ -285,6 +285,34 @@ def _name_sid(coro, name):
     return sid if sid is not None else _sid(q)
 
 
+_spawn_specs = {}     # id(code) -> (name string id, end seen by monitoring, code) for unnamed coroutines
+_SPAWN = F.SPAWN
+_END = F.END
+_HOW_ROOT = F.HOW_ROOT
+
+
+def _loopless_parent():
+    loop = _get_running_loop()
+    return _current_task(loop) if loop is not None else None
+
+
+def _spawn_spec(coro, name):
+    """(name string id or 0 to name it after creation, end seen by monitoring) for a task of ``coro``; caches
+    the answer for unnamed coroutines of the same code (the common case)."""
+    fast = False
+    if type(coro) is not _CoroType:
+        return (0 if _full_names and name is None else _name_sid(coro, name)), False
+    code = coro.cr_code
+    if _fast_end:
+        fast = id(code) in _ret_codes or _watch_code(code)
+    if name is not None:
+        return _name_sid(coro, name), fast
+    if _full_names:
+        return 0, fast
+    spec = _spawn_specs[id(code)] = (_name_sid(coro, None), fast, code)
+    return spec
+
+
 class CTTask(_BaseTask):
     """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
 
@@ -292,46 +320,39 @@ class CTTask(_BaseTask):
 
     def __init__(self, coro, *, loop=None, name=None, **kw):
         self._ct_st = None
+        self._ct_id = 0
         if not _active:
-            self._ct_id = 0
-            super().__init__(coro, loop=loop, name=name, **kw)
+            _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
             return
         try:
-            lp = loop if loop is not None else _get_running_loop()
-            parent = _current_task(lp) if lp is not None else None
+            parent = _current_task(loop) if loop is not None else _loopless_parent()
             if parent is None:
-                pid, how = 0, F.HOW_ROOT
+                pid, how = 0, _HOW_ROOT
             else:
                 pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
                 how = _how_override
+            # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
+            spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
+            if spec is None:
+                spec = _spawn_spec(coro, name)
             tid = self._ct_id = next(_ids)
-            if _full_names and name is None:
-                sid = 0
-            elif name is None and type(coro) is _CoroType:
-                sid = _strings.get(coro.__qualname__) or _name_sid(coro, None)
-            else:
-                sid = _name_sid(coro, name)
-            fast = False
-            if _fast_end and type(coro) is _CoroType:
-                code = coro.cr_code
-                fast = id(code) in _ret_codes or _watch_code(code)
-            if kw:
-                if kw.get("eager_start"):   # 3.12+: the first step runs inside __init__; record the spawn first
-                    _append((F.SPAWN, _perf_ns() - _t0, tid, pid, sid or _name_sid(coro, None), how))
-                    sid = -1
+            if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
+                _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, None), how))
+                spec = (-1, spec[1])
         except BaseException:
             self._ct_id = 0
-            super().__init__(coro, loop=loop, name=name, **kw)
+            _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
             return
-        super().__init__(coro, loop=loop, name=name, **kw)
+        _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
         try:
+            sid = spec[0]
             if sid >= 0:
                 if sid == 0:
                     sid = _name_sid(coro, self.get_name())
                 global _last_spawn
-                _last_spawn = sp = (F.SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
+                _last_spawn = sp = (_SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
                 _append(sp)
-            if not fast:
+            if not spec[1]:
                 self.add_done_callback(_on_done)
             if len(_events) >= _batch:
                 _rec.flush_from_producer()
@@ -345,10 +366,10 @@ class CTTask(_BaseTask):
                     _record_cancel(self, msg, _getframe(1))
             except BaseException:
                 pass
-        return super().cancel(msg)
+        return _BaseTask.cancel(self, msg)
 
     def set_name(self, value):
-        super().set_name(value)
+        _BaseTask.set_name(self, value)
         if _active and self._ct_id >= _first_id:
             try:
                 _renamed(self)
@@ -362,7 +383,7 @@ class CTTask(_BaseTask):
                     _record_uncancel(self)
                 except BaseException:
                     pass
-            return super().uncancel()
+            return _BaseTask.uncancel(self)
 
 
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
@@ -433,12 +454,12 @@ def _record_uncancel(task):
 
 
 def _pending_release():
+    # Monitoring is narrowed later, by _monitoring_settle: switching events re-instruments every code object
+    # the program runs next, so a program that cancels one task at a time must not pay that per cancel.
     global _pending_tasks
     _pending_tasks -= 1
     if _pending_tasks <= 0:
         _pending_tasks = 0
-        if _n_open == 0 and _mon_tool is not None:
-            _monitoring_off()
 
 
 def _on_done(task):
@@ -558,7 +579,7 @@ def _task_here():
 def _mon_handled(code, offset, exc):
     global _n_open
     try:
-        if not _active or not isinstance(exc, _CancelledError):
+        if not _pending_tasks or not _active or not isinstance(exc, _CancelledError):
             return
         info = _code_info.get(id(code))
         if info is None:
@@ -612,11 +633,6 @@ def _open_released():
     _n_open -= 1
     if _n_open <= 0:
         _n_open = 0
-        if _mon_tool is not None:
-            if _pending_tasks == 0:
-                _monitoring_off()
-            else:
-                _monitoring_on()
 
 
 def _mon_reraise(code, offset, exc):
@@ -685,15 +701,6 @@ def _watch_code(code):
     return True
 
 
-def _ending_task(loop):
-    """The traced task whose own coroutine frame is the caller's caller (a PY_RETURN / PY_UNWIND of it)."""
-    task = _current_task(loop)
-    if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED \
-            and task._coro.cr_frame is _getframe(2):
-        return task
-    return None
-
-
 def _mon_return(code, offset, retval):
     # The coroutine of a task returned: the task ends `returned` in the same step (C Task sets the result
     # right after), unless a cancel request arrived during this step (then asyncio cancels it instead).
@@ -701,14 +708,16 @@ def _mon_return(code, offset, retval):
         loop = _get_running_loop()
         if loop is None or not _active:
             return
-        task = _ending_task(loop)
-        if task is None:
+        # the running task, if this is the return of its own coroutine (not of a nested call of the same code)
+        task = _current_task(loop)
+        if type(task) is not CTTask or task._ct_st is _ENDED or task._ct_id < _first_id \
+                or task._coro.cr_frame is not _getframe(1):
             return
         if task._must_cancel:
             task.add_done_callback(_on_done)
         elif task._ct_st is None:
             task._ct_st = _ENDED
-            _append((F.END, _perf_ns() - _t0, task._ct_id, 0, 0))
+            _append((_END, _perf_ns() - _t0, task._ct_id, 0, 0))
         else:
             _record_end(task, _now(), F.OUTCOME_RETURNED, 0)
     except BaseException:
@@ -725,8 +734,9 @@ def _mon_unwind(code, offset, exc):
         loop = _get_running_loop()
         if loop is None or not _active:
             return
-        task = _ending_task(loop)
-        if task is None:
+        task = _current_task(loop)
+        if type(task) is not CTTask or task._ct_st is _ENDED or task._ct_id < _first_id \
+                or task._coro.cr_frame is not _getframe(1):
             return
         if isinstance(exc, _CancelledError):
             _record_end(task, _now(), F.OUTCOME_CANCELLED, _SID_CANCELLED)
@@ -737,29 +747,42 @@ def _mon_unwind(code, offset, exc):
 
 
 _mon_current = 0
+_mon_lock = threading.Lock()     # _monitoring_on (any thread) vs. _monitoring_settle (the flush thread)
 
 
 def _monitoring_on(watch_raises=False):
-    """EXCEPTION_HANDLED while any traced task has a pending cancel; RAISE and RERAISE only while a catch
-    is open. Code that runs while nothing is being cancelled pays nothing."""
+    """Widen at once: EXCEPTION_HANDLED while any traced task has a pending cancel, RAISE and RERAISE while a
+    catch is open. Narrowing waits for _monitoring_settle."""
     global _mon_current
-    want = (_MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED) | _MON_BASE
-    if want != _mon_current:
-        try:
-            sys.monitoring.set_events(_mon_tool, want)
-            _mon_current = want
-        except Exception:
-            pass
+    with _mon_lock:
+        want = (_MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED) | _MON_BASE | _mon_current
+        if want != _mon_current:
+            try:
+                sys.monitoring.set_events(_mon_tool, want)
+                _mon_current = want
+            except Exception:
+                pass
 
 
-def _monitoring_off():
+def _monitoring_settle():
+    """Narrow the events to what the current state needs (called about once a second, and at stop): code that
+    runs while nothing is being cancelled pays nothing, and bursts of cancels switch events twice, not per
+    cancel."""
     global _mon_current
-    if _mon_current != _MON_BASE:
-        try:
-            sys.monitoring.set_events(_mon_tool, _MON_BASE)
-            _mon_current = _MON_BASE
-        except Exception:
-            pass
+    if _mon_tool is None:
+        return
+    with _mon_lock:
+        want = _MON_BASE
+        if _n_open:
+            want |= _MON_EVENTS
+        elif _pending_tasks:
+            want |= _MON_HANDLED
+        if want != _mon_current:
+            try:
+                sys.monitoring.set_events(_mon_tool, want)
+                _mon_current = want
+            except Exception:
+                pass
 
 
 def _install_monitoring():
@@ -811,6 +834,7 @@ def _uninstall_monitoring():
             except Exception:
                 pass
         _ret_codes.clear()
+        _spawn_specs.clear()
         ev = mon.events
         for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND):
             mon.register_callback(_mon_tool, e, None)
@@ -905,6 +929,7 @@ class Recorder:
         while not self._stop.wait(self.flush_interval):
             try:
                 self.flush(force=True, timeout=0.5)
+                _monitoring_settle()
             except Exception:
                 pass
 
@@ -944,6 +969,7 @@ def start(path, process=None, flush_interval=None, level=None):
         return _rec
     # A fresh trace: new string table, ids above every earlier recording's.
     _strings.clear()
+    _spawn_specs.clear()
     _string_count = _string_bytes = _pending_tasks = _n_open = 0
     del _events[:]
     _first_id = next(_ids)
