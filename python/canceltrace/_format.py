@@ -151,11 +151,15 @@ def frame_chunk(payload, level=6):
 class FileSink:
     """Writes the header, then each chunk with a single write() call (crash-safe framing)."""
 
-    def __init__(self, path):
+    def __init__(self, path, fd=None):
+        """Create ``path`` and write the header; or, given ``fd``, go on writing a file already started."""
         self.path = path
+        self.bytes_written = 0
+        if fd is not None:
+            self.fd = fd
+            return
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
         self.fd = os.open(path, flags, 0o644)
-        self.bytes_written = 0
         self.write(HEADER)
 
     def write(self, data):
@@ -171,3 +175,31 @@ class FileSink:
                 os.close(self.fd)
             finally:
                 self.fd = -1
+
+
+class ChunkWriter:
+    """Encodes event tuples into chunks of about ``target`` raw bytes; each chunk goes to the sink in one write.
+    Used in the recording process, or in the writer process (see _writer.py)."""
+
+    def __init__(self, sink, level=1, target=CHUNK_RAW_TARGET):
+        self.sink = sink
+        self.level = level
+        self.target = target
+        self.chunk = bytearray()
+        self.last = 0
+
+    def add(self, events):
+        """Encode ``events``, writing each chunk that reaches the target. Raises OSError from the sink."""
+        step = 64
+        for i in range(0, len(events), step):
+            self.last = encode_events(events[i:i + step], self.chunk, self.last)
+            if len(self.chunk) >= self.target:
+                self.flush()
+
+    def flush(self):
+        """Write the partial chunk, if any (so that a crash loses at most what came after)."""
+        if self.chunk:
+            payload = self.chunk
+            self.chunk = bytearray()
+            self.last = 0
+            self.sink.write(frame_chunk(payload, self.level))

@@ -12,7 +12,9 @@ import asyncio
 import atexit
 import dis
 import itertools
+import marshal
 import os
+import struct
 import sys
 import sysconfig
 import threading
@@ -860,18 +862,90 @@ def _live_tasks():
     return out
 
 
+class _WriterProcess:
+    """The recorder's side of the writer process (_writer.py): batches go to it over a socket, and it encodes,
+    compresses and writes them on another core. What it has received reaches the file even if this process is
+    killed. Raises OSError when the process cannot be started (the recorder then writes in-process)."""
+
+    START_TIMEOUT = 10.0
+    SEND_TIMEOUT = 30.0      # a writer that accepts nothing for this long is taken for dead
+
+    def __init__(self, fd, path, level, target):
+        import select
+        import socket
+        import subprocess
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_writer.py")
+        if not sys.executable or not os.path.isfile(script):
+            raise OSError("no Python executable or writer script to start")
+        mine, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-S", "-E", "-B", script, str(fd), str(level), str(target), path],
+                stdin=theirs.fileno(), stdout=subprocess.PIPE, pass_fds=(fd,), close_fds=True,
+                start_new_session=True)
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()
+        try:
+            ready, _, _ = select.select([self.proc.stdout], [], [], self.START_TIMEOUT)
+            if not ready or self.proc.stdout.readline() != b"ready\n":
+                raise OSError("the writer process did not start")
+        except BaseException:
+            mine.close()
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        finally:
+            self.proc.stdout.close()
+        mine.settimeout(self.SEND_TIMEOUT)
+        self.sock = mine
+        self._no_signal = getattr(socket, "MSG_NOSIGNAL", 0)   # a dead writer is an error, never a SIGPIPE
+
+    def send(self, events, force):
+        body = marshal.dumps(events) if events else b""
+        self.sock.sendall(_FRAME.pack(len(body), 1 if force else 0) + body, self._no_signal)
+
+    def close(self, timeout):
+        """End the input and wait for the writer to finish the file; its exit status, or None."""
+        self.sock.close()
+        try:
+            return self.proc.wait(timeout)
+        except Exception:
+            return None
+
+    def abandon(self):
+        """In a forked child: let go of the socket so that the writer sees the end when the parent stops."""
+        self.sock.close()
+
+
+_FRAME = struct.Struct("<IB")      # must match _writer.FRAME
+
+
 class Recorder:
+    """Where the events go: batches taken from the event list are encoded into chunks by a writer process, or
+    in this process when none can be started (or CANCELTRACE_WRITER=inprocess)."""
+
     def __init__(self, path, flush_interval=1.0, level=1, process=None):
         self.path = path
         self.sink = F.FileSink(path)
-        self.level = level
+        target = int(os.environ.get("CANCELTRACE_CHUNK_BYTES", F.CHUNK_RAW_TARGET))
+        self.writer = None
+        if os.environ.get("CANCELTRACE_WRITER", "process") != "inprocess" and os.name == "posix":
+            try:
+                self.writer = _WriterProcess(self.sink.fd, path, level, target)
+            except Exception:
+                self.writer = None
+        if self.writer is not None:
+            self.sink.close()          # the writer has its own descriptor of the file
+            self.chunks = None
+        else:
+            self.chunks = F.ChunkWriter(self.sink, level, target)
         self.flush_lock = threading.Lock()
-        self.chunk = bytearray()
-        self.chunk_last = 0
-        self.chunk_target = int(os.environ.get("CANCELTRACE_CHUNK_BYTES", F.CHUNK_RAW_TARGET))
         self.failed = False
-        self.closed = False
         self.event_count = 0
+        self.unforced = False          # a batch went to the writer since the last forced flush
         self.flush_interval = flush_interval
         self.process = process
         self._stop = threading.Event()
@@ -882,48 +956,70 @@ class Recorder:
         # Called on the recording thread when a batch is full; never waits for a flush in progress.
         if self.flush_lock.acquire(blocking=False):
             try:
-                self._drain()
+                self._drain(False)
             finally:
                 self.flush_lock.release()
 
     def flush(self, force=True, timeout=-1):
+        """Hand over the pending events; with ``force``, also get the partial chunk onto disk."""
         if not self.flush_lock.acquire(timeout=timeout):
             return
         try:
-            self._drain()
-            if force and self.chunk:
-                self._write_chunk()
+            self._drain(force)
         finally:
             self.flush_lock.release()
 
-    def _drain(self):
+    def _drain(self, force):
         ev = _events
         n = len(ev)
-        if not n or self.failed:
-            if self.failed:
-                del ev[:n]
+        if self.failed:
+            del ev[:n]
             return
         batch = ev[:n]
         del ev[:n]
         self.event_count += n
-        step = 64
-        for i in range(0, n, step):
-            self.chunk_last = F.encode_events(batch[i:i + step], self.chunk, self.chunk_last)
-            if len(self.chunk) >= self.chunk_target:
-                self._write_chunk()
-
-    def _write_chunk(self):
-        payload = self.chunk
-        self.chunk = bytearray()
-        self.chunk_last = 0
         try:
-            self.sink.write(F.frame_chunk(payload, self.level))
+            if self.writer is not None:
+                if n or (force and self.unforced):
+                    self.writer.send(batch, force)
+                    self.unforced = not force
+            else:
+                if n:
+                    self.chunks.add(batch)
+                if force:
+                    self.chunks.flush()
         except Exception as e:
-            self.failed = True
-            try:
-                sys.stderr.write("canceltrace: cannot write %s: %s; recording stopped\n" % (self.path, e))
-            except Exception:
-                pass
+            self._failed(e)
+
+    def _failed(self, error):
+        self.failed = True
+        if self.writer is not None:
+            if self.writer.proc.poll() == 1:
+                return                 # the writer said why
+            error = "the writer process stopped (%s)" % (error,)
+        try:
+            sys.stderr.write("canceltrace: cannot write %s: %s; recording stopped\n" % (self.path, error))
+        except Exception:
+            pass
+
+    def close(self, timeout=30):
+        """Flush everything and close the file (waiting for the writer process to finish it)."""
+        try:
+            self.flush(force=True, timeout=5)
+        finally:
+            if self.writer is not None:
+                status = self.writer.close(timeout)
+                if status not in (0, 1) and not self.failed:
+                    self._failed("exit status %s" % (status,))
+            else:
+                self.sink.close()
+
+    def abandon(self):
+        """After fork, in the child: stop without touching the parent's trace."""
+        if self.writer is not None:
+            self.writer.abandon()
+        else:
+            self.sink.close()
 
     def _periodic(self):
         while not self._stop.wait(self.flush_interval):
@@ -1030,7 +1126,7 @@ def _after_fork_child():
     _rec = None
     if rec is not None:
         try:
-            rec.sink.close()
+            rec.abandon()
         except Exception:
             pass
     _uninstall_monitoring()
@@ -1059,11 +1155,7 @@ def stop():
     _active = False
     rec._stop.set()
     try:
-        rec.flush(force=True, timeout=5)
-    except Exception:
-        pass
-    try:
-        rec.sink.close()
+        rec.close()
     except Exception:
         pass
     _uninstall_monitoring()

@@ -98,3 +98,33 @@ def findings_match(found, expected):
     if left:
         return False, "unexpected %r" % (left,)
     return True, ""
+
+
+def wait_for_writer(path, timeout=10.0):
+    """After the recorded program dies, its writer process finishes the file on its own: wait until no process
+    has the file open any more (Linux /proc)."""
+    import time
+    target = os.path.realpath(str(path))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                fds = os.listdir("/proc/%s/fd" % pid)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == target:
+                        held = True
+                        break
+                except OSError:
+                    pass
+            if held:
+                break
+        if not held:
+            return
+        time.sleep(0.02)
+    raise AssertionError("%s is still open after %.0f s" % (path, timeout))

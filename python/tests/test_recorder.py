@@ -224,6 +224,7 @@ def test_sigkill_mid_run(tmp_path):
     finally:
         p.kill()
         p.wait()
+    ctutil.wait_for_writer(out)
     tr = read(str(out))
     assert not tr.closed and tr.chunks >= 2
     assert len(ctutil.find_events(tr, {"kind": "spawn", "task": "tick"})) > 100
