@@ -904,7 +904,7 @@ class _WriterProcess:
         self._no_signal = getattr(socket, "MSG_NOSIGNAL", 0)   # a dead writer is an error, never a SIGPIPE
 
     def send(self, events, force):
-        body = marshal.dumps(events) if events else b""
+        body = marshal.dumps(events, 2) if events else b""   # version 2: no reference table, twice as fast
         self.sock.sendall(_FRAME.pack(len(body), 1 if force else 0) + body, self._no_signal)
 
     def close(self, timeout):
