@@ -308,3 +308,38 @@ def test_start_stop_in_process(tmp_path):
     assert asyncio.tasks.Task is original and not _recorder.is_recording()
     tr = read(str(tmp_path / "a.ctrace"))
     assert tr.closed and ctutil.find_events(tr, {"kind": "mark", "label": "hello", "task": "main"})
+
+
+@pytest.mark.skipif(PY < (3, 12), reason="sys.monitoring is 3.12+")
+def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
+    import time
+    import canceltrace
+    from canceltrace import _recorder
+    canceltrace.start(str(tmp_path / "m.ctrace"), flush_interval=0.05)
+    try:
+        tool = _recorder._mon_tool
+        ev = sys.monitoring.events
+
+        async def victim():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                raise
+
+        async def main():
+            t = asyncio.create_task(victim())
+            await asyncio.sleep(0)
+            t.cancel()
+            await asyncio.sleep(0)             # the catch is open while victim handles the error
+            assert sys.monitoring.get_events(tool) & ev.EXCEPTION_HANDLED
+            with pytest.raises(asyncio.CancelledError):
+                await t
+        asyncio.run(main())
+        deadline = time.monotonic() + 5
+        while sys.monitoring.get_events(tool) & (ev.EXCEPTION_HANDLED | ev.RAISE | ev.RERAISE):
+            assert time.monotonic() < deadline, "catch events still on"
+            time.sleep(0.01)
+    finally:
+        canceltrace.stop()
+    tr = read(str(tmp_path / "m.ctrace"))
+    assert ctutil.find_events(tr, {"kind": "rethrow", "task": "victim"})
