@@ -105,9 +105,13 @@ def main():
     tmed = [statistics.median(x[i] for x in traced) for i in range(3)]
     print("python %s, %d tasks per round (half cancelled), %d rounds, encoding: %s"
           % (sys.version.split()[0], a.tasks, a.rounds, writer))
+    # The machine is shared: besides the ratio of medians, the median of the ratios of adjacent rounds (drift
+    # cancels out) and the ratio of the fastest rounds (interference only ever adds time).
     for label, i in (("program CPU", 0), ("wall", 1), ("total CPU", 2)):
-        print("%-12s plain %7.1f ms  recorded %7.1f ms  ratio %.3fx"
-              % (label, med[i] * 1e3, tmed[i] * 1e3, tmed[i] / med[i]))
+        paired = statistics.median(t[i] / p[i] for p, t in zip(plain, traced))
+        fastest = min(t[i] for t in traced) / min(p[i] for p in plain)
+        print("%-12s plain %7.1f ms  recorded %7.1f ms  ratio %.3fx  (paired %.3fx, fastest %.3fx)"
+              % (label, med[i] * 1e3, tmed[i] * 1e3, tmed[i] / med[i], paired, fastest))
     print("start+stop  program CPU %.1f ms, wall %.1f ms, writer process CPU %.1f ms (not in the figures above)"
           % (idle[0] * 1e3, idle[1] * 1e3, idle[2] * 1e3))
     print("trace: %d events, %d bytes, %.2f bytes/event" % (events, size, size / max(events, 1)))

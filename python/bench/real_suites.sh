@@ -11,7 +11,8 @@ mkdir -p "$work" && cd "$work"
 venv/bin/pip download --quiet --no-deps --no-binary :all: aiolimiter==1.3.0 async-lru==2.4.0
 for f in aiolimiter-1.3.0.tar.gz async_lru-2.4.0.tar.gz; do tar xzf "$f"; done
 venv/bin/pip install --quiet "pytest~=9.0" "pytest-asyncio~=1.0" pytest-timeout pytest-cov dunamai typing_extensions \
-    ./aiolimiter-1.3.0 ./async_lru-2.4.0 "$here"
+    ./aiolimiter-1.3.0 ./async_lru-2.4.0
+venv/bin/pip install --quiet --force-reinstall --no-deps "$here"
 for s in aiolimiter-1.3.0 async_lru-2.4.0; do
   for mode in plain traced plain traced; do
     args=()
