@@ -7,6 +7,14 @@ Each recorded round includes start() and stop(), so the writer's start and its l
 
     python python/bench/churn.py [--tasks 20000] [--rounds 7] [--out /tmp/churn.ctrace]
     CANCELTRACE_WRITER=inprocess python python/bench/churn.py   # encode in the program's process instead
+
+Timings on a shared machine vary by tens of percent from run to run; instruction counts do not. ``--once MODE``
+runs a single round (after a 200-task warm-up) for callgrind, which counts the program's process only:
+
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.plain python python/bench/churn.py --once plain
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.rec   python python/bench/churn.py --once recorded
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.base  python python/bench/churn.py --once plain --tasks 0
+    # ratio = (rec - base) / (plain - base), from the "totals:" line of each file
 """
 import argparse
 import asyncio
@@ -88,7 +96,17 @@ def main():
     ap.add_argument("--tasks", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "churn.ctrace"))
+    ap.add_argument("--once", choices=("plain", "recorded"), help="one round, no timing (for callgrind)")
     a = ap.parse_args()
+    if a.once:
+        one_round(200)
+        if a.once == "recorded":
+            canceltrace.start(a.out, process="churn")
+        if a.tasks:
+            asyncio.run(churn(a.tasks))
+        if a.once == "recorded":
+            canceltrace.stop()
+        return
     one_round(a.tasks)  # warm up
     idle = measure_idle(a.out)
     plain, traced = [], []

@@ -46,15 +46,19 @@ _ids = itertools.count(1)
 _first_id = 1                    # tasks with a smaller id belong to an earlier recording in this process
 _batch = 4096
 
-_pending_tasks = 0               # traced tasks with at least one cancel request not withdrawn
+_blind_pending = 0               # tasks with a pending cancel whose await chain could not be watched (see below)
 _n_open = 0                      # open catches (3.12+ monitoring)
 _mon_tool = None                 # sys.monitoring tool id while installed
-_MON_EVENTS = 0
-_MON_HANDLED = 0
+_MON_RAISES = 0                  # RAISE | RERAISE: while a catch is open
+_MON_HANDLED = 0                 # EXCEPTION_HANDLED: while a blind pending cancel exists
 _MON_BASE = 0                    # PY_UNWIND while the end is recorded from monitoring (always on while recording)
 _fast_end = False                # 3.12+: `end` from PY_RETURN / PY_UNWIND of the task's coroutine, no done callback
 _ret_codes = {}                  # id(code) -> code of task coroutines with local PY_RETURN events
+_local_events = {}               # id(code) -> (local sys.monitoring events set on it, code)
 _CoroType = types.CoroutineType
+_GenType = types.GeneratorType
+_AsyncGenType = types.AsyncGeneratorType
+_DISABLE = None                  # sys.monitoring.DISABLE
 _getframe = sys._getframe
 _full_names = False              # CANCELTRACE_TASK_NAMES=full: also record default names ("Task-7")
 
@@ -271,6 +275,7 @@ class _State:
     seen = False    # a caught was recorded since the last request
     open = None     # 3.12+: the catch being watched (see _mon_handled)
     tg = 0          # requests from a TaskGroup interrupting its owner
+    blind = False   # counted in _blind_pending
 
 
 _ENDED = _State()           # sentinel: the task's end was recorded
@@ -412,7 +417,7 @@ def _renamed(task):
 
 
 def _record_cancel(task, msg, frame):
-    global _pending_tasks
+    global _blind_pending
     code = frame.f_code
     info = _reason_cache.get(id(code))
     if info is not None and info[1] is None:
@@ -434,12 +439,18 @@ def _record_cancel(task, msg, frame):
         st.tg += 1
     _append((F.CANCEL, _perf_ns() - _t0, task._ct_id, by, reason,
              0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
-    if st.pend == 0:
-        _pending_tasks += 1
-        if _pending_tasks == 1 and _mon_tool is not None:
-            _monitoring_on()
     st.pend += 1
     st.seen = False
+    if _mon_tool is not None:
+        coro = task._coro
+        if type(coro) is _CoroType and not coro.cr_running:
+            _watch_chain(coro)
+        elif not st.blind:
+            # A running task (it cancels itself): where it will be suspended when the cancellation arrives is
+            # not known yet, so every handled exception is looked at until its request is settled.
+            st.blind = True
+            _blind_pending += 1
+            _monitoring_on()
 
 
 def _record_uncancel(task):
@@ -452,16 +463,16 @@ def _record_uncancel(task):
         if st.tg > st.pend:
             st.tg = st.pend
         if st.pend == 0:
-            _pending_release()
+            _pending_release(st)
 
 
-def _pending_release():
+def _pending_release(st):
     # Monitoring is narrowed later, by _monitoring_settle: switching events re-instruments every code object
     # the program runs next, so a program that cancels one task at a time must not pay that per cancel.
-    global _pending_tasks
-    _pending_tasks -= 1
-    if _pending_tasks <= 0:
-        _pending_tasks = 0
+    global _blind_pending
+    if st.blind:
+        st.blind = False
+        _blind_pending = max(0, _blind_pending - 1)
 
 
 def _on_done(task):
@@ -514,7 +525,7 @@ def _record_end(task, t, outcome=None, err=0):
             _append((F.CAUGHT, t, tid, _SID_CANCELLED))
         if had_pending:
             st.pend = 0
-            _pending_release()
+            _pending_release(st)
     _append((F.END, t, tid, outcome, err))
 
 
@@ -531,6 +542,7 @@ def _analyze(code):
         _code_keep.append(code)
         return False
     kinds = {}
+    entries = {}      # offset of the first instruction inside a handler -> offset of its PUSH_EXC_INFO
     nomatch = set()
     try:
         ins = list(dis.get_instructions(code))
@@ -554,6 +566,8 @@ def _analyze(code):
                                                                  "EXTENDED_ARG", "CACHE")):
                             break
                 kinds[i.offset] = kind
+                if n + 1 < len(ins):
+                    entries[ins[n + 1].offset] = i.offset
             elif op == "CHECK_EXC_MATCH" and n + 1 < len(ins):
                 j = ins[n + 1]
                 if j.opname.startswith("POP_JUMP") and "FALSE" in j.opname:
@@ -564,7 +578,7 @@ def _analyze(code):
         _code_info[id(code)] = False
         _code_keep.append(code)
         return False
-    info = (kinds, frozenset(nomatch))
+    info = (kinds, frozenset(nomatch), entries)
     _code_info[id(code)] = info
     _code_keep.append(code)
     return info
@@ -579,42 +593,108 @@ def _task_here():
 
 
 def _mon_handled(code, offset, exc):
-    global _n_open
+    # Global EXCEPTION_HANDLED, only while a blind pending cancel exists.
     try:
-        if not _pending_tasks or not _active or not isinstance(exc, _CancelledError):
+        if not _blind_pending or not _active or not isinstance(exc, _CancelledError):
             return
         info = _code_info.get(id(code))
         if info is None:
             info = _analyze(code)
-        if not info:
-            return
-        kind = info[0].get(offset)
-        if kind is None:
-            return
-        task = _task_here()
-        if task is None:
-            return
-        st = task._ct_st
-        if st is None or st is _ENDED or st.pend <= 0:
-            return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
-        t = _now()
-        if st.open is not None:
-            _close_open(task, st, t, rethrow=False)
-        tid = task._ct_id
-        e1 = (F.CAUGHT, t, tid, _SID_CANCELLED)
-        e2 = (F.CLEANUP_BEGIN, t, tid)
-        _append(e1)
-        _append(e2)
-        # [exception, code, no-match offsets, caught record, cleanup-begin record, first raise, seen before]
-        st.open = [exc, code, info[1] if kind == "except" else (), e1, e2, None, st.seen]
-        st.seen = True
-        if _n_open == 0:
-            _n_open = 1
-            _monitoring_on(watch_raises=True)
-        else:
-            _n_open += 1
+        if info:
+            _caught(code, offset, info, exc)
     except BaseException:
         pass
+
+
+def _mon_instruction(code, offset):
+    # Local INSTRUCTION events on the code objects of a cancelled task's await chain (see _watch_chain): every
+    # offset but the first instruction of a handler is disabled on first sight, so only entering a handler
+    # costs a call, and only in code a cancellation is going through.
+    try:
+        info = _code_info.get(id(code))
+        push = info[2].get(offset) if info else None
+        if push is None:
+            return _DISABLE
+        exc = sys.exception()
+        if _active and isinstance(exc, _CancelledError):
+            _caught(code, push, info, exc)
+    except BaseException:
+        pass
+    return None
+
+
+def _watch_chain(coro):
+    """Watch the handlers of every frame a cancellation of this suspended task will be thrown through: its
+    coroutine and what it awaits, down to the innermost frame."""
+    aw = coro
+    for _ in range(256):
+        t = type(aw)
+        if t is _CoroType:
+            code, aw = aw.cr_code, aw.cr_await
+        elif t is _GenType:
+            code, aw = aw.gi_code, aw.gi_yieldfrom
+        elif t is _AsyncGenType:
+            code, aw = aw.ag_code, aw.ag_await
+        else:
+            return
+        if id(code) not in _handlers_watched:
+            _watch_handlers(code)
+
+
+_handlers_watched = {}    # id(code) -> code, each code object looked at by _watch_handlers
+
+
+def _watch_handlers(code):
+    _handlers_watched[id(code)] = code
+    info = _code_info.get(id(code))
+    if info is None:
+        info = _analyze(code)
+    if info and info[0]:
+        _set_local_events(code, sys.monitoring.events.INSTRUCTION)
+
+
+def _set_local_events(code, event):
+    """Add ``event`` to the local events of ``code``; False if that fails."""
+    mask = _local_events.get(id(code), (0, None))[0] | event
+    try:
+        sys.monitoring.set_local_events(_mon_tool, code, mask)
+    except Exception:
+        return False
+    _local_events[id(code)] = (mask, code)
+    return True
+
+
+def _caught(code, offset, info, exc):
+    """A CancelledError entered the handler at ``offset`` of ``code`` in the running task."""
+    global _n_open
+    kind = info[0].get(offset)
+    if kind is None:
+        return
+    task = _task_here()
+    if task is None:
+        return
+    st = task._ct_st
+    if st is None or st is _ENDED or st.pend <= 0:
+        return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
+    o = st.open
+    if o is not None and o[0] is exc and o[1] is code:
+        return                 # seen already (both the global and the local event report it)
+    t = _now()
+    if st.open is not None:
+        _close_open(task, st, t, rethrow=False)
+    tid = task._ct_id
+    e1 = (F.CAUGHT, t, tid, _SID_CANCELLED)
+    e2 = (F.CLEANUP_BEGIN, t, tid)
+    _append(e1)
+    _append(e2)
+    # [exception, code, no-match offsets, caught record, cleanup-begin record, first raise, seen before]
+    st.open = [exc, code, info[1] if kind == "except" else (), e1, e2, None, st.seen]
+    st.seen = True
+    if _n_open == 0:
+        _n_open = 1
+        _monitoring_on(watch_raises=True)
+    else:
+        _n_open += 1
 
 
 def _close_open(task, st, t, rethrow, threw_error=None):
@@ -695,9 +775,7 @@ def _mon_raise(code, offset, exc):
 
 def _watch_code(code):
     """Enable PY_RETURN on a task coroutine's code object; False (use a done callback) if that fails."""
-    try:
-        sys.monitoring.set_local_events(_mon_tool, code, sys.monitoring.events.PY_RETURN)
-    except Exception:
+    if not _set_local_events(code, sys.monitoring.events.PY_RETURN):
         return False
     _ret_codes[id(code)] = code
     return True
@@ -753,11 +831,15 @@ _mon_lock = threading.Lock()     # _monitoring_on (any thread) vs. _monitoring_s
 
 
 def _monitoring_on(watch_raises=False):
-    """Widen at once: EXCEPTION_HANDLED while any traced task has a pending cancel, RAISE and RERAISE while a
-    catch is open. Narrowing waits for _monitoring_settle."""
+    """Widen at once: EXCEPTION_HANDLED while a blind pending cancel exists, RAISE and RERAISE while a catch
+    is open. Narrowing waits for _monitoring_settle."""
     global _mon_current
     with _mon_lock:
-        want = (_MON_EVENTS if (watch_raises or _n_open) else _MON_HANDLED) | _MON_BASE | _mon_current
+        want = _MON_BASE | _mon_current
+        if watch_raises or _n_open:
+            want |= _MON_RAISES
+        if _blind_pending:
+            want |= _MON_HANDLED
         if want != _mon_current:
             try:
                 sys.monitoring.set_events(_mon_tool, want)
@@ -776,8 +858,8 @@ def _monitoring_settle():
     with _mon_lock:
         want = _MON_BASE
         if _n_open:
-            want |= _MON_EVENTS
-        elif _pending_tasks:
+            want |= _MON_RAISES
+        if _blind_pending:
             want |= _MON_HANDLED
         if want != _mon_current:
             try:
@@ -788,7 +870,7 @@ def _monitoring_settle():
 
 
 def _install_monitoring():
-    global _mon_tool, _MON_EVENTS, _MON_HANDLED, _MON_BASE, _fast_end, _mon_current
+    global _mon_tool, _MON_RAISES, _MON_HANDLED, _MON_BASE, _fast_end, _mon_current, _DISABLE
     mon = getattr(sys, "monitoring", None)
     if mon is None or os.environ.get("CANCELTRACE_NO_MONITORING"):
         return False
@@ -801,7 +883,9 @@ def _install_monitoring():
         mon.register_callback(tool, ev.EXCEPTION_HANDLED, _mon_handled)
         mon.register_callback(tool, ev.RERAISE, _mon_reraise)
         mon.register_callback(tool, ev.RAISE, _mon_raise)
-        _MON_EVENTS = ev.EXCEPTION_HANDLED | ev.RERAISE | ev.RAISE
+        mon.register_callback(tool, ev.INSTRUCTION, _mon_instruction)
+        _DISABLE = mon.DISABLE
+        _MON_RAISES = ev.RERAISE | ev.RAISE
         _MON_HANDLED = ev.EXCEPTION_HANDLED
         _MON_BASE = 0
         _mon_tool = tool
@@ -830,15 +914,17 @@ def _uninstall_monitoring():
     mon = sys.monitoring
     try:
         mon.set_events(_mon_tool, 0)
-        for code in list(_ret_codes.values()):
+        for _, code in list(_local_events.values()):
             try:
                 mon.set_local_events(_mon_tool, code, 0)
             except Exception:
                 pass
+        _local_events.clear()
         _ret_codes.clear()
+        _handlers_watched.clear()
         _spawn_specs.clear()
         ev = mon.events
-        for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND):
+        for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND, ev.INSTRUCTION):
             mon.register_callback(_mon_tool, e, None)
         mon.free_tool_id(_mon_tool)
     except Exception:
@@ -1060,13 +1146,13 @@ def _make_info(process):
 def start(path, process=None, flush_interval=None, level=None):
     """Start recording every asyncio task of this process to ``path``. Returns the Recorder."""
     global _active, _rec, _t0, _SID_CANCELLED, _SID_PENDING, _batch, _first_id
-    global _string_count, _string_bytes, _pending_tasks, _n_open, _ids
+    global _string_count, _string_bytes, _blind_pending, _n_open, _ids
     if _rec is not None:
         return _rec
     # A fresh trace: new string table, ids above every earlier recording's.
     _strings.clear()
     _spawn_specs.clear()
-    _string_count = _string_bytes = _pending_tasks = _n_open = 0
+    _string_count = _string_bytes = _blind_pending = _n_open = 0
     del _events[:]
     _first_id = next(_ids)
     _ids = itertools.count(_first_id)

@@ -331,7 +331,7 @@ def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
             await asyncio.sleep(0)
             t.cancel()
             await asyncio.sleep(0)             # the catch is open while victim handles the error
-            assert sys.monitoring.get_events(tool) & ev.EXCEPTION_HANDLED
+            assert sys.monitoring.get_events(tool) & ev.RERAISE
             with pytest.raises(asyncio.CancelledError):
                 await t
         asyncio.run(main())
@@ -343,3 +343,55 @@ def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
         canceltrace.stop()
     tr = read(str(tmp_path / "m.ctrace"))
     assert ctutil.find_events(tr, {"kind": "rethrow", "task": "victim"})
+
+
+@pytest.mark.skipif(PY < (3, 12), reason="exact catches are 3.12+")
+def test_catches_along_the_await_chain_and_in_a_self_cancelled_task(tmp_path):
+    import canceltrace
+    from canceltrace import _recorder
+    canceltrace.start(str(tmp_path / "c.ctrace"))
+    try:
+        async def leaf():
+            await asyncio.sleep(10)
+
+        async def middle():
+            try:
+                await leaf()
+            except asyncio.CancelledError:
+                await asyncio.sleep(0)         # cleanup, then rethrow
+                raise
+
+        async def top():
+            try:
+                await middle()
+            finally:
+                pass
+
+        async def selfish():
+            asyncio.current_task().cancel()    # running: its await chain is not known yet
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass                           # swallowed
+            return 1
+
+        async def main():
+            t = asyncio.create_task(top())
+            s = asyncio.create_task(selfish())
+            await asyncio.sleep(0)
+            t.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await t
+            assert await s == 1
+        asyncio.run(main())
+        assert _recorder._blind_pending == 0
+    finally:
+        canceltrace.stop()
+    tr = read(str(tmp_path / "c.ctrace"))
+    kinds = [e["kind"] for e in ctutil.find_events(tr, {"task": "top"})
+             if e["kind"] in ("caught", "cleanup-begin", "cleanup-end", "rethrow", "end")]
+    # middle's except clause, then top's finally, each caught, cleaned up and rethrown
+    assert kinds == ["caught", "cleanup-begin", "cleanup-end", "rethrow"] * 2 + ["end"], kinds
+    kinds = [e["kind"] for e in ctutil.find_events(tr, {"task": "selfish"})
+             if e["kind"] in ("caught", "cleanup-begin", "cleanup-end", "rethrow", "end")]
+    assert kinds == ["caught", "cleanup-begin", "cleanup-end", "end"], kinds
