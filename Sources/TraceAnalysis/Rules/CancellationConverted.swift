@@ -21,7 +21,7 @@ public struct CancellationConverted: Rule, PrefilteredRule {
         if cancel.reason == .timeout && end.errorType.lowercased().contains("timeout") { return [] }
         let error = end.errorType.isEmpty ? "another error" : end.errorType
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and ended with \(error) at \(TraceTime.seconds(end.time))",
+                        message: "\(label: task) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(seconds: caught.time) and ended with \(error) at \(seconds: end.time)",
                         cancel: cancel)]
     }
 
