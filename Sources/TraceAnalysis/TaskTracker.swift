@@ -9,11 +9,9 @@ import TraceFormat
 /// has more than one entry of a kind. `consume` builds the public `TaskLifecycle` of each ended task;
 /// `TraceAnalyzer` uses `fold` instead and builds one only for the tasks that need it.
 public struct TaskTracker: Sendable {
-    /// Live tasks in slots that are reused once a task ends (`free`), found by id through `index`: one cheap
-    /// hash probe per event, and a task is updated in place.
-    private(set) var slots: [CompactTask] = []
-    private var free: [Int32] = []
-    private var index = TaskIndex()
+    /// Live tasks in slots that are reused once a task ends, found by id: one cheap hash probe per event, and a
+    /// task is updated in place. Shared by copies of the tracker until one of them changes.
+    private var live = LiveTasks()
     /// Full lifecycles of the live tasks that outgrew their inline fields, in reusable slots too.
     private var details: [TaskLifecycle] = []
     private var freeDetails: [Int32] = []
@@ -30,7 +28,7 @@ public struct TaskTracker: Sendable {
     /// Time of the last event seen.
     public private(set) var lastTime: UInt64 = 0
     /// Tasks currently alive.
-    public var liveCount: Int { index.count }
+    public var liveCount: Int { live.count }
     /// The most tasks alive at once, which bounds this tracker's memory.
     public private(set) var peakLiveCount = 0
 
@@ -43,10 +41,11 @@ public struct TaskTracker: Sendable {
         return slot < 0 ? nil : takeLifecycle(slot, strings: strings)
     }
 
-    /// Folds one event in. Returns the slot of the task the event ended (readable through `slots` until the next
+    /// Folds one event in. Returns the slot of the task the event ended (readable through `task(inSlot:)` until the next
     /// call), or -1. Inlined into each of `TraceAnalyzer`'s per-kind call sites, where it reduces to one case.
     @inline(__always)
     mutating func fold(_ event: TraceEvent, strings: @autoclosure () -> StringTable) -> Int32 {
+        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
         if endedSlot >= 0 { release(endedSlot) }
         lastTime = event.time
         switch event.kind {
@@ -64,10 +63,10 @@ public struct TaskTracker: Sendable {
             task.how = event.spawnKind
             task.hasSpawn = true
             task.spawnTime = event.time
-            if let slot = index.slot(of: id) {
+            if let slot = live.slot(of: id) {
                 duplicateSpawns += 1
                 dropDetail(of: slot)
-                slots[slot] = task
+                live.tasks[slot] = task
             } else {
                 insert(task)
             }
@@ -76,20 +75,20 @@ public struct TaskTracker: Sendable {
             let id = event.task
             guard id != 0 else { return -1 }
             let slot: Int
-            if let found = index.remove(id) {
+            if let found = live.remove(id) {
                 slot = found
             } else {
                 slot = Int(place(orphan(event)))
             }
             endedSlot = Int32(slot)
-            let detail = slots[slot].detail
+            let detail = live.tasks[slot].detail
             if detail >= 0 {
                 details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
             }
-            slots[slot].hasEnd = true
-            slots[slot].endTime = event.time
-            slots[slot].outcome = event.outcome
-            slots[slot].endError = event.errorType
+            live.tasks[slot].hasEnd = true
+            live.tasks[slot].endTime = event.time
+            live.tasks[slot].outcome = event.outcome
+            live.tasks[slot].endError = event.errorType
             return Int32(slot)
         case .cancel:
             let id = event.task
@@ -97,19 +96,19 @@ public struct TaskTracker: Sendable {
             let canceller = event.canceller
             var byKind: CompactTask.NameKind? = nil
             var byName: StringID = 0
-            if canceller != 0, let by = index.slot(of: canceller) {
-                byKind = slots[by].nameKind
-                byName = slots[by].name
+            if canceller != 0, let by = live.slot(of: canceller) {
+                byKind = live.tasks[by].nameKind
+                byName = live.tasks[by].name
             }
             let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCancel {
-                slots[slot].hasCancel = true
-                slots[slot].cancelTime = event.time
-                slots[slot].cancelBy = canceller
-                slots[slot].cancelByKind = byKind
-                slots[slot].cancelByName = byName
-                slots[slot].cancelReason = event.cancelReason
-                slots[slot].cancelMessage = event.message
+            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
+                live.tasks[slot].hasCancel = true
+                live.tasks[slot].cancelTime = event.time
+                live.tasks[slot].cancelBy = canceller
+                live.tasks[slot].cancelByKind = byKind
+                live.tasks[slot].cancelByName = byName
+                live.tasks[slot].cancelReason = event.cancelReason
+                live.tasks[slot].cancelMessage = event.message
                 return -1
             }
             let table = strings()
@@ -125,8 +124,8 @@ public struct TaskTracker: Sendable {
         case .uncancel:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 {
-                if slots[slot].hasCancel { slots[slot].cancelWithdrawn = true }
+            if live.tasks[slot].detail < 0 {
+                if live.tasks[slot].hasCancel { live.tasks[slot].cancelWithdrawn = true }
                 return -1
             }
             updateDetail(slot, strings: strings()) { task in
@@ -135,11 +134,11 @@ public struct TaskTracker: Sendable {
         case .caught:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCatch {
-                slots[slot].hasCatch = true
-                slots[slot].catchTime = event.time
-                slots[slot].catchError = event.errorType
-                slots[slot].catchWhileCancelPending = slots[slot].hasEffectiveCancel
+            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCatch {
+                live.tasks[slot].hasCatch = true
+                live.tasks[slot].catchTime = event.time
+                live.tasks[slot].catchError = event.errorType
+                live.tasks[slot].catchWhileCancelPending = live.tasks[slot].hasEffectiveCancel
                 return -1
             }
             let table = strings()
@@ -151,9 +150,9 @@ public struct TaskTracker: Sendable {
         case .cleanupBegin:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCleanup {
-                slots[slot].hasCleanup = true
-                slots[slot].cleanupBegin = event.time
+            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCleanup {
+                live.tasks[slot].hasCleanup = true
+                live.tasks[slot].cleanupBegin = event.time
                 return -1
             }
             updateDetail(slot, strings: strings()) { task in
@@ -162,16 +161,16 @@ public struct TaskTracker: Sendable {
         case .cleanupEnd:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 && (!slots[slot].hasCleanup || !slots[slot].cleanupEnded) {
-                if !slots[slot].hasCleanup {
+            if live.tasks[slot].detail < 0 && (!live.tasks[slot].hasCleanup || !live.tasks[slot].cleanupEnded) {
+                if !live.tasks[slot].hasCleanup {
                     // The begin was lost: keep the end with a zero-length cleanup.
-                    slots[slot].hasCleanup = true
-                    slots[slot].cleanupBegin = event.time
+                    live.tasks[slot].hasCleanup = true
+                    live.tasks[slot].cleanupBegin = event.time
                 }
-                slots[slot].cleanupEnded = true
-                slots[slot].cleanupEnd = event.time
-                slots[slot].cleanupResult = event.cleanupResult
-                slots[slot].cleanupError = event.errorType
+                live.tasks[slot].cleanupEnded = true
+                live.tasks[slot].cleanupEnd = event.time
+                live.tasks[slot].cleanupResult = event.cleanupResult
+                live.tasks[slot].cleanupError = event.errorType
                 return -1
             }
             let table = strings()
@@ -189,19 +188,19 @@ public struct TaskTracker: Sendable {
         case .rethrow:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasRethrow {
-                slots[slot].hasRethrow = true
-                slots[slot].rethrowTime = event.time
+            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasRethrow {
+                live.tasks[slot].hasRethrow = true
+                live.tasks[slot].rethrowTime = event.time
                 return -1
             }
             updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
         case .mark:
             guard event.task != 0 else { return -1 }
             let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasMark {
-                slots[slot].hasMark = true
-                slots[slot].markTime = event.time
-                slots[slot].markLabel = event.label
+            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasMark {
+                live.tasks[slot].hasMark = true
+                live.tasks[slot].markTime = event.time
+                live.tasks[slot].markLabel = event.label
                 return -1
             }
             let table = strings()
@@ -210,10 +209,14 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    /// The task in `slot` (the one `fold` just returned).
+    @inline(__always)
+    func task(inSlot slot: Int32) -> CompactTask { live.tasks[Int(slot)] }
+
     /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
     mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
-        let detail = slots[Int(slot)].detail
-        guard detail >= 0 else { return slots[Int(slot)].lifecycle(strings) }
+        let detail = live.tasks[Int(slot)].detail
+        guard detail >= 0 else { return live.tasks[Int(slot)].lifecycle(strings) }
         // Swap a cheap placeholder in, so the lifecycle moves out without copying its arrays.
         var task = TaskLifecycle(id: 0, firstSeen: 0)
         swap(&task, &details[Int(detail)])
@@ -222,18 +225,12 @@ public struct TaskTracker: Sendable {
 
     /// The tasks still alive at the end of the trace, by id, names resolved in `strings`. Empties the tracker.
     mutating func finish(strings: StringTable) -> [TaskLifecycle] {
+        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
         if endedSlot >= 0 { release(endedSlot) }
-        var tasks: [TaskLifecycle] = []
-        tasks.reserveCapacity(index.count)
-        let vacant = Set(free)
-        for slot in slots.indices where !vacant.contains(Int32(slot)) {
-            tasks.append(takeLifecycle(Int32(slot), strings: strings))
-        }
-        slots.removeAll()
-        free.removeAll()
+        let tasks = live.indexedSlots().map { takeLifecycle(Int32($0), strings: strings) }
+        live = LiveTasks()
         details.removeAll()
         freeDetails.removeAll()
-        index.removeAll()
         return tasks.sorted { $0.id < $1.id }
     }
 
@@ -243,15 +240,15 @@ public struct TaskTracker: Sendable {
     /// The slot of the live task `event` is about, created when its spawn was never seen.
     @inline(__always)
     private mutating func live(_ event: TraceEvent) -> Int {
-        if let found = index.slot(of: event.task) { return found }
+        if let found = live.slot(of: event.task) { return found }
         return insert(orphan(event))
     }
 
     /// Applies `change` to the slot's full lifecycle, building it from the inline fields first if needed.
     private mutating func updateDetail(_ slot: Int, strings: StringTable, _ change: (inout TaskLifecycle) -> Void) {
-        var detail = Int(slots[slot].detail)
+        var detail = Int(live.tasks[slot].detail)
         if detail < 0 {
-            let task = slots[slot].lifecycle(strings)
+            let task = live.tasks[slot].lifecycle(strings)
             if let reused = freeDetails.popLast() {
                 detail = Int(reused)
                 details[detail] = task
@@ -259,42 +256,34 @@ public struct TaskTracker: Sendable {
                 detail = details.count
                 details.append(task)
             }
-            slots[slot].detail = Int32(detail)
+            live.tasks[slot].detail = Int32(detail)
         }
         change(&details[detail])
         if details[detail].mayNeedTrim { Self.trim(&details[detail]) }
     }
 
     private mutating func dropDetail(of slot: Int) {
-        let detail = slots[slot].detail
+        let detail = live.tasks[slot].detail
         guard detail >= 0 else { return }
         details[Int(detail)] = TaskLifecycle(id: 0, firstSeen: 0)
         freeDetails.append(detail)
-        slots[slot].detail = -1
+        live.tasks[slot].detail = -1
     }
 
     /// Frees a slot whose task has ended and been read.
     private mutating func release(_ slot: Int32) {
         dropDetail(of: Int(slot))
-        free.append(slot)
+        live.release(slot)
         endedSlot = -1
     }
 
     /// Puts `task` in a free slot without indexing it.
-    private mutating func place(_ task: CompactTask) -> Int32 {
-        if let reused = free.popLast() {
-            slots[Int(reused)] = task
-            return reused
-        }
-        slots.append(task)
-        return Int32(slots.count - 1)
-    }
+    private mutating func place(_ task: CompactTask) -> Int32 { live.place(task) }
 
     @discardableResult
     private mutating func insert(_ task: CompactTask) -> Int {
-        let slot = Int(place(task))
-        index.set(task.id, slot: slot)
-        peakLiveCount = max(peakLiveCount, index.count)
+        let slot = live.insert(task)
+        peakLiveCount = max(peakLiveCount, live.count)
         return slot
     }
 

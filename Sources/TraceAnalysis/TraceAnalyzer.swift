@@ -114,8 +114,8 @@ public struct TraceAnalyzer: Sendable {
         }
 
         private mutating func ended(_ slot: Int32) {
-            if prefiltering && tracker.slots[Int(slot)].detail < 0 {
-                guard TraceAnalyzer.countAndPrefilter(tracker.slots[Int(slot)], prefilters: prefilters,
+            if prefiltering && tracker.task(inSlot: slot).detail < 0 {
+                guard TraceAnalyzer.countAndPrefilter(tracker.task(inSlot: slot), prefilters: prefilters,
                                                       thresholds: thresholds, stats: &report.stats) else { return }
                 analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
                                traceEnd: tracker.lastTime, cutShort: false)
