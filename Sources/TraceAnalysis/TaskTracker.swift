@@ -37,15 +37,20 @@ public struct TaskTracker: Sendable {
     /// Folds one event in. Returns the task's lifecycle when the event ended it.
     public mutating func consume(_ event: TraceEvent, strings: StringTable) -> TaskLifecycle? {
         consumedStrings = strings
+        makeUnique()
         let slot = fold(event, strings: strings)
         return slot < 0 ? nil : takeLifecycle(slot, strings: strings)
     }
 
-    /// Folds one event in. Returns the slot of the task the event ended (readable through `task(inSlot:)` until the next
-    /// call), or -1. Inlined into each of `TraceAnalyzer`'s per-kind call sites, where it reduces to one case.
+    /// Folds one event in. Returns the slot of the task the event ended (readable through `task(inSlot:)` until the
+    /// next call), or -1. Call `makeUnique()` first.
+    ///
+    /// Inlined into each of the reader's per-kind call sites (`TraceReader.nextEvents(to:)`), where the switch
+    /// reduces to one call of the kind's own function: one dispatch per event, and a small caller that the
+    /// optimizer still inlines helpers into.
     @inline(__always)
     mutating func fold(_ event: TraceEvent, strings: @autoclosure () -> StringTable) -> Int32 {
-        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
+        assert(isKnownUniquelyReferenced(&live), "fold without makeUnique()")
         if endedSlot >= 0 { release(endedSlot) }
         lastTime = event.time
         switch event.kind {
@@ -54,164 +59,203 @@ public struct TaskTracker: Sendable {
         case .dropped:
             droppedEvents &+= event.droppedCount
             return -1
-        case .spawn:
-            let id = event.task
-            guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
-            var task = CompactTask(id: id, firstSeen: event.time)
-            task.parent = event.parent
-            task.name = event.name
-            task.how = event.spawnKind
-            task.hasSpawn = true
-            task.spawnTime = event.time
-            if let slot = live.slot(of: id) {
-                duplicateSpawns += 1
-                dropDetail(of: slot)
-                live.tasks[slot] = task
-            } else {
-                insert(task)
-            }
-            return -1
-        case .end:
-            let id = event.task
-            guard id != 0 else { return -1 }
-            let slot: Int
-            if let found = live.remove(id) {
-                slot = found
-            } else {
-                slot = Int(place(orphan(event)))
-            }
-            endedSlot = Int32(slot)
-            let detail = live.tasks[slot].detail
-            if detail >= 0 {
-                details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
-            }
-            live.tasks[slot].hasEnd = true
-            live.tasks[slot].endTime = event.time
-            live.tasks[slot].outcome = event.outcome
-            live.tasks[slot].endError = event.errorType
-            return Int32(slot)
-        case .cancel:
-            let id = event.task
-            guard id != 0 else { return -1 }
-            let canceller = event.canceller
-            var byKind: CompactTask.NameKind? = nil
-            var byName: StringID = 0
-            if canceller != 0, let by = live.slot(of: canceller) {
-                byKind = live.tasks[by].nameKind
-                byName = live.tasks[by].name
-            }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
-                live.tasks[slot].hasCancel = true
-                live.tasks[slot].cancelTime = event.time
-                live.tasks[slot].cancelBy = canceller
-                live.tasks[slot].cancelByKind = byKind
-                live.tasks[slot].cancelByName = byName
-                live.tasks[slot].cancelReason = event.cancelReason
-                live.tasks[slot].cancelMessage = event.message
-                return -1
-            }
-            let table = strings()
-            let name: String? = switch byKind {
-            case nil: nil
-            case .string: table[byName]
-            case .orphan: "#\(canceller)"
-            }
-            updateDetail(slot, strings: table) { task in
-                task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
-                                                  reason: event.cancelReason, message: table[event.message]))
-            }
-        case .uncancel:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 {
-                if live.tasks[slot].hasCancel { live.tasks[slot].cancelWithdrawn = true }
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { task in
-                if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
-            }
-        case .caught:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCatch {
-                live.tasks[slot].hasCatch = true
-                live.tasks[slot].catchTime = event.time
-                live.tasks[slot].catchError = event.errorType
-                live.tasks[slot].catchWhileCancelPending = live.tasks[slot].hasEffectiveCancel
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { task in
-                let pending = task.cancels.contains { !$0.withdrawn }
-                task.catches.append(CaughtCancellation(time: event.time, errorType: table[event.errorType],
-                                                       whileCancelPending: pending))
-            }
-        case .cleanupBegin:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCleanup {
-                live.tasks[slot].hasCleanup = true
-                live.tasks[slot].cleanupBegin = event.time
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { task in
-                task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
-            }
-        case .cleanupEnd:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && (!live.tasks[slot].hasCleanup || !live.tasks[slot].cleanupEnded) {
-                if !live.tasks[slot].hasCleanup {
-                    // The begin was lost: keep the end with a zero-length cleanup.
-                    live.tasks[slot].hasCleanup = true
-                    live.tasks[slot].cleanupBegin = event.time
-                }
-                live.tasks[slot].cleanupEnded = true
-                live.tasks[slot].cleanupEnd = event.time
-                live.tasks[slot].cleanupResult = event.cleanupResult
-                live.tasks[slot].cleanupError = event.errorType
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { task in
-                if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
-                    task.cleanups[index].end = event.time
-                    task.cleanups[index].result = event.cleanupResult
-                    task.cleanups[index].errorType = table[event.errorType]
-                } else {
-                    // The begin was lost: keep the end with a zero-length cleanup.
-                    task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
-                                                 errorType: table[event.errorType]))
-                }
-            }
-        case .rethrow:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasRethrow {
-                live.tasks[slot].hasRethrow = true
-                live.tasks[slot].rethrowTime = event.time
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
-        case .mark:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if live.tasks[slot].detail < 0 && !live.tasks[slot].hasMark {
-                live.tasks[slot].hasMark = true
-                live.tasks[slot].markTime = event.time
-                live.tasks[slot].markLabel = event.label
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { $0.marks.append(Mark(time: event.time, label: table[event.label])) }
+        case .spawn: return foldSpawn(event)
+        case .end: return foldEnd(event, strings: strings)
+        case .cancel: return foldCancel(event, strings: strings)
+        case .uncancel: return foldUncancel(event, strings: strings)
+        case .caught: return foldCaught(event, strings: strings)
+        case .cleanupBegin: return foldCleanupBegin(event, strings: strings)
+        case .cleanupEnd: return foldCleanupEnd(event, strings: strings)
+        case .rethrow: return foldRethrow(event, strings: strings)
+        case .mark: return foldMark(event, strings: strings)
+        }
+    }
+
+    private mutating func foldSpawn(_ event: TraceEvent) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
+        var task = CompactTask(id: id, firstSeen: event.time)
+        task.parent = event.parent
+        task.name = event.name
+        task.how = event.spawnKind
+        task.hasSpawn = true
+        task.spawnTime = event.time
+        if let slot = live.slot(of: id) {
+            duplicateSpawns += 1
+            dropDetail(of: slot)
+            live.tasks[slot] = task
+        } else {
+            insert(task)
         }
         return -1
     }
 
-    /// The task in `slot` (the one `fold` just returned).
+    private mutating func foldEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }
+        let slot: Int
+        if let found = live.remove(id) {
+            slot = found
+        } else {
+            slot = Int(place(orphan(event)))
+        }
+        endedSlot = Int32(slot)
+        let detail = live.tasks[slot].detail
+        if detail >= 0 {
+            details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
+        }
+        live.tasks[slot].hasEnd = true
+        live.tasks[slot].endTime = event.time
+        live.tasks[slot].outcome = event.outcome
+        live.tasks[slot].endError = event.errorType
+        return Int32(slot)
+    }
+
+    private mutating func foldCancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }
+        let canceller = event.canceller
+        var byKind: CompactTask.NameKind? = nil
+        var byName: StringID = 0
+        if canceller != 0, let by = live.slot(of: canceller) {
+            byKind = live.tasks[by].nameKind
+            byName = live.tasks[by].name
+        }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
+            live.tasks[slot].hasCancel = true
+            live.tasks[slot].cancelTime = event.time
+            live.tasks[slot].cancelBy = canceller
+            live.tasks[slot].cancelByKind = byKind
+            live.tasks[slot].cancelByName = byName
+            live.tasks[slot].cancelReason = event.cancelReason
+            live.tasks[slot].cancelMessage = event.message
+            return -1
+        }
+        let table = strings()
+        let name: String? = switch byKind {
+        case nil: nil
+        case .string: table[byName]
+        case .orphan: "#\(canceller)"
+        }
+        updateDetail(slot, strings: table) { task in
+            task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
+                                              reason: event.cancelReason, message: table[event.message]))
+        }
+        return -1
+    }
+
+    private mutating func foldUncancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 {
+            if live.tasks[slot].hasCancel { live.tasks[slot].cancelWithdrawn = true }
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { task in
+            if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
+        }
+        return -1
+    }
+
+    private mutating func foldCaught(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCatch {
+            live.tasks[slot].hasCatch = true
+            live.tasks[slot].catchTime = event.time
+            live.tasks[slot].catchError = event.errorType
+            live.tasks[slot].catchWhileCancelPending = live.tasks[slot].hasEffectiveCancel
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { task in
+            let pending = task.cancels.contains { !$0.withdrawn }
+            task.catches.append(CaughtCancellation(time: event.time, errorType: table[event.errorType],
+                                                   whileCancelPending: pending))
+        }
+        return -1
+    }
+
+    private mutating func foldCleanupBegin(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCleanup {
+            live.tasks[slot].hasCleanup = true
+            live.tasks[slot].cleanupBegin = event.time
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { task in
+            task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
+        }
+        return -1
+    }
+
+    private mutating func foldCleanupEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && (!live.tasks[slot].hasCleanup || !live.tasks[slot].cleanupEnded) {
+            if !live.tasks[slot].hasCleanup {
+                // The begin was lost: keep the end with a zero-length cleanup.
+                live.tasks[slot].hasCleanup = true
+                live.tasks[slot].cleanupBegin = event.time
+            }
+            live.tasks[slot].cleanupEnded = true
+            live.tasks[slot].cleanupEnd = event.time
+            live.tasks[slot].cleanupResult = event.cleanupResult
+            live.tasks[slot].cleanupError = event.errorType
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { task in
+            if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
+                task.cleanups[index].end = event.time
+                task.cleanups[index].result = event.cleanupResult
+                task.cleanups[index].errorType = table[event.errorType]
+            } else {
+                // The begin was lost: keep the end with a zero-length cleanup.
+                task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
+                                             errorType: table[event.errorType]))
+            }
+        }
+        return -1
+    }
+
+    private mutating func foldRethrow(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasRethrow {
+            live.tasks[slot].hasRethrow = true
+            live.tasks[slot].rethrowTime = event.time
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
+        return -1
+    }
+
+    private mutating func foldMark(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasMark {
+            live.tasks[slot].hasMark = true
+            live.tasks[slot].markTime = event.time
+            live.tasks[slot].markLabel = event.label
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { $0.marks.append(Mark(time: event.time, label: table[event.label])) }
+        return -1
+    }
+
+    /// Makes the live-task table this tracker's own, copying it when a copy of the tracker shares it. `fold`
+    /// needs it; `TraceAnalyzer` calls this once per run of events instead of once per event.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
+    }
+
+    /// The task in `slot` (the one `fold` just returned), in place: valid until the next `fold`.
     @inline(__always)
-    func task(inSlot slot: Int32) -> CompactTask { live.tasks[Int(slot)] }
+    func task(inSlot slot: Int32) -> UnsafePointer<CompactTask> { UnsafePointer(live.tasks + Int(slot)) }
 
     /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
     mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
@@ -225,7 +269,7 @@ public struct TaskTracker: Sendable {
 
     /// The tasks still alive at the end of the trace, by id, names resolved in `strings`. Empties the tracker.
     mutating func finish(strings: StringTable) -> [TaskLifecycle] {
-        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
+        makeUnique()
         if endedSlot >= 0 { release(endedSlot) }
         let tasks = live.indexedSlots().map { takeLifecycle(Int32($0), strings: strings) }
         live = LiveTasks()

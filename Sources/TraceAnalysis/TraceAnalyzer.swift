@@ -35,7 +35,9 @@ public struct TraceAnalyzer: Sendable {
                         prefiltering: !keepTasks && prefilters.count == rules.count, keepTasks: keepTasks)
         let eventsBefore = reader.eventCount
         var progressMark = eventsBefore
-        while try reader.nextEvents(to: &pass) {
+        while true {
+            pass.tracker.makeUnique()
+            guard try reader.nextEvents(to: &pass) else { break }
             if reader.eventCount - progressMark >= 0x100000 {
                 progressMark = reader.eventCount
                 onProgress?(reader.bytesConsumed)
@@ -114,8 +116,10 @@ public struct TraceAnalyzer: Sendable {
         }
 
         private mutating func ended(_ slot: Int32) {
-            if prefiltering && tracker.task(inSlot: slot).detail < 0 {
-                guard TraceAnalyzer.countAndPrefilter(tracker.task(inSlot: slot), prefilters: prefilters,
+            if prefiltering && tracker.task(inSlot: slot).pointee.detail < 0 {
+                // One copy, read from then on in place (a copy per use was a visible share of the pass).
+                let task = tracker.task(inSlot: slot).pointee
+                guard TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters,
                                                       thresholds: thresholds, stats: &report.stats) else { return }
                 analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
                                traceEnd: tracker.lastTime, cutShort: false)
@@ -127,8 +131,8 @@ public struct TraceAnalyzer: Sendable {
     }
 
     /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.
-    fileprivate static func countAndPrefilter(_ task: CompactTask, prefilters: [any PrefilteredRule.Type], thresholds: [UInt64],
-                                          stats: inout TraceStats) -> Bool {
+    fileprivate static func countAndPrefilter(_ task: borrowing CompactTask, prefilters: [any PrefilteredRule.Type],
+                                              thresholds: [UInt64], stats: inout TraceStats) -> Bool {
         stats.add(task)
         if task.isQuiet { return false }
         for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) { return true }
