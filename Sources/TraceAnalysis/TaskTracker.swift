@@ -15,8 +15,6 @@ public struct TaskTracker: Sendable {
     /// Full lifecycles of the live tasks that outgrew their inline fields, in reusable slots too.
     private var details: [TaskLifecycle] = []
     private var freeDetails: [Int32] = []
-    /// The slot of the task the previous event ended: kept until the next event so the caller can read it.
-    private var endedSlot: Int32 = -1
     /// The string table `consume` was last given, for `finish()`; `TraceAnalyzer` passes the reader's instead.
     private var consumedStrings = StringTable()
     /// Tasks seen without a spawn record (lost to damage, or from a recorder that started late).
@@ -39,11 +37,14 @@ public struct TaskTracker: Sendable {
         consumedStrings = strings
         makeUnique()
         let slot = fold(event, strings: strings)
-        return slot < 0 ? nil : takeLifecycle(slot, strings: strings)
+        guard slot >= 0 else { return nil }
+        let task = takeLifecycle(slot, strings: strings)
+        release(slot)
+        return task
     }
 
-    /// Folds one event in. Returns the slot of the task the event ended (readable through `task(inSlot:)` until the
-    /// next call), or -1. Call `makeUnique()` first.
+    /// Folds one event in. Returns the slot of the task the event ended, or -1. Call `makeUnique()` first, and
+    /// `release(_:)` on the slot returned once the task has been read (`task(inSlot:)`, `takeLifecycle`).
     ///
     /// Inlined into each of the reader's per-kind call sites (`TraceReader.nextEvents(to:)`), where the switch
     /// reduces to one call of the kind's own function: one dispatch per event, and a small caller that the
@@ -51,7 +52,6 @@ public struct TaskTracker: Sendable {
     @inline(__always)
     mutating func fold(_ event: TraceEvent, strings: @autoclosure () -> StringTable) -> Int32 {
         assert(isKnownUniquelyReferenced(&live), "fold without makeUnique()")
-        if endedSlot >= 0 { release(endedSlot) }
         lastTime = event.time
         switch event.kind {
         case .info, .string, .close:
@@ -99,7 +99,6 @@ public struct TaskTracker: Sendable {
         } else {
             slot = Int(place(orphan(event)))
         }
-        endedSlot = Int32(slot)
         let detail = live.tasks[slot].detail
         if detail >= 0 {
             details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
@@ -270,7 +269,6 @@ public struct TaskTracker: Sendable {
     /// The tasks still alive at the end of the trace, by id, names resolved in `strings`. Empties the tracker.
     mutating func finish(strings: StringTable) -> [TaskLifecycle] {
         makeUnique()
-        if endedSlot >= 0 { release(endedSlot) }
         let tasks = live.indexedSlots().map { takeLifecycle(Int32($0), strings: strings) }
         live = LiveTasks()
         details.removeAll()
@@ -314,11 +312,10 @@ public struct TaskTracker: Sendable {
         live.tasks[slot].detail = -1
     }
 
-    /// Frees a slot whose task has ended and been read.
-    private mutating func release(_ slot: Int32) {
+    /// Frees the slot of a task that `fold` reported ended, once the caller has read it.
+    mutating func release(_ slot: Int32) {
         dropDetail(of: Int(slot))
         live.release(slot)
-        endedSlot = -1
     }
 
     /// Puts `task` in a free slot without indexing it.

@@ -113,6 +113,7 @@ public struct TraceAnalyzer: Sendable {
             let slot = tracker.fold(event, strings: reader.strings)
             guard slot >= 0 else { return }
             ended(slot)
+            tracker.release(slot)
         }
 
         private mutating func ended(_ slot: Int32) {

@@ -73,6 +73,7 @@ struct RecordRun {
         var byte = bytes[p]
         p &+= 1
         if byte < 0x80 { return UInt64(byte) }  // most fields are one byte
+        if end &- p >= 9 { return longVarint(bytes, &p, first: byte) }
         var value = UInt64(byte & 0x7F)
         var shift: UInt64 = 7
         while p < end {
@@ -85,5 +86,29 @@ struct RecordRun {
             if shift > 63 { return nil }
         }
         return nil
+    }
+
+    /// The rest of a varint whose first byte (`first`, already consumed) had its high bit set, when the chunk
+    /// has the 9 bytes a 10-byte varint can still need: no end check per byte. Nil over 64 bits.
+    @inlinable @inline(__always)
+    static func longVarint(_ bytes: UnsafePointer<UInt8>, _ p: inout Int, first: UInt8) -> UInt64? {
+        var value = UInt64(first & 0x7F)
+        var q = p
+        var shift: UInt64 = 7
+        repeat {
+            let byte = bytes[q]
+            q &+= 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 {
+                p = q
+                return value
+            }
+            shift &+= 7
+        } while shift < 63
+        // The tenth byte holds bit 63 only.
+        let last = bytes[q]
+        guard last <= 1 else { return nil }
+        p = q &+ 1
+        return value | UInt64(last) << 63
     }
 }
