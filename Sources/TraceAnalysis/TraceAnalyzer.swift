@@ -118,7 +118,7 @@ public struct TraceAnalyzer: Sendable {
 
         private mutating func ended(_ slot: Int32) {
             if prefiltering && tracker.task(inSlot: slot).pointee.detail < 0 {
-                // One copy, read from then on in place (a copy per use was a visible share of the pass).
+                // Copied once and then borrowed: reading the slot for each use copied the 176-byte task each time.
                 let task = tracker.task(inSlot: slot).pointee
                 guard TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters,
                                                       thresholds: thresholds, stats: &report.stats) else { return }

@@ -48,6 +48,8 @@ struct RecordRun {
     }
 
     /// The record of `kind` at `position`, or nil (and `position` unchanged) when it needs the reader's care.
+    /// `@_transparent` (always inlined, early) rather than `@inline(__always)`, which the optimizer stopped
+    /// honouring once the visitor's code made the caller large: `kind` must be a constant where it is used.
     @_transparent @usableFromInline
     mutating func record(_ kind: EventKind) -> TraceEvent? {
         var q = position &+ 1
