@@ -19,17 +19,40 @@ struct CompactTask: Sendable {
         case orphan
     }
 
+    // 8-byte fields first and the small ones together at the end: Swift lays fields out in declaration order,
+    // and interleaved they padded a task to 208 bytes; it is copied into its slot, and read for every end.
     var id: TaskID
     var parent: TaskID = 0
     var name: StringID = 0
-    var nameKind = NameKind.string
-    var how = SpawnKind.unstructured
-    var hasSpawn = false
     var spawnTime: UInt64 = 0
     var firstSeen: UInt64
 
+    var cancelTime: UInt64 = 0
+    var cancelBy: TaskID = 0
+    var cancelByName: StringID = 0
+    var cancelMessage: StringID = 0
+
+    var catchTime: UInt64 = 0
+    var catchError: StringID = 0
+
+    var cleanupBegin: UInt64 = 0
+    var cleanupEnd: UInt64 = 0
+    var cleanupError: StringID = 0
+
+    var rethrowTime: UInt64 = 0
+
+    var markTime: UInt64 = 0
+    var markLabel: StringID = 0
+
+    var endTime: UInt64 = 0
+    var endError: StringID = 0
+
     /// Index into the tracker's full lifecycles, or -1 while the inline fields hold everything.
     var detail: Int32 = -1
+
+    var nameKind = NameKind.string
+    var how = SpawnKind.unstructured
+    var hasSpawn = false
 
     var hasCancel = false
     var cancelWithdrawn = false
@@ -37,34 +60,19 @@ struct CompactTask: Sendable {
     /// How the canceller's name reads: nil (0 or not live), a string id, or `#id` for a canceller seen without
     /// its spawn.
     var cancelByKind: NameKind? = nil
-    var cancelTime: UInt64 = 0
-    var cancelBy: TaskID = 0
-    var cancelByName: StringID = 0
-    var cancelMessage: StringID = 0
 
     var hasCatch = false
     var catchWhileCancelPending = false
-    var catchTime: UInt64 = 0
-    var catchError: StringID = 0
 
     var hasCleanup = false
     var cleanupEnded = false
     var cleanupResult = CleanupResult.ok
-    var cleanupBegin: UInt64 = 0
-    var cleanupEnd: UInt64 = 0
-    var cleanupError: StringID = 0
 
     var hasRethrow = false
-    var rethrowTime: UInt64 = 0
-
     var hasMark = false
-    var markTime: UInt64 = 0
-    var markLabel: StringID = 0
 
     var hasEnd = false
     var outcome = Outcome.returned
-    var endTime: UInt64 = 0
-    var endError: StringID = 0
 
     init(id: TaskID, firstSeen: UInt64) {
         self.id = id

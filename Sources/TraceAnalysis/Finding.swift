@@ -18,14 +18,31 @@ public struct Finding: Sendable, Equatable {
     public var taskName: String
     /// When the problem shows: the end, the catch, the cleanup.
     public var time: UInt64
-    /// One line: what happened, with the task and times.
-    public var message: String
-    /// Further lines: who cancelled and why, and other context.
-    public var notes: [String]
+    /// One line: what happened, with the task and times. Formatted when read (`FindingText`).
+    public var message: String { text.description }
+    /// Further lines: who cancelled and why, and other context. Formatted when read, like `message`.
+    public var notes: [String] { (cancel.map { [$0.cause] } ?? []) + otherNotes }
     /// One line: what to do about it.
     public var help: String
     /// The cancel request behind the finding, when there is one.
     public var cancel: CancelRequest?
+
+    var text: FindingText
+    /// The notes after the cancel request's cause.
+    var otherNotes: [String]
+
+    init(rule: String, level: Level, task: TaskID, taskName: String, time: UInt64, text: FindingText,
+         otherNotes: [String], help: String, cancel: CancelRequest?) {
+        self.rule = rule
+        self.level = level
+        self.task = task
+        self.taskName = taskName
+        self.time = time
+        self.text = text
+        self.otherNotes = otherNotes
+        self.help = help
+        self.cancel = cancel
+    }
 }
 
 /// Formats trace times the way every output shows them: seconds with millisecond precision.
@@ -87,7 +104,9 @@ public enum TraceTime {
 
 extension TaskLifecycle {
     /// `task "name" (#id)`, with the name as recorded (renderers escape it for their medium).
-    public var label: String { "task \"\(name)\" (#\(id))" }
+    public var label: String { Self.label(name: name, id: id) }
+
+    static func label(name: String, id: TaskID) -> String { "task \"\(name)\" (#\(id))" }
 }
 
 extension CancelRequest {

@@ -23,11 +23,11 @@ extension Rule {
     public var defaultThreshold: UInt64? { nil }
 
     /// A finding of this rule with its configured level and help.
-    func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: String,
+    /// The cancel request's cause comes first among the notes.
+    func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: FindingText,
                  notes: [String] = [], cancel: CancelRequest? = nil) -> Finding {
         Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
-                time: time, message: message, notes: (cancel.map { [$0.cause] } ?? []) + notes, help: help,
-                cancel: cancel)
+                time: time, text: message, otherNotes: notes, help: help, cancel: cancel)
     }
 }
 

@@ -1,23 +1,33 @@
 import TraceFormat
 
-/// Task id → slot number, for `TaskTracker`: open addressing with linear probing and a multiplicative hash.
+/// Task id → slot number, for `LiveTasks`: open addressing with linear probing and a multiplicative hash.
 ///
 /// Task ids are small, mostly increasing integers and never 0, so 0 marks an empty bucket and one multiply
 /// spreads them well; this costs a few instructions per lookup where `Dictionary`'s SipHash costs tens.
-/// Deletion shifts later entries back (no tombstones), so the table stays short for long traces.
-struct TaskIndex: Sendable {
-    private var keys: [TaskID]
-    private var values: [Int32]
+/// Deletion shifts later entries back (no tombstones), so the table stays short for long traces. Each bucket
+/// holds its id and slot together (one cache line), in memory the index owns: no array uniqueness or bounds
+/// checks on the way, which is why it cannot be copied (`LiveTasks.copy()` rebuilds one).
+struct TaskIndex: ~Copyable {
+    private struct Bucket {
+        var id: TaskID
+        var slot: Int32
+    }
+
+    private var buckets: UnsafeMutablePointer<Bucket>
     private var mask: Int
     private var shift: UInt64
     private(set) var count = 0
 
-    init() {
-        keys = [TaskID](repeating: 0, count: 64)
-        values = [Int32](repeating: 0, count: 64)
-        mask = 63
-        shift = 64 - 6
+    init() { self.init(capacity: 64) }
+
+    private init(capacity: Int) {
+        buckets = .allocate(capacity: capacity)
+        buckets.initialize(repeating: Bucket(id: 0, slot: 0), count: capacity)
+        mask = capacity - 1
+        shift = 64 - UInt64(capacity.trailingZeroBitCount)
     }
+
+    deinit { buckets.deallocate() }
 
     @inline(__always)
     private func home(_ id: TaskID) -> Int { Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> shift) }
@@ -27,8 +37,8 @@ struct TaskIndex: Sendable {
     func slot(of id: TaskID) -> Int? {
         var i = home(id)
         while true {
-            let key = keys[i]
-            if key == id { return Int(values[i]) }
+            let key = buckets[i].id
+            if key == id { return Int(buckets[i].slot) }
             if key == 0 { return nil }
             i = (i &+ 1) & mask
         }
@@ -37,14 +47,14 @@ struct TaskIndex: Sendable {
     /// Sets `id`'s slot, adding it when absent.
     mutating func set(_ id: TaskID, slot: Int) {
         precondition(id != 0)
-        if (count + 1) * 4 > keys.count * 3 { grow() }
+        // At most half full: the runs that lookups and deletions walk stay short.
+        if (count + 1) * 2 > mask + 1 { grow() }
         var i = home(id)
         while true {
-            let key = keys[i]
-            if key == id { values[i] = Int32(slot); return }
+            let key = buckets[i].id
+            if key == id { buckets[i].slot = Int32(slot); return }
             if key == 0 {
-                keys[i] = id
-                values[i] = Int32(slot)
+                buckets[i] = Bucket(id: id, slot: Int32(slot))
                 count += 1
                 return
             }
@@ -56,42 +66,41 @@ struct TaskIndex: Sendable {
     mutating func remove(_ id: TaskID) -> Int? {
         var i = home(id)
         while true {
-            let key = keys[i]
+            let key = buckets[i].id
             if key == 0 { return nil }
             if key == id { break }
             i = (i &+ 1) & mask
         }
-        let removed = Int(values[i])
+        let removed = Int(buckets[i].slot)
         // Backward-shift deletion: move up any later entry of the run whose home is not between the hole and it.
         var hole = i
         var j = i
         while true {
             j = (j &+ 1) & mask
-            let key = keys[j]
+            let key = buckets[j].id
             if key == 0 { break }
             let h = home(key)
             let movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j)
             if movable {
-                keys[hole] = key
-                values[hole] = values[j]
+                buckets[hole] = buckets[j]
                 hole = j
             }
         }
-        keys[hole] = 0
+        buckets[hole].id = 0
         count -= 1
         return removed
     }
 
     mutating func removeAll() { self = TaskIndex() }
 
+    /// Calls `body` with every id and its slot.
+    func forEach(_ body: (TaskID, Int) -> Void) {
+        for i in 0...mask where buckets[i].id != 0 { body(buckets[i].id, Int(buckets[i].slot)) }
+    }
+
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        let size = keys.count * 2
-        keys = [TaskID](repeating: 0, count: size)
-        values = [Int32](repeating: 0, count: size)
-        mask = size - 1
-        shift = 64 - UInt64(size.trailingZeroBitCount)
-        count = 0
-        for (key, value) in zip(oldKeys, oldValues) where key != 0 { set(key, slot: Int(value)) }
+        var larger = TaskIndex(capacity: (mask + 1) * 2)
+        forEach { larger.set($0, slot: $1) }
+        self = larger
     }
 }

@@ -9,16 +9,12 @@ import TraceFormat
 /// has more than one entry of a kind. `consume` builds the public `TaskLifecycle` of each ended task;
 /// `TraceAnalyzer` uses `fold` instead and builds one only for the tasks that need it.
 public struct TaskTracker: Sendable {
-    /// Live tasks in slots that are reused once a task ends (`free`), found by id through `index`: one cheap
-    /// hash probe per event, and a task is updated in place.
-    private(set) var slots: [CompactTask] = []
-    private var free: [Int32] = []
-    private var index = TaskIndex()
+    /// Live tasks in slots that are reused once a task ends, found by id: one cheap hash probe per event, and a
+    /// task is updated in place. Shared by copies of the tracker until one of them changes.
+    private var live = LiveTasks()
     /// Full lifecycles of the live tasks that outgrew their inline fields, in reusable slots too.
     private var details: [TaskLifecycle] = []
     private var freeDetails: [Int32] = []
-    /// The slot of the task the previous event ended: kept until the next event so the caller can read it.
-    private var endedSlot: Int32 = -1
     /// The string table `consume` was last given, for `finish()`; `TraceAnalyzer` passes the reader's instead.
     private var consumedStrings = StringTable()
     /// Tasks seen without a spawn record (lost to damage, or from a recorder that started late).
@@ -30,7 +26,7 @@ public struct TaskTracker: Sendable {
     /// Time of the last event seen.
     public private(set) var lastTime: UInt64 = 0
     /// Tasks currently alive.
-    public var liveCount: Int { index.count }
+    public var liveCount: Int { live.count }
     /// The most tasks alive at once, which bounds this tracker's memory.
     public private(set) var peakLiveCount = 0
 
@@ -39,14 +35,23 @@ public struct TaskTracker: Sendable {
     /// Folds one event in. Returns the task's lifecycle when the event ended it.
     public mutating func consume(_ event: TraceEvent, strings: StringTable) -> TaskLifecycle? {
         consumedStrings = strings
+        makeUnique()
         let slot = fold(event, strings: strings)
-        return slot < 0 ? nil : takeLifecycle(slot, strings: strings)
+        guard slot >= 0 else { return nil }
+        let task = takeLifecycle(slot, strings: strings)
+        release(slot)
+        return task
     }
 
-    /// Folds one event in. Returns the slot of the task the event ended (readable through `slots` until the next
-    /// call), or -1.
+    /// Folds one event in. Returns the slot of the task the event ended, or -1. Call `makeUnique()` first, and
+    /// `release(_:)` on the slot returned once the task has been read (`task(inSlot:)`, `takeLifecycle`).
+    ///
+    /// Inlined into each of the reader's per-kind call sites (`TraceReader.nextEvents(to:)`), where the switch
+    /// reduces to one call of the kind's own function: one dispatch per event, and a small caller that the
+    /// optimizer still inlines helpers into.
+    @inline(__always)
     mutating func fold(_ event: TraceEvent, strings: @autoclosure () -> StringTable) -> Int32 {
-        if endedSlot >= 0 { release(endedSlot) }
+        assert(isKnownUniquelyReferenced(&live), "fold without makeUnique()")
         lastTime = event.time
         switch event.kind {
         case .info, .string, .close:
@@ -54,165 +59,207 @@ public struct TaskTracker: Sendable {
         case .dropped:
             droppedEvents &+= event.droppedCount
             return -1
-        case .spawn:
-            let id = event.task
-            guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
-            var task = CompactTask(id: id, firstSeen: event.time)
-            task.parent = event.parent
-            task.name = event.name
-            task.how = event.spawnKind
-            task.hasSpawn = true
-            task.spawnTime = event.time
-            if let slot = index.slot(of: id) {
-                duplicateSpawns += 1
-                dropDetail(of: slot)
-                slots[slot] = task
-            } else {
-                insert(task)
-            }
-            return -1
-        case .end:
-            let id = event.task
-            guard id != 0 else { return -1 }
-            let slot: Int
-            if let found = index.remove(id) {
-                slot = found
-            } else {
-                slot = Int(place(orphan(event)))
-            }
-            endedSlot = Int32(slot)
-            let detail = slots[slot].detail
-            if detail >= 0 {
-                details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
-            }
-            slots[slot].hasEnd = true
-            slots[slot].endTime = event.time
-            slots[slot].outcome = event.outcome
-            slots[slot].endError = event.errorType
-            return Int32(slot)
-        case .cancel:
-            let id = event.task
-            guard id != 0 else { return -1 }
-            let canceller = event.canceller
-            var byKind: CompactTask.NameKind? = nil
-            var byName: StringID = 0
-            if canceller != 0, let by = index.slot(of: canceller) {
-                byKind = slots[by].nameKind
-                byName = slots[by].name
-            }
-            let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCancel {
-                slots[slot].hasCancel = true
-                slots[slot].cancelTime = event.time
-                slots[slot].cancelBy = canceller
-                slots[slot].cancelByKind = byKind
-                slots[slot].cancelByName = byName
-                slots[slot].cancelReason = event.cancelReason
-                slots[slot].cancelMessage = event.message
-                return -1
-            }
-            let table = strings()
-            let name: String? = switch byKind {
-            case nil: nil
-            case .string: table[byName]
-            case .orphan: "#\(canceller)"
-            }
-            updateDetail(slot, strings: table) { task in
-                task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
-                                                  reason: event.cancelReason, message: table[event.message]))
-            }
-        case .uncancel:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 {
-                if slots[slot].hasCancel { slots[slot].cancelWithdrawn = true }
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { task in
-                if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
-            }
-        case .caught:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCatch {
-                slots[slot].hasCatch = true
-                slots[slot].catchTime = event.time
-                slots[slot].catchError = event.errorType
-                slots[slot].catchWhileCancelPending = slots[slot].hasEffectiveCancel
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { task in
-                let pending = task.cancels.contains { !$0.withdrawn }
-                task.catches.append(CaughtCancellation(time: event.time, errorType: table[event.errorType],
-                                                       whileCancelPending: pending))
-            }
-        case .cleanupBegin:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasCleanup {
-                slots[slot].hasCleanup = true
-                slots[slot].cleanupBegin = event.time
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { task in
-                task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
-            }
-        case .cleanupEnd:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 && (!slots[slot].hasCleanup || !slots[slot].cleanupEnded) {
-                if !slots[slot].hasCleanup {
-                    // The begin was lost: keep the end with a zero-length cleanup.
-                    slots[slot].hasCleanup = true
-                    slots[slot].cleanupBegin = event.time
-                }
-                slots[slot].cleanupEnded = true
-                slots[slot].cleanupEnd = event.time
-                slots[slot].cleanupResult = event.cleanupResult
-                slots[slot].cleanupError = event.errorType
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { task in
-                if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
-                    task.cleanups[index].end = event.time
-                    task.cleanups[index].result = event.cleanupResult
-                    task.cleanups[index].errorType = table[event.errorType]
-                } else {
-                    // The begin was lost: keep the end with a zero-length cleanup.
-                    task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
-                                                 errorType: table[event.errorType]))
-                }
-            }
-        case .rethrow:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasRethrow {
-                slots[slot].hasRethrow = true
-                slots[slot].rethrowTime = event.time
-                return -1
-            }
-            updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
-        case .mark:
-            guard event.task != 0 else { return -1 }
-            let slot = live(event)
-            if slots[slot].detail < 0 && !slots[slot].hasMark {
-                slots[slot].hasMark = true
-                slots[slot].markTime = event.time
-                slots[slot].markLabel = event.label
-                return -1
-            }
-            let table = strings()
-            updateDetail(slot, strings: table) { $0.marks.append(Mark(time: event.time, label: table[event.label])) }
+        case .spawn: return foldSpawn(event)
+        case .end: return foldEnd(event, strings: strings)
+        case .cancel: return foldCancel(event, strings: strings)
+        case .uncancel: return foldUncancel(event, strings: strings)
+        case .caught: return foldCaught(event, strings: strings)
+        case .cleanupBegin: return foldCleanupBegin(event, strings: strings)
+        case .cleanupEnd: return foldCleanupEnd(event, strings: strings)
+        case .rethrow: return foldRethrow(event, strings: strings)
+        case .mark: return foldMark(event, strings: strings)
+        }
+    }
+
+    private mutating func foldSpawn(_ event: TraceEvent) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
+        var task = CompactTask(id: id, firstSeen: event.time)
+        task.parent = event.parent
+        task.name = event.name
+        task.how = event.spawnKind
+        task.hasSpawn = true
+        task.spawnTime = event.time
+        if let slot = live.slot(of: id) {
+            duplicateSpawns += 1
+            dropDetail(of: slot)
+            live.tasks[slot] = task
+        } else {
+            insert(task)
         }
         return -1
     }
 
+    private mutating func foldEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }
+        let slot: Int
+        if let found = live.remove(id) {
+            slot = found
+        } else {
+            slot = Int(place(orphan(event)))
+        }
+        let detail = live.tasks[slot].detail
+        if detail >= 0 {
+            details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
+        }
+        live.tasks[slot].hasEnd = true
+        live.tasks[slot].endTime = event.time
+        live.tasks[slot].outcome = event.outcome
+        live.tasks[slot].endError = event.errorType
+        return Int32(slot)
+    }
+
+    private mutating func foldCancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        let id = event.task
+        guard id != 0 else { return -1 }
+        let canceller = event.canceller
+        var byKind: CompactTask.NameKind? = nil
+        var byName: StringID = 0
+        if canceller != 0, let by = live.slot(of: canceller) {
+            byKind = live.tasks[by].nameKind
+            byName = live.tasks[by].name
+        }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
+            live.tasks[slot].hasCancel = true
+            live.tasks[slot].cancelTime = event.time
+            live.tasks[slot].cancelBy = canceller
+            live.tasks[slot].cancelByKind = byKind
+            live.tasks[slot].cancelByName = byName
+            live.tasks[slot].cancelReason = event.cancelReason
+            live.tasks[slot].cancelMessage = event.message
+            return -1
+        }
+        let table = strings()
+        let name: String? = switch byKind {
+        case nil: nil
+        case .string: table[byName]
+        case .orphan: "#\(canceller)"
+        }
+        updateDetail(slot, strings: table) { task in
+            task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
+                                              reason: event.cancelReason, message: table[event.message]))
+        }
+        return -1
+    }
+
+    private mutating func foldUncancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 {
+            if live.tasks[slot].hasCancel { live.tasks[slot].cancelWithdrawn = true }
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { task in
+            if let index = task.cancels.lastIndex(where: { !$0.withdrawn }) { task.cancels[index].withdrawn = true }
+        }
+        return -1
+    }
+
+    private mutating func foldCaught(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCatch {
+            live.tasks[slot].hasCatch = true
+            live.tasks[slot].catchTime = event.time
+            live.tasks[slot].catchError = event.errorType
+            live.tasks[slot].catchWhileCancelPending = live.tasks[slot].hasEffectiveCancel
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { task in
+            let pending = task.cancels.contains { !$0.withdrawn }
+            task.catches.append(CaughtCancellation(time: event.time, errorType: table[event.errorType],
+                                                   whileCancelPending: pending))
+        }
+        return -1
+    }
+
+    private mutating func foldCleanupBegin(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCleanup {
+            live.tasks[slot].hasCleanup = true
+            live.tasks[slot].cleanupBegin = event.time
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { task in
+            task.cleanups.append(Cleanup(begin: event.time, end: nil, result: nil, errorType: ""))
+        }
+        return -1
+    }
+
+    private mutating func foldCleanupEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && (!live.tasks[slot].hasCleanup || !live.tasks[slot].cleanupEnded) {
+            if !live.tasks[slot].hasCleanup {
+                // The begin was lost: keep the end with a zero-length cleanup.
+                live.tasks[slot].hasCleanup = true
+                live.tasks[slot].cleanupBegin = event.time
+            }
+            live.tasks[slot].cleanupEnded = true
+            live.tasks[slot].cleanupEnd = event.time
+            live.tasks[slot].cleanupResult = event.cleanupResult
+            live.tasks[slot].cleanupError = event.errorType
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { task in
+            if let index = task.cleanups.lastIndex(where: { $0.end == nil }) {
+                task.cleanups[index].end = event.time
+                task.cleanups[index].result = event.cleanupResult
+                task.cleanups[index].errorType = table[event.errorType]
+            } else {
+                // The begin was lost: keep the end with a zero-length cleanup.
+                task.cleanups.append(Cleanup(begin: event.time, end: event.time, result: event.cleanupResult,
+                                             errorType: table[event.errorType]))
+            }
+        }
+        return -1
+    }
+
+    private mutating func foldRethrow(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasRethrow {
+            live.tasks[slot].hasRethrow = true
+            live.tasks[slot].rethrowTime = event.time
+            return -1
+        }
+        updateDetail(slot, strings: strings()) { $0.rethrowTimes.append(event.time) }
+        return -1
+    }
+
+    private mutating func foldMark(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        let slot = live(event)
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasMark {
+            live.tasks[slot].hasMark = true
+            live.tasks[slot].markTime = event.time
+            live.tasks[slot].markLabel = event.label
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) { $0.marks.append(Mark(time: event.time, label: table[event.label])) }
+        return -1
+    }
+
+    /// Makes the live-task table this tracker's own, copying it when a copy of the tracker shares it. `fold`
+    /// needs it; `TraceAnalyzer` calls this once per run of events instead of once per event.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&live) { live = live.copy() }
+    }
+
+    /// The task in `slot` (the one `fold` just returned), in place: valid until the next `fold`.
+    @inline(__always)
+    func task(inSlot slot: Int32) -> UnsafePointer<CompactTask> { UnsafePointer(live.tasks + Int(slot)) }
+
     /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
     mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
-        let detail = slots[Int(slot)].detail
-        guard detail >= 0 else { return slots[Int(slot)].lifecycle(strings) }
+        let detail = live.tasks[Int(slot)].detail
+        guard detail >= 0 else { return live.tasks[Int(slot)].lifecycle(strings) }
         // Swap a cheap placeholder in, so the lifecycle moves out without copying its arrays.
         var task = TaskLifecycle(id: 0, firstSeen: 0)
         swap(&task, &details[Int(detail)])
@@ -221,18 +268,11 @@ public struct TaskTracker: Sendable {
 
     /// The tasks still alive at the end of the trace, by id, names resolved in `strings`. Empties the tracker.
     mutating func finish(strings: StringTable) -> [TaskLifecycle] {
-        if endedSlot >= 0 { release(endedSlot) }
-        var tasks: [TaskLifecycle] = []
-        tasks.reserveCapacity(index.count)
-        let vacant = Set(free)
-        for slot in slots.indices where !vacant.contains(Int32(slot)) {
-            tasks.append(takeLifecycle(Int32(slot), strings: strings))
-        }
-        slots.removeAll()
-        free.removeAll()
+        makeUnique()
+        let tasks = live.indexedSlots().map { takeLifecycle(Int32($0), strings: strings) }
+        live = LiveTasks()
         details.removeAll()
         freeDetails.removeAll()
-        index.removeAll()
         return tasks.sorted { $0.id < $1.id }
     }
 
@@ -242,15 +282,15 @@ public struct TaskTracker: Sendable {
     /// The slot of the live task `event` is about, created when its spawn was never seen.
     @inline(__always)
     private mutating func live(_ event: TraceEvent) -> Int {
-        if let found = index.slot(of: event.task) { return found }
+        if let found = live.slot(of: event.task) { return found }
         return insert(orphan(event))
     }
 
     /// Applies `change` to the slot's full lifecycle, building it from the inline fields first if needed.
     private mutating func updateDetail(_ slot: Int, strings: StringTable, _ change: (inout TaskLifecycle) -> Void) {
-        var detail = Int(slots[slot].detail)
+        var detail = Int(live.tasks[slot].detail)
         if detail < 0 {
-            let task = slots[slot].lifecycle(strings)
+            let task = live.tasks[slot].lifecycle(strings)
             if let reused = freeDetails.popLast() {
                 detail = Int(reused)
                 details[detail] = task
@@ -258,42 +298,33 @@ public struct TaskTracker: Sendable {
                 detail = details.count
                 details.append(task)
             }
-            slots[slot].detail = Int32(detail)
+            live.tasks[slot].detail = Int32(detail)
         }
         change(&details[detail])
         if details[detail].mayNeedTrim { Self.trim(&details[detail]) }
     }
 
     private mutating func dropDetail(of slot: Int) {
-        let detail = slots[slot].detail
+        let detail = live.tasks[slot].detail
         guard detail >= 0 else { return }
         details[Int(detail)] = TaskLifecycle(id: 0, firstSeen: 0)
         freeDetails.append(detail)
-        slots[slot].detail = -1
+        live.tasks[slot].detail = -1
     }
 
-    /// Frees a slot whose task has ended and been read.
-    private mutating func release(_ slot: Int32) {
+    /// Frees the slot of a task that `fold` reported ended, once the caller has read it.
+    mutating func release(_ slot: Int32) {
         dropDetail(of: Int(slot))
-        free.append(slot)
-        endedSlot = -1
+        live.release(slot)
     }
 
     /// Puts `task` in a free slot without indexing it.
-    private mutating func place(_ task: CompactTask) -> Int32 {
-        if let reused = free.popLast() {
-            slots[Int(reused)] = task
-            return reused
-        }
-        slots.append(task)
-        return Int32(slots.count - 1)
-    }
+    private mutating func place(_ task: CompactTask) -> Int32 { live.place(task) }
 
     @discardableResult
     private mutating func insert(_ task: CompactTask) -> Int {
-        let slot = Int(place(task))
-        index.set(task.id, slot: slot)
-        peakLiveCount = max(peakLiveCount, index.count)
+        let slot = live.insert(task)
+        peakLiveCount = max(peakLiveCount, live.count)
         return slot
     }
 

@@ -26,39 +26,29 @@ public struct TraceAnalyzer: Sendable {
     ///   - onProgress: called now and then with the bytes read so far.
     public func analyze(_ reader: TraceReader, keepTasks: Bool = false,
                         onProgress: ((UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
-        var tracker = TaskTracker()
-        var report = AnalysisReport()
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
         let prefilters = rules.compactMap { rule in (rule as? any PrefilteredRule).map { type(of: $0) } }
-        let thresholds = rules.map { configuration.threshold(for: $0) }
-        let prefiltering = !keepTasks && prefilters.count == rules.count
-        var events = 0
-        var batch: [TraceEvent] = []
-        var progressMark = 0
-        while try reader.nextEvents(into: &batch) {
-            for event in batch {
-                // Rules need the trace's end only for tasks that never end, so ended tasks are checked as they come.
-                let slot = tracker.fold(event, strings: reader.strings)
-                guard slot >= 0 else { continue }
-                if prefiltering && tracker.slots[Int(slot)].detail < 0 {
-                    guard Self.countAndPrefilter(tracker.slots[Int(slot)], prefilters: prefilters, thresholds: thresholds,
-                                                 stats: &report.stats) else { continue }
-                    check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                          traceEnd: tracker.lastTime, cutShort: false)
-                } else {
-                    examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                            keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
-                }
-            }
-            events += batch.count
-            if events - progressMark >= 0x100000 {
-                progressMark = events
+        var pass = Pass(analyzer: self, reader: reader, rules: rules, prefilters: prefilters,
+                        thresholds: rules.map { configuration.threshold(for: $0) },
+                        prefiltering: !keepTasks && prefilters.count == rules.count, keepTasks: keepTasks)
+        let eventsBefore = reader.eventCount
+        var progressMark = eventsBefore
+        while true {
+            pass.tracker.makeUnique()
+            guard try reader.nextEvents(to: &pass) else { break }
+            if reader.eventCount - progressMark >= 0x100000 {
+                progressMark = reader.eventCount
                 onProgress?(reader.bytesConsumed)
             }
         }
-        report.stats.events = events
+        // Moved out of the pass, not copied (a copy would be copied again on the first write).
+        var tracker = TaskTracker()
+        swap(&tracker, &pass.tracker)
+        var report = AnalysisReport()
+        swap(&report, &pass.report)
+        report.stats.events = reader.eventCount - eventsBefore
         onProgress?(reader.bytesConsumed)
         report.notices = reader.notices
         report.elidedNotices = reader.elidedNotices
@@ -94,16 +84,63 @@ public struct TraceAnalyzer: Sendable {
         return report
     }
 
+    /// One analysis: folds each event into the tracker as the reader decodes it, and examines each task as it
+    /// ends (rules need the trace's end only for tasks that never end).
+    private struct Pass: TraceEventVisitor {
+        let analyzer: TraceAnalyzer
+        let reader: TraceReader
+        let rules: [any Rule]
+        let prefilters: [any PrefilteredRule.Type]
+        let thresholds: [UInt64]
+        let prefiltering: Bool
+        let keepTasks: Bool
+        var tracker = TaskTracker()
+        var report = AnalysisReport()
+
+        init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], prefilters: [any PrefilteredRule.Type],
+             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool) {
+            self.analyzer = analyzer
+            self.reader = reader
+            self.rules = rules
+            self.prefilters = prefilters
+            self.thresholds = thresholds
+            self.prefiltering = prefiltering
+            self.keepTasks = keepTasks
+        }
+
+        @inline(__always)
+        mutating func visit(_ event: TraceEvent) {
+            let slot = tracker.fold(event, strings: reader.strings)
+            guard slot >= 0 else { return }
+            ended(slot)
+            tracker.release(slot)
+        }
+
+        private mutating func ended(_ slot: Int32) {
+            if prefiltering && tracker.task(inSlot: slot).pointee.detail < 0 {
+                // Copied once and then borrowed: reading the slot for each use copied the 176-byte task each time.
+                let task = tracker.task(inSlot: slot).pointee
+                guard TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters,
+                                                      thresholds: thresholds, stats: &report.stats) else { return }
+                analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                               traceEnd: tracker.lastTime, cutShort: false)
+            } else {
+                analyzer.examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
+                                 keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+            }
+        }
+    }
+
     /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.
-    private static func countAndPrefilter(_ task: CompactTask, prefilters: [any PrefilteredRule.Type], thresholds: [UInt64],
-                                          stats: inout TraceStats) -> Bool {
+    fileprivate static func countAndPrefilter(_ task: borrowing CompactTask, prefilters: [any PrefilteredRule.Type],
+                                              thresholds: [UInt64], stats: inout TraceStats) -> Bool {
         stats.add(task)
         if task.isQuiet { return false }
         for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) { return true }
         return false
     }
 
-    private func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
+    fileprivate func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
                          traceEnd: UInt64, cutShort: Bool) {
         report.stats.add(task)
         check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort)
@@ -112,7 +149,7 @@ public struct TraceAnalyzer: Sendable {
         }
     }
 
-    private func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
+    fileprivate func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
                        traceEnd: UInt64, cutShort: Bool) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)
         for i in rules.indices {

@@ -83,9 +83,10 @@ public struct TraceEvent: Hashable, Sendable {
         TraceEvent(kind: .mark, time: time, fields: (task, label, 0, 0))
     }
 
-    // MARK: Accessors. Each is meaningful only for the kinds named.
+    // MARK: Accessors. Each is meaningful only for the kinds named; inlinable, as the analyzer reads them per event.
 
     /// The task the event is about (spawn, cancel, caught, cleanup-*, rethrow, end, uncancel, mark); 0 otherwise.
+    @inlinable
     public var task: TaskID {
         switch kind {
         case .info, .string, .close, .dropped: 0
@@ -93,18 +94,25 @@ public struct TraceEvent: Hashable, Sendable {
         }
     }
     /// spawn: the parent task, or 0.
+    @inlinable
     public var parent: TaskID { fields.1 }
     /// spawn: the task's name.
+    @inlinable
     public var name: StringID { fields.2 }
     /// spawn: how the task was started. Unknown values read as `.unstructured`.
+    @inlinable
     public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .unstructured }
     /// cancel: the task that asked, or 0.
+    @inlinable
     public var canceller: TaskID { fields.1 }
     /// cancel: why. Unknown values read as `.unknown`.
+    @inlinable
     public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .unknown }
     /// cancel: the message, or 0.
+    @inlinable
     public var message: StringID { fields.3 }
     /// caught / cleanup-end / end: the error type, or 0.
+    @inlinable
     public var errorType: StringID {
         switch kind {
         case .caught: fields.1
@@ -113,15 +121,21 @@ public struct TraceEvent: Hashable, Sendable {
         }
     }
     /// cleanup-end: ok or threw.
+    @inlinable
     public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .threw }
     /// end: how the task ended. Unknown values read as `.failed`.
+    @inlinable
     public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .failed }
     /// dropped: how many events were lost.
+    @inlinable
     public var droppedCount: UInt64 { fields.0 }
     /// mark: the label. info: the value.
+    @inlinable
     public var label: StringID { fields.1 }
     /// info: the key.
+    @inlinable
     public var infoKey: StringID { fields.0 }
     /// info: the value.
+    @inlinable
     public var infoValue: StringID { fields.1 }
 }

@@ -135,83 +135,79 @@ public final class TraceReader {
     /// Strings defined by the chunk are in `strings` when this returns, as they are after `next()` has passed
     /// their definitions; a recorder defines each string before the first record that uses it.
     public func nextEvents(into events: inout [TraceEvent]) throws(TraceReadError) -> Bool {
-        events.removeAll(keepingCapacity: true)
+        var collector = EventCollector()
+        swap(&collector.events, &events)
+        defer { swap(&collector.events, &events) }
+        collector.events.removeAll(keepingCapacity: true)
+        while collector.events.isEmpty {
+            guard try nextEvents(to: &collector) else { return false }
+        }
+        return true
+    }
+
+    /// Decodes the rest of the current chunk, or of the next one that has records, handing each event to
+    /// `visitor` as it is decoded; false at the end of what can be read. The same events as `next()` and
+    /// `nextEvents(into:)`, without an array in between (`TraceEventVisitor` says why that is faster). A call may
+    /// hand over no event (a chunk of definitions only) and still return true.
+    ///
+    /// Strings are defined in `strings` before the first event that uses them is visited.
+    @inlinable
+    public func nextEvents<Visitor: TraceEventVisitor>(to visitor: inout Visitor) throws(TraceReadError) -> Bool {
+        guard var run = try beginRun() else { return false }
         while true {
-            if position < payloadCount {
-                decodeCommonRecords(into: &events)
-                // Stopped at a record the loop leaves to `decodeRecord`: a definition, info, close, an extension
-                // or unknown kind, a time going backwards, or damage.
-                if position < payloadCount, let event = try decodeRecord() {
-                    eventCount += 1
-                    events.append(event)
-                }
-                continue
-            }
-            if !events.isEmpty { return true }
-            if finished { return false }
-            if try !loadNextChunk() {
-                finish()
-                return false
-            }
+            run.decode(to: &visitor)
+            endRun(run)
+            guard run.position < run.end else { return true }
+            // Stopped at a record the run leaves to `decodeRecord`: a definition, info, close, an extension or
+            // unknown kind, a time going backwards, or damage.
+            if let event = try decodeLeftRecord() { visitor.visit(event) }
+            guard let next = resumeRun() else { return true }
+            run = next
         }
     }
 
-    /// Decodes timed core records other than info and close from `position` until the chunk ends or a record
-    /// needs `decodeRecord`'s care, appending them to `events`.
-    private func decodeCommonRecords(into events: inout [TraceEvent]) {
-        let bytes = UnsafePointer(payload.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        let end = payloadCount
-        var p = position
-        var time = chunkTime
-        let floor = lastTime
-        let before = events.count
-        if events.capacity - before < (end - p) / 3 { events.reserveCapacity(before + (end - p) / 3 + 16) }
-        while p < end {
-            let raw = bytes[p]
-            guard raw >= EventKind.spawn.rawValue, raw <= EventKind.mark.rawValue,
-                  let kind = EventKind(rawValue: raw) else { break }
-            var q = p &+ 1
-            guard let delta = Self.varint(bytes, &q, end) else { break }
-            var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            let count = kind.fieldCount
-            if count > 0 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.0 = v }
-            if count > 1 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.1 = v }
-            if count > 2 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.2 = v }
-            if count > 3 { guard let v = Self.varint(bytes, &q, end) else { break }; fields.3 = v }
-            let (next, overflow) = time.addingReportingOverflow(delta)
-            guard !overflow, next >= floor else { break }
-            time = next
-            p = q
-            events.append(TraceEvent(kind: kind, time: next, fields: fields))
+    /// The undecoded rest of the current chunk, loading the next chunk with records when it is used up; nil at the
+    /// end of what can be read.
+    @usableFromInline
+    func beginRun() throws(TraceReadError) -> RecordRun? {
+        while position >= payloadCount {
+            if finished { return nil }
+            if try !loadNextChunk() {
+                finish()
+                return nil
+            }
         }
-        eventCount += events.count - before
-        position = p
-        chunkTime = time
-        if events.count > before { lastTime = time }
+        return resumeRun()
+    }
+
+    /// The undecoded rest of the current chunk, or nil when it is used up.
+    @usableFromInline
+    func resumeRun() -> RecordRun? {
+        guard position < payloadCount else { return nil }
+        return RecordRun(bytes: UnsafePointer(payload.baseAddress!.assumingMemoryBound(to: UInt8.self)),
+                         position: position, end: payloadCount, time: chunkTime, floor: lastTime)
+    }
+
+    /// Takes back what `run` decoded.
+    @usableFromInline
+    func endRun(_ run: RecordRun) {
+        position = run.position
+        chunkTime = run.time
+        if run.count > 0 {
+            lastTime = run.time
+            eventCount += run.count
+        }
+    }
+
+    /// The record `RecordRun` stopped at, decoded with every check; nil when it is not an event.
+    @usableFromInline
+    func decodeLeftRecord() throws(TraceReadError) -> TraceEvent? {
+        guard let event = try decodeRecord() else { return nil }
+        eventCount += 1
+        return event
     }
 
     // MARK: Records
-
-    /// Unsigned LEB128 at `p` in `bytes[..<end]`; nil when it runs past `end` or over 64 bits.
-    @inline(__always)
-    private static func varint(_ bytes: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int) -> UInt64? {
-        guard p < end else { return nil }
-        var byte = bytes[p]
-        p &+= 1
-        if byte < 0x80 { return UInt64(byte) }  // most fields are one byte
-        var value = UInt64(byte & 0x7F)
-        var shift: UInt64 = 7
-        while p < end {
-            byte = bytes[p]
-            p &+= 1
-            if shift == 63 && byte > 1 { return nil }
-            value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
-            shift &+= 7
-            if shift > 63 { return nil }
-        }
-        return nil
-    }
 
     private func decodeRecord() throws(TraceReadError) -> TraceEvent? {
         let start = position
@@ -225,13 +221,13 @@ public final class TraceReader {
             return try decodeUncommon(raw, bytes: bytes, from: start, end: end)
         }
         // The common case: a timed core record, every field a varint.
-        guard let delta = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }
+        guard let delta = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }
         var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let count = kind.fieldCount
-        if count > 0 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.0 = v }
-        if count > 1 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.1 = v }
-        if count > 2 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.2 = v }
-        if count > 3 { guard let v = Self.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.3 = v }
+        if count > 0 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.0 = v }
+        if count > 1 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.1 = v }
+        if count > 2 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.2 = v }
+        if count > 3 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.3 = v }
         let (time, overflow) = chunkTime.addingReportingOverflow(delta)
         guard !overflow else { return malformed(start, "time overflows 64 bits") }
         chunkTime = time
@@ -258,7 +254,7 @@ public final class TraceReader {
     private func decodeUncommon(_ raw: UInt8, bytes: UnsafePointer<UInt8>, from start: Int, end: Int) throws(TraceReadError) -> TraceEvent? {
         var p = start + 1
         if raw >= EventKind.firstExtensionKind {
-            guard let length = Self.varint(bytes, &p, end), length <= UInt64(end - p) else {
+            guard let length = RecordRun.varint(bytes, &p, end), length <= UInt64(end - p) else {
                 return malformed(start, "extension record runs past the chunk")
             }
             p += Int(length)
@@ -267,7 +263,7 @@ public final class TraceReader {
             return nil
         }
         guard raw == EventKind.string.rawValue else { return malformed(start, "unknown event kind 0x\(String(raw, radix: 16))") }
-        guard let id = Self.varint(bytes, &p, end), let length = Self.varint(bytes, &p, end) else {
+        guard let id = RecordRun.varint(bytes, &p, end), let length = RecordRun.varint(bytes, &p, end) else {
             return malformed(start, "string record runs past the chunk")
         }
         guard length <= UInt64(TraceLayout.maxStringLength) else {
@@ -473,5 +469,11 @@ public final class TraceReader {
         let printable = bytes.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 32 && $0 < 127) || $0 >= 0xC0 || ($0 >= 0x80 && $0 < 0xC0) }
         if printable, String(validating: bytes, as: UTF8.self) != nil { return "a text file" }
         return nil
+    }
+
+    /// The visitor behind `nextEvents(into:)`.
+    private struct EventCollector: TraceEventVisitor {
+        var events: [TraceEvent] = []
+        mutating func visit(_ event: TraceEvent) { events.append(event) }
     }
 }

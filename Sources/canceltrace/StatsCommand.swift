@@ -18,7 +18,8 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {
-        let report = try TraceInput.analyze(input.file, keepTasks: false, progress: progress)
+        // Stats prints finding counts only.
+        let report = try TraceInput.analyze(input.file, keepTasks: false, keepFindings: false, progress: progress)
         print(StatsRenderer(style: display.style).render(report, file: input.file))
         try TraceInput.finish(input.file, report)
     }

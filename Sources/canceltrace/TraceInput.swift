@@ -14,14 +14,17 @@ enum TraceInput {
         }
     }
 
-    /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so.
+    /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so. `keepFindings: false`
+    /// (for a command that prints only counts) counts findings without keeping them.
     static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
-                        keepTasks: Bool, progress: ProgressOptions? = nil) throws -> AnalysisReport {
+                        keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil) throws -> AnalysisReport {
         let reader = try open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
+        var analyzer = TraceAnalyzer(configuration: configuration)
+        if !keepFindings { analyzer.maxFindings = 0 }
         do {
-            return try TraceAnalyzer(configuration: configuration)
+            return try analyzer
                 .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
         } catch {
             throw fail(file, error.description)

@@ -18,11 +18,35 @@ public struct CancellationConverted: Rule, PrefilteredRule {
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
         guard let end = task.end, end.outcome == .failed, let cancel = task.effectiveCancel,
               let caught = task.catchesOfEffectiveCancel.last else { return [] }
-        if cancel.reason == .timeout && end.errorType.lowercased().contains("timeout") { return [] }
+        if cancel.reason == .timeout && Self.namesATimeout(end.errorType) { return [] }
         let error = end.errorType.isEmpty ? "another error" : end.errorType
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and ended with \(error) at \(TraceTime.seconds(end.time))",
+                        message: "\(label: task) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(seconds: caught.time) and ended with \(error) at \(seconds: end.time)",
                         cancel: cancel)]
+    }
+
+    /// `errorType.lowercased().contains("timeout")`, without building the lowercased copy for the usual ASCII
+    /// type name (there, lowercasing changes only A–Z, and each character is one byte).
+    static func namesATimeout(_ errorType: String) -> Bool {
+        let ascii = errorType.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            bytes.allSatisfy { $0 < 0x80 } ? containsTimeoutIgnoringCase(bytes) : nil
+        } ?? nil
+        return ascii ?? errorType.lowercased().contains("timeout")
+    }
+
+    private static func containsTimeoutIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let word: StaticString = "timeout"
+        let length = word.utf8CodeUnitCount
+        guard bytes.count >= length else { return false }
+        candidates: for start in 0...(bytes.count - length) {
+            for k in 0..<length {
+                var byte = bytes[start + k]
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte |= 0x20 }
+                if byte != word.utf8Start[k] { continue candidates }
+            }
+            return true
+        }
+        return false
     }
 
     static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {

@@ -18,7 +18,7 @@ public struct CleanupFailed: Rule, PrefilteredRule {
             guard cleanup.result == .threw, let end = cleanup.end else { return nil }
             let error = cleanup.errorType.isEmpty ? "an error" : cleanup.errorType
             return finding(task, in: context, time: end,
-                           message: "cleanup in \(task.label) threw \(error) at \(TraceTime.seconds(end))",
+                           message: "cleanup in \(label: task) threw \(error) at \(seconds: end)",
                            cancel: task.effectiveCancel)
         }
     }

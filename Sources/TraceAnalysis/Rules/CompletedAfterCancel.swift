@@ -19,7 +19,7 @@ public struct CompletedAfterCancel: Rule, PrefilteredRule {
         guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
               !task.catches.contains(where: { $0.time >= cancel.time }) else { return [] }
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) was cancelled at \(TraceTime.seconds(cancel.time)) and returned normally at \(TraceTime.seconds(end.time)) with no sign it saw the cancellation",
+                        message: "\(label: task) was cancelled at \(seconds: cancel.time) and returned normally at \(seconds: end.time) with no sign it saw the cancellation",
                         cancel: cancel)]
     }
 

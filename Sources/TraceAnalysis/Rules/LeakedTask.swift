@@ -18,9 +18,9 @@ public struct LeakedTask: Rule, PrefilteredRule {
         guard task.end == nil else { return [] }
         var notes: [String] = []
         if context.traceCutShort { notes.append("the trace was cut short, so the task may have ended after it") }
-        let started = task.spawnTime.map { "started at \(TraceTime.seconds($0))" } ?? "first seen at \(TraceTime.seconds(task.firstSeen))"
+        let started: FindingText = if let spawn = task.spawnTime { "started at \(seconds: spawn)" } else { "first seen at \(seconds: task.firstSeen)" }
         return [finding(task, in: context, time: context.traceEnd,
-                        message: "\(task.label) \(started) never ended before the trace ended at \(TraceTime.seconds(context.traceEnd))",
+                        message: "\(label: task) \(started) never ended before the trace ended at \(seconds: context.traceEnd)",
                         notes: notes, cancel: task.effectiveCancel)]
     }
 

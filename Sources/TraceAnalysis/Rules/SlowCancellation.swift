@@ -20,7 +20,7 @@ public struct SlowCancellation: Rule, PrefilteredRule {
         guard let latency = task.cancelLatency, let end = task.end, let cancel = task.effectiveCancel,
               latency > threshold else { return [] }
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) ended at \(TraceTime.seconds(end.time)), \(TraceTime.duration(latency)) after its cancel request at \(TraceTime.seconds(cancel.time)), more than \(TraceTime.duration(threshold))",
+                        message: "\(label: task) ended at \(seconds: end.time), \(duration: latency) after its cancel request at \(seconds: cancel.time), more than \(duration: threshold)",
                         cancel: cancel)]
     }
 

@@ -19,7 +19,7 @@ public struct SlowCleanup: Rule, PrefilteredRule {
         return task.cleanups.compactMap { cleanup in
             guard let duration = cleanup.duration, let end = cleanup.end, duration > threshold else { return nil }
             return finding(task, in: context, time: end,
-                           message: "cleanup in \(task.label) took \(TraceTime.duration(duration)) (\(TraceTime.seconds(cleanup.begin)) to \(TraceTime.seconds(end))), more than \(TraceTime.duration(threshold))",
+                           message: "cleanup in \(label: task) took \(duration: duration) (\(seconds: cleanup.begin) to \(seconds: end)), more than \(duration: threshold)",
                            cancel: task.effectiveCancel)
         }
     }

@@ -22,7 +22,7 @@ public struct SwallowedCancellation: Rule, PrefilteredRule {
               !task.rethrewAfterLastOwnCatch,
               let cancel = task.cancels.last(where: { $0.time <= caught.time }) else { return [] }
         return [finding(task, in: context, time: end.time,
-                        message: "\(task.label) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(TraceTime.seconds(caught.time)) and returned normally at \(TraceTime.seconds(end.time))",
+                        message: "\(label: task) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(seconds: caught.time) and returned normally at \(seconds: end.time)",
                         cancel: cancel)]
     }
 
