@@ -117,7 +117,7 @@ def main():
         *m, rec = measured(a.tasks, a.out)
         traced.append(m)
         events = rec.event_count
-        writer = "writer process" if rec.writer is not None else "in-process"
+        writer = "writer process" if getattr(rec, "writer", None) is not None else "in-process"
         size = os.path.getsize(a.out)
     med = [statistics.median(x[i] for x in plain) for i in range(3)]
     tmed = [statistics.median(x[i] for x in traced) for i in range(3)]
