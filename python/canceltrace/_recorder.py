@@ -833,31 +833,22 @@ _mon_lock = threading.Lock()     # _monitoring_on (any thread) vs. _monitoring_s
 def _monitoring_on(watch_raises=False):
     """Widen at once: EXCEPTION_HANDLED while a blind pending cancel exists, RAISE and RERAISE while a catch
     is open. Narrowing waits for _monitoring_settle."""
-    global _mon_current
-    with _mon_lock:
-        want = _MON_BASE | _mon_current
-        if watch_raises or _n_open:
-            want |= _MON_RAISES
-        if _blind_pending:
-            want |= _MON_HANDLED
-        if want != _mon_current:
-            try:
-                sys.monitoring.set_events(_mon_tool, want)
-                _mon_current = want
-            except Exception:
-                pass
+    _set_global_events(widen_only=True, watch_raises=watch_raises)
 
 
 def _monitoring_settle():
-    """Narrow the events to what the current state needs (called about once a second, and at stop): code that
-    runs while nothing is being cancelled pays nothing, and bursts of cancels switch events twice, not per
-    cancel."""
+    """Narrow the events to what the current state needs (called about once a second by the flush thread):
+    code that runs while nothing is being cancelled pays nothing, and bursts of cancels switch events twice,
+    not per cancel."""
+    if _mon_tool is not None:
+        _set_global_events(widen_only=False)
+
+
+def _set_global_events(widen_only, watch_raises=False):
     global _mon_current
-    if _mon_tool is None:
-        return
     with _mon_lock:
-        want = _MON_BASE
-        if _n_open:
+        want = _MON_BASE | (_mon_current if widen_only else 0)
+        if watch_raises or _n_open:
             want |= _MON_RAISES
         if _blind_pending:
             want |= _MON_HANDLED
