@@ -16,6 +16,8 @@ final class LiveTasks: @unchecked Sendable {
     @exclusivity(unchecked) private var free: UnsafeMutablePointer<Int32>
     @exclusivity(unchecked) private var freeCount = 0
     @exclusivity(unchecked) private var index = TaskIndex()
+    /// Tasks that have ended, as far as a fixed-size table remembers them.
+    @exclusivity(unchecked) private var ended = EndedTasks()
 
     init(capacity: Int = 64) {
         self.capacity = capacity
@@ -40,6 +42,7 @@ final class LiveTasks: @unchecked Sendable {
         table.free.initialize(from: free, count: freeCount)
         table.freeCount = freeCount
         index.forEach { table.index.set($0, slot: $1) }
+        table.ended = ended.copy()
         return table
     }
 
@@ -48,6 +51,13 @@ final class LiveTasks: @unchecked Sendable {
 
     /// Removes `id` from the index and returns its slot, which stays occupied until `release`.
     func remove(_ id: TaskID) -> Int? { index.remove(id) }
+
+    /// Remembers that the task `id` ended (see `EndedTasks` for how long).
+    @inline(__always)
+    func markEnded(_ id: TaskID) { ended.insert(id) }
+
+    /// Whether the task `id` is known to have ended. Ask only about ids that are not live.
+    func hasEnded(_ id: TaskID) -> Bool { ended.contains(id) }
 
     /// Puts `task` in a free slot without indexing it.
     func place(_ task: CompactTask) -> Int32 {

@@ -38,11 +38,15 @@ public struct RuleContext: Sendable {
     public var traceEnd: UInt64
     /// Whether the trace stopped early (not closed, or truncated): tasks still running may not have leaked.
     public var traceCutShort: Bool
+    /// Chunks skipped as damaged (`TraceReader.damagedChunks`), when the task is checked at the trace's end: a
+    /// task still running may have had its `end` in one of them. 0 for tasks checked when they ended.
+    public var damagedChunks: Int
 
-    public init(configuration: RuleConfiguration, traceEnd: UInt64, traceCutShort: Bool) {
+    public init(configuration: RuleConfiguration, traceEnd: UInt64, traceCutShort: Bool, damagedChunks: Int = 0) {
         self.configuration = configuration
         self.traceEnd = traceEnd
         self.traceCutShort = traceCutShort
+        self.damagedChunks = damagedChunks
     }
 }
 

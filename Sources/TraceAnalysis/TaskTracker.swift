@@ -21,6 +21,9 @@ public struct TaskTracker: Sendable {
     public private(set) var tasksWithoutSpawn = 0
     /// Spawn records for a task id that was already live: the later one replaces it.
     public private(set) var duplicateSpawns = 0
+    /// Records about a task that had already ended (a cancel that raced the end, a second end): ignored, so that
+    /// they do not start a new task that never ends. Ended ids are remembered in fixed memory (`EndedTasks`).
+    public private(set) var recordsAfterEnd = 0
     /// Events lost by the recorder, from `dropped` records.
     public private(set) var droppedEvents: UInt64 = 0
     /// Time of the last event seen.
@@ -96,9 +99,13 @@ public struct TaskTracker: Sendable {
         let slot: Int
         if let found = live.remove(id) {
             slot = found
+        } else if live.hasEnded(id) {
+            recordsAfterEnd += 1
+            return -1
         } else {
             slot = Int(place(orphan(event)))
         }
+        live.markEnded(id)
         let detail = live.tasks[slot].detail
         if detail >= 0 {
             details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
@@ -120,7 +127,7 @@ public struct TaskTracker: Sendable {
             byKind = live.tasks[by].nameKind
             byName = live.tasks[by].name
         }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
             live.tasks[slot].hasCancel = true
             live.tasks[slot].cancelTime = event.time
@@ -146,7 +153,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldUncancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 {
             if live.tasks[slot].hasCancel { live.tasks[slot].cancelWithdrawn = true }
             return -1
@@ -159,7 +166,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldCaught(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCatch {
             live.tasks[slot].hasCatch = true
             live.tasks[slot].catchTime = event.time
@@ -178,7 +185,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldCleanupBegin(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCleanup {
             live.tasks[slot].hasCleanup = true
             live.tasks[slot].cleanupBegin = event.time
@@ -192,7 +199,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldCleanupEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && (!live.tasks[slot].hasCleanup || !live.tasks[slot].cleanupEnded) {
             if !live.tasks[slot].hasCleanup {
                 // The begin was lost: keep the end with a zero-length cleanup.
@@ -222,7 +229,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldRethrow(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasRethrow {
             live.tasks[slot].hasRethrow = true
             live.tasks[slot].rethrowTime = event.time
@@ -234,7 +241,7 @@ public struct TaskTracker: Sendable {
 
     private mutating func foldMark(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
-        let slot = live(event)
+        guard let slot = live(event) else { return -1 }
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasMark {
             live.tasks[slot].hasMark = true
             live.tasks[slot].markTime = event.time
@@ -279,10 +286,15 @@ public struct TaskTracker: Sendable {
     /// The tasks still alive at the end of the trace, by id. The tracker is empty afterwards.
     public mutating func finish() -> [TaskLifecycle] { finish(strings: consumedStrings) }
 
-    /// The slot of the live task `event` is about, created when its spawn was never seen.
+    /// The slot of the live task `event` is about, created when its spawn was never seen; nil (and counted) when
+    /// the task has already ended.
     @inline(__always)
-    private mutating func live(_ event: TraceEvent) -> Int {
+    private mutating func live(_ event: TraceEvent) -> Int? {
         if let found = live.slot(of: event.task) { return found }
+        if live.hasEnded(event.task) {
+            recordsAfterEnd += 1
+            return nil
+        }
         return insert(orphan(event))
     }
 

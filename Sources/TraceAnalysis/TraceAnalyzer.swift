@@ -56,13 +56,16 @@ public struct TraceAnalyzer: Sendable {
         report.traceEnd = tracker.lastTime
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
+        report.damagedChunks = reader.damagedChunks
         for task in tracker.finish(strings: reader.strings) {
-            examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd, cutShort: report.cutShort)
+            examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd,
+                    cutShort: report.cutShort, damagedChunks: report.damagedChunks)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
         report.tasksWithoutSpawn = tracker.tasksWithoutSpawn
         report.duplicateSpawns = tracker.duplicateSpawns
+        report.recordsAfterEnd = tracker.recordsAfterEnd
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
         if keepTasks {
             // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
@@ -141,17 +144,18 @@ public struct TraceAnalyzer: Sendable {
     }
 
     fileprivate func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
-                         traceEnd: UInt64, cutShort: Bool) {
+                         traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0) {
         report.stats.add(task)
-        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort)
+        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort, damagedChunks: damagedChunks)
         if keepTasks {
             if report.tasks.count < maxKeptTasks { report.tasks.append(task) } else { report.elidedTasks += 1 }
         }
     }
 
     fileprivate func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
-                       traceEnd: UInt64, cutShort: Bool) {
-        let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort)
+                       traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0) {
+        let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort,
+                                  damagedChunks: damagedChunks)
         for i in rules.indices {
             for finding in rules[i].check(task, in: context) {
                 report.findingCounts[finding.rule, default: 0] += 1
@@ -185,8 +189,12 @@ public struct AnalysisReport: Sendable {
     public var cutShort = false
     /// Chunks or records were lost to damage.
     public var damaged = false
+    /// Chunks skipped as damaged, wholly or from a malformed record on (`TraceReader.damagedChunks`).
+    public var damagedChunks = 0
     public var tasksWithoutSpawn = 0
     public var duplicateSpawns = 0
+    /// Records about tasks that had already ended, ignored (`TaskTracker.recordsAfterEnd`).
+    public var recordsAfterEnd = 0
 
     public init() {}
 

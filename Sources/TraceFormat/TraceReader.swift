@@ -22,7 +22,10 @@ public final class TraceReader {
     /// Events yielded so far.
     public private(set) var eventCount = 0
     /// Whether any chunk or record was skipped because it was damaged.
-    public var sawDamage: Bool { elidedDamage || notices.contains { $0.isDamage } }
+    public var sawDamage: Bool { damagedChunks > 0 }
+    /// Chunks skipped because they were damaged, wholly (`corruptChunk`) or from a malformed record on
+    /// (`malformedRecord`): the damage notices, including those past `maxNotices`.
+    public private(set) var damagedChunks = 0
     /// Notices about damaged chunks and records, and backwards times, past the first `maxNotices`: counted, not kept,
     /// so that a file that is damage from end to end cannot grow `notices` without bound.
     public private(set) var elidedNotices = 0
@@ -54,7 +57,6 @@ public final class TraceReader {
     private var finished = false
     private var skippedKinds: [UInt8: Int] = [:]
     private var backwardsNoticeChunk: UInt64?
-    private var elidedDamage = false
     /// Bytes of candidate chunks whose CRC was checked and did not match.
     private var rejectedBytes: UInt64 = 0
 
@@ -441,11 +443,11 @@ public final class TraceReader {
 
     /// Keeps a notice about damage or backwards time, or counts it once `maxNotices` are kept.
     private func note(_ notice: ReadNotice) {
+        if notice.isDamage { damagedChunks += 1 }
         if notices.count < Self.maxNotices {
             notices.append(notice)
         } else {
             elidedNotices += 1
-            elidedDamage = elidedDamage || notice.isDamage
         }
     }
 

@@ -22,6 +22,9 @@ public enum TraceNotes {
         if report.duplicateSpawns > 0 {
             lines.append(style.yellow("note: ") + "\(report.duplicateSpawns) spawn records reused a live task id; the later spawn replaced the earlier task")
         }
+        if report.recordsAfterEnd > 0 {
+            lines.append(style.yellow("note: ") + "\(Plural.count(report.recordsAfterEnd, "record")) referred to tasks that had already ended; ignored")
+        }
         return lines
     }
 }

@@ -142,6 +142,46 @@ import TraceFormat
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test func aCancelAfterItsTaskEndedIsANoteNotALeak() throws {
+        var builder = TraceBuilder(sink: InMemoryTrace(), chunkSize: 48)
+        let ms: UInt64 = 1_000_000
+        try builder.append(.spawn(time: 0, task: 1, parent: 0, name: builder.string("main"), how: .root))
+        try builder.append(.spawn(time: 1 * ms, task: 2, parent: 1, name: builder.string("worker"), how: .child))
+        try builder.append(.end(time: 5 * ms, task: 2, outcome: .returned))
+        try builder.append(.cancel(time: 6 * ms, task: 2, by: 1, reason: .shutdown))
+        try builder.append(.end(time: 10 * ms, task: 1, outcome: .returned))
+        try builder.close(time: 11 * ms)
+        let path = try Fixtures.write("late-cancel.ctrace", builder.sink.bytes)
+        let result = try CLIRunner.run(["check", path, "--color", "never"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "note: 1 record referred to tasks that had already ended; ignored\nno findings in \(path)\n")
+    }
+
+    @Test func aLeakInADamagedTraceSaysItsEndMayHaveBeenLost() throws {
+        // One event per chunk; the chunk holding worker's end is damaged.
+        var builder = TraceBuilder(sink: InMemoryTrace(), chunkSize: 1)
+        let ms: UInt64 = 1_000_000
+        try builder.append(.spawn(time: 0, task: 1, parent: 0, name: builder.string("main"), how: .root))
+        try builder.append(.spawn(time: 1 * ms, task: 2, parent: 1, name: builder.string("worker"), how: .child))
+        let endChunk = builder.sink.bytes.count
+        try builder.append(.end(time: 5 * ms, task: 2, outcome: .returned))
+        try builder.append(.end(time: 10 * ms, task: 1, outcome: .returned))
+        try builder.close(time: 11 * ms)
+        var bytes = builder.sink.bytes
+        bytes[endChunk + TraceLayout.chunkHeaderSize + 2] ^= 0xFF
+        let path = try Fixtures.write("lost-end.ctrace", bytes)
+        let result = try CLIRunner.run(["check", path, "--color", "never"])
+        #expect(result.status == 2)
+        #expect(result.stdout.hasPrefix("""
+            warning[leaked-task]: task "worker" (#2) started at 0.001 s never ended before the trace ended at 0.011 s
+              = note: the trace is damaged (1 chunk skipped), so the task's end may have been lost
+              = help: await or cancel every task you start before shutting down (structured concurrency does this for you)
+
+            damaged: corrupt chunk at byte \(endChunk): CRC mismatch; skipped it and read on
+            1 warning in \(path)
+            """))
+    }
+
     @Test func eventsListsEveryEventInOrder() throws {
         let path = try Fixtures.write("events.ctrace", Fixtures.trace())
         let result = try CLIRunner.run(["events", path, "--color", "never"])

@@ -123,16 +123,69 @@ import TraceFormat
     }
 
     @Test func aBombOfEndRecordsKeepsTheKeptTasksBounded() throws {
-        // 5-byte end records for one id compress about a thousandfold; each is a new (orphan) task.
+        // End records for ids never seen compress well; each is a new (orphan) task.
         var analyzer = TraceAnalyzer()
         analyzer.maxKeptTasks = 10_000
         let bytes = try trace(chunkSize: 1 << 20) { builder in
-            for _ in 0..<200_000 { try builder.append(.end(time: 1, task: 5, outcome: .returned)) }
+            for id in 1...200_000 as ClosedRange<UInt64> { try builder.append(.end(time: 1, task: id, outcome: .returned)) }
         }
         let report = try analyzer.analyze(TraceReader(bytes: bytes), keepTasks: true)
         #expect(report.stats.tasks == 200_000)
         #expect(report.tasks.count == 10_000)
         #expect(report.elidedTasks == 190_000)
+    }
+
+    @Test func aBombOfEndRecordsForOneIdIsOneTask() throws {
+        // 5-byte end records for one id compress about a thousandfold; every end after the first is late.
+        let report = try analyze(chunkSize: 1 << 20) { builder in
+            for _ in 0..<200_000 { try builder.append(.end(time: 1, task: 5, outcome: .returned)) }
+            try builder.close(time: 2)
+        }
+        #expect(report.stats.tasks == 1)
+        #expect(report.tasks.map(\.id) == [5])
+        #expect(report.recordsAfterEnd == 199_999)
+    }
+
+    @Test func endedIdsAreRememberedForTheLast262144IdsAndThenForgotten() throws {
+        // Dense increasing ids, as both recorders allocate them. A late cancel about a task that ended within
+        // the table's reach is ignored; one about a task ended 300,000 ids ago reads as a task without spawn.
+        let count: UInt64 = 300_000
+        let report = try analyze(chunkSize: 64 << 10) { builder in
+            for id in 1...count {
+                try builder.append(.spawn(time: id, task: id, parent: 0, name: 0, how: .root))
+                try builder.append(.end(time: id, task: id, outcome: .returned))
+            }
+            try builder.append(.cancel(time: count + 1, task: count - 200_000, by: 0, reason: .explicit))
+            try builder.append(.cancel(time: count + 1, task: 1, by: 0, reason: .explicit))
+            try builder.close(time: count + 2)
+        }
+        #expect(report.recordsAfterEnd == 1)
+        #expect(report.tasksWithoutSpawn == 1)
+        #expect(report.findings.map(\.task) == [1])
+        #expect(report.findings.map(\.rule) == ["leaked-task"])
+    }
+
+    @Test func scatteredIdsSharingATablePlaceForgetEachOtherWithoutFalseEnds() throws {
+        // Ids 262,144 apart share a place in the table: the later end replaces the earlier one's block. Nothing
+        // is claimed ended that did not end: a live task's records are never dropped.
+        let apart: UInt64 = 262_144
+        let report = try analyze { builder in
+            try builder.append(.spawn(time: 1, task: 3, parent: 0, name: 0, how: .root))
+            try builder.append(.end(time: 2, task: 3, outcome: .returned))
+            try builder.append(.spawn(time: 3, task: 3 + apart, parent: 0, name: 0, how: .root))
+            try builder.append(.end(time: 4, task: 3 + apart, outcome: .returned))
+            try builder.append(.spawn(time: 5, task: 4, parent: 0, name: 0, how: .root))
+            try builder.append(.cancel(time: 6, task: 3 + apart, by: 0, reason: .explicit))  // remembered: ignored
+            try builder.append(.cancel(time: 6, task: 3, by: 0, reason: .explicit))  // forgotten: a new task
+            try builder.append(.cancel(time: 6, task: 4, by: 0, reason: .explicit))  // live: a cancel request
+            try builder.append(.end(time: 7, task: 4, outcome: .cancelled))
+            try builder.close(time: 8)
+        }
+        #expect(report.recordsAfterEnd == 1)
+        #expect(report.tasksWithoutSpawn == 1)
+        #expect(report.ruleIDs == ["leaked-task"])
+        #expect(report.findings.first?.task == 3)
+        #expect(report.tasks.first { $0.id == 4 }?.cancels.count == 1)
     }
 }
 

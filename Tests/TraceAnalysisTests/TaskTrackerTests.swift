@@ -40,6 +40,46 @@ import TraceFormat
         #expect(report.findings.first?.message.hasPrefix(##"task "#2" (#2) caught"##) == true)
     }
 
+    @Test func aRecordAfterTheEndIsCountedAndStartsNoTask() throws {
+        let (tracker, ended, unended) = try TraceScript.track([
+            .spawn(2, "worker", at: 0),
+            .end(2, .returned, at: ms(1)),
+            .cancel(2, at: ms(2)),
+            .mark(2, "late", at: ms(3)),
+        ])
+        #expect(ended.map(\.id) == [2])
+        #expect(unended.isEmpty)
+        #expect(tracker.recordsAfterEnd == 2)
+        #expect(tracker.tasksWithoutSpawn == 0)
+        #expect(tracker.liveCount == 0)
+    }
+
+    @Test func aTaskSeenOnlyThroughItsEndIsRememberedAsEndedToo() throws {
+        let (tracker, ended, unended) = try TraceScript.track([
+            .end(7, .returned, at: ms(1)),
+            .cancel(7, at: ms(2)),
+        ])
+        #expect(ended.map(\.id) == [7])
+        #expect(unended.isEmpty)
+        #expect(tracker.tasksWithoutSpawn == 1)
+        #expect(tracker.recordsAfterEnd == 1)
+    }
+
+    @Test func anIdSpawnedAgainAfterItsTaskEndedIsANewTask() throws {
+        let (tracker, ended, unended) = try TraceScript.track([
+            .spawn(2, "first", at: 0),
+            .end(2, .returned, at: ms(1)),
+            .spawn(2, "second", at: ms(2)),
+            .cancel(2, at: ms(3)),
+            .end(2, .cancelled, at: ms(4)),
+        ])
+        #expect(ended.map(\.name) == ["first", "second"])
+        #expect(ended.last?.cancels.count == 1)
+        #expect(unended.isEmpty)
+        #expect(tracker.recordsAfterEnd == 0)
+        #expect(tracker.duplicateSpawns == 0)
+    }
+
     @Test func aDuplicateSpawnIsCountedAndTheLaterOneWins() throws {
         let (tracker, ended, _) = try TraceScript.track([
             .spawn(2, "first", at: 0),

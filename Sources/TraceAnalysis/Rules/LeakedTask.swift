@@ -8,7 +8,8 @@ public struct LeakedTask: Rule, PrefilteredRule {
     public let explanation = """
         The task was still running when the recorder stopped: nobody awaited or cancelled it, or its cancellation \
         never took effect. When the trace was cut short (the process died), the task may simply have been \
-        interrupted; the finding says so.
+        interrupted; when chunks of the trace were damaged, the task's end may have been in one of them. The \
+        finding says so.
         """
     public let help = "await or cancel every task you start before shutting down (structured concurrency does this for you)"
 
@@ -18,6 +19,10 @@ public struct LeakedTask: Rule, PrefilteredRule {
         guard task.end == nil else { return [] }
         var notes: [String] = []
         if context.traceCutShort { notes.append("the trace was cut short, so the task may have ended after it") }
+        if context.damagedChunks > 0 {
+            let chunks = context.damagedChunks == 1 ? "1 chunk" : "\(context.damagedChunks) chunks"
+            notes.append("the trace is damaged (\(chunks) skipped), so the task's end may have been lost")
+        }
         let started: FindingText = if let spawn = task.spawnTime { "started at \(seconds: spawn)" } else { "first seen at \(seconds: task.firstSeen)" }
         return [finding(task, in: context, time: context.traceEnd,
                         message: "\(label: task) \(started) never ended before the trace ended at \(seconds: context.traceEnd)",
