@@ -136,3 +136,20 @@ def test_forked_child_does_not_keep_the_writer_waiting(tmp_path):
     assert elapsed < 6, elapsed                  # stop() did not wait for the child to let go of the writer
     tr = read(str(out))
     assert tr.closed
+
+
+def test_no_python_executable_falls_back_to_writing_in_process(tmp_path, monkeypatch):
+    import asyncio
+    import canceltrace
+    monkeypatch.setattr(sys, "executable", "")
+    rec = canceltrace.start(str(tmp_path / "b.ctrace"))
+    try:
+        assert rec.writer is None
+
+        async def main():
+            await asyncio.sleep(0)
+        asyncio.run(main())
+    finally:
+        canceltrace.stop()
+    tr = read(str(tmp_path / "b.ctrace"))
+    assert tr.closed and ctutil.find_events(tr, {"kind": "end", "task": "main"})
