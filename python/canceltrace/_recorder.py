@@ -305,7 +305,8 @@ def _loopless_parent():
 
 def _spawn_spec(coro, name):
     """(name string id or 0 to name it after creation, end seen by monitoring) for a task of ``coro``; caches
-    the answer for unnamed coroutines of the same code (the common case)."""
+    the answer for unnamed coroutines of the same code (the common case), with the code itself as a third
+    item so that its id stays its own."""
     fast = False
     if type(coro) is not _CoroType:
         return (0 if _full_names and name is None else _name_sid(coro, name)), False
@@ -717,16 +718,26 @@ def _open_released():
         _n_open = 0
 
 
+def _open_catch_here():
+    """(task, state, open catch) of the running task, or None when it has no catch open."""
+    if not _n_open:
+        return None
+    task = _task_here()
+    if task is None:
+        return None
+    st = task._ct_st
+    if st is None or st is _ENDED or st.open is None:
+        return None
+    return task, st, st.open
+
+
 def _mon_reraise(code, offset, exc):
     try:
-        if not _n_open:
+        here = _open_catch_here()
+        if here is None:
             return
-        task = _task_here()
-        if task is None:
-            return
-        st = task._ct_st
-        o = st.open if st is not None else None
-        if o is None or code is not o[1] or exc is not o[0]:
+        task, st, o = here
+        if code is not o[1] or exc is not o[0]:
             return
         if offset in o[2]:
             # No except clause matched: the exception was never caught here. Withdraw the tentative records.
@@ -748,15 +759,10 @@ def _mon_reraise(code, offset, exc):
 
 def _mon_raise(code, offset, exc):
     try:
-        if not _n_open:
+        here = _open_catch_here()
+        if here is None:
             return
-        task = _task_here()
-        if task is None:
-            return
-        st = task._ct_st
-        o = st.open if st is not None else None
-        if o is None:
-            return
+        task, st, o = here
         if exc is o[0] or isinstance(exc, _CancelledError):
             if code is o[1]:
                 _close_open(task, st, _now(), rethrow=True)      # raise e / raise CancelledError()
