@@ -41,7 +41,7 @@ enum DocSnippets {
         downloader.cancel()
     }
 
-    static func cancelWithReason(_ worker: TracedTask<Void>) {
+    static func cancelWithReason(_ worker: Task<Void, any Error>) {
         // snippet: cancel-with-reason
         worker.cancel(reason: .shutdown)
         // end-snippet
