@@ -28,7 +28,7 @@ extension CancelTrace {
         let caller = TaskRecord.current
         let site = CallSite(fileID: fileID, line: line, function: function)
         let record = isEnabled ? TaskRecord.spawn(name: name, site: site, how: .child, parent: caller) : nil
-        let (result, timedOut) = await withTaskGroup(of: TimeoutRace<T>.self) { group in
+        let (result, timedOut) = await Swift.withTaskGroup(of: TimeoutRace<T>.self) { group in
             group.addTask(priority: priority) {
                 do {
                     return .finished(.success(try await TaskRecord.run(record, operation)))
