@@ -27,6 +27,22 @@ import TraceFormat
         #expect(notes.highestLevel == .note)
     }
 
+    @Test func anAllowedTaskLosesOnlyTheFindingsItWasAllowedAndTheyAreCounted() throws {
+        var config = RuleConfiguration()
+        config.suppressions = [Suppression(rule: "swallowed-cancellation", task: "work*")]
+        let report = try TraceScript.analyze(swallow, configuration: config)
+        #expect(report.ruleIDs == ["leaked-task"])
+        #expect(report.suppressedFindings == 1)
+        #expect(report.findingCounts["swallowed-cancellation"] == nil)
+
+        config.suppressions = [Suppression(rule: "leaked-task", task: "worker")]  // another rule: nothing dropped
+        #expect(try TraceScript.analyze(swallow, configuration: config).ruleIDs == ["swallowed-cancellation", "leaked-task"])
+        config.suppressions = [Suppression(task: "#3")]  // the leaker, by id, every rule
+        #expect(try TraceScript.analyze(swallow, configuration: config).ruleIDs == ["swallowed-cancellation"])
+        config.suppressions = [Suppression(task: "work")]  // names match exactly unless they end with *
+        #expect(try TraceScript.analyze(swallow, configuration: config).suppressedFindings == 0)
+    }
+
     @Test func aRuleSetToNilIsDisabled() throws {
         var config = RuleConfiguration()
         config.levels["swallowed-cancellation"] = .some(nil)
