@@ -27,7 +27,7 @@ extension Rule {
     func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: FindingText,
                  notes: [String] = [], cancel: CancelRequest? = nil) -> Finding {
         Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
-                time: time, text: message, otherNotes: notes, help: help, cancel: cancel)
+                time: time, text: message, otherNotes: notes, help: help, cancel: cancel, site: task.site)
     }
 }
 
