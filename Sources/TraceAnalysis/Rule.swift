@@ -76,6 +76,7 @@ public enum Rules {
     public static let all: [any Rule] = [
         SwallowedCancellation(),
         CancellationConverted(),
+        FailedAfterCancel(),
         CompletedAfterCancel(),
         SlowCancellation(),
         CleanupFailed(),

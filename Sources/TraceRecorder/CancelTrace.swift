@@ -146,6 +146,16 @@ public enum CancelTrace {
         recordRethrow()
     }
 
+    /// Says that the current task stops on purpose because it was cancelled — `guard !Task.isCancelled else
+    /// { return partial }`, a `for await` loop that ended on the cancel, a poller that exits its loop — so that
+    /// `check` reads its normal return as a deliberate stop, not as a cancellation it never saw. Call it on the
+    /// way out. Records a `signal` (stopped) only when the task is cancelled; one branch when recording is off.
+    @inlinable
+    public static func stopping() {
+        guard isEnabled else { return }
+        recordStopping()
+    }
+
     /// Records a labelled point in the current task's timeline.
     @inlinable
     public static func mark(_ label: String) {
@@ -164,6 +174,10 @@ public enum CancelTrace {
     }
     @usableFromInline static func recordRethrow() {
         Recorder.rethrow(task: TaskRecord.current)
+    }
+    @usableFromInline static func recordStopping() {
+        guard Task.isCancelled else { return }
+        Recorder.signal(.stopped, task: TaskRecord.current)
     }
     @usableFromInline static func recordMark(_ label: String) {
         Recorder.mark(label, task: TaskRecord.current)

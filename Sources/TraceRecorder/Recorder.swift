@@ -149,8 +149,9 @@ enum Recorder {
             let siteIDs = session.site(site)
             let nameID = name.map { session.string($0) } ?? siteIDs.name
             let task = session.allocateTaskID()
-            session.append(.spawn(time: session.now(), task: task, parent: session.id(of: parent), name: nameID,
-                                  how: how))
+            let time = session.now()
+            session.append(.spawn(time: time, task: task, parent: session.id(of: parent), name: nameID, how: how))
+            session.append(.site(time: time, task: task, location: siteIDs.location))
             spawned = (task, session.number)
         }
         return spawned
@@ -181,6 +182,10 @@ enum Recorder {
 
     static func rethrow(task: TaskRecord?) {
         withSession { session in session.append(.rethrow(time: session.now(), task: session.id(of: task))) }
+    }
+
+    static func signal(_ what: CancellationSignal, task: TaskRecord?) {
+        withSession { session in session.append(.signal(time: session.now(), task: session.id(of: task), what: what)) }
     }
 
     static func mark(_ label: String, task: TaskRecord?) {

@@ -73,7 +73,7 @@ struct RuleOptions: ParsableArguments {
     var thresholds: [String] = []
 
     @Option(name: .customLong("allow"), parsing: .singleValue,
-            help: ArgumentHelp("Accept a rule's findings about a task: [RULE=]TASK, TASK a name (`poller`, `fetch-*`) or an id (`#7`); without RULE, every rule. Repeatable.",
+            help: ArgumentHelp("Accept a rule's findings about a task: [RULE=]TASK, TASK a name or creation site (`poller`, `fetch-*`, `App/Poller.swift:*`) or an id (`#7`); without RULE, every rule. Repeatable.",
                                valueName: "[rule=]task"))
     var allowed: [String] = []
 

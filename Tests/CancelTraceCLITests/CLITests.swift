@@ -88,7 +88,7 @@ import TraceFormat
     @Test func listRulesShowsEveryRule() throws {
         let result = try CLIRunner.run(["check", "--list-rules"])
         #expect(result.status == 0)
-        for rule in ["swallowed-cancellation", "cancellation-converted", "completed-after-cancel", "slow-cancellation",
+        for rule in ["swallowed-cancellation", "cancellation-converted", "failed-after-cancel", "completed-after-cancel", "slow-cancellation",
                      "cleanup-failed", "slow-cleanup", "leaked-task"] {
             #expect(result.stdout.contains(rule))
         }

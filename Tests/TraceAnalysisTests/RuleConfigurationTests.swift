@@ -41,6 +41,16 @@ import TraceFormat
         #expect(try TraceScript.analyze(swallow, configuration: config).ruleIDs == ["swallowed-cancellation"])
         config.suppressions = [Suppression(task: "work")]  // names match exactly unless they end with *
         #expect(try TraceScript.analyze(swallow, configuration: config).suppressedFindings == 0)
+        config.suppressions = [Suppression(task: "App/Worker.swift:*")]  // or the site the task was created at
+        let sited = try TraceScript.analyze(underMain([
+            .spawn(2, "worker", parent: 1, at: ms(1)),
+            .site(2, "App/Worker.swift:9 (run())", at: ms(1)),
+            .cancel(2, by: 1, at: ms(10)),
+            .caught(2, at: ms(11)),
+            .end(2, .returned, at: ms(12)),
+            .spawn(3, "leaker", parent: 1, at: ms(13)),
+        ]), configuration: config)
+        #expect(sited.ruleIDs == ["leaked-task"])
     }
 
     @Test func aRuleSetToNilIsDisabled() throws {
@@ -69,7 +79,7 @@ import TraceFormat
 
     @Test func everyRuleIsRegisteredOnceAndFoundByItsID() {
         let ids = Rules.all.map(\.id)
-        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "completed-after-cancel",
+        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "failed-after-cancel", "completed-after-cancel",
                         "slow-cancellation", "cleanup-failed", "slow-cleanup", "leaked-task"])
         for id in ids { #expect(Rules.named(id)?.id == id) }
         #expect(Rules.named("no-such-rule") == nil)

@@ -100,7 +100,22 @@ enum DocSnippets {
         // end-snippet
     }
 
+    static func partialResults(_ pages: [String]) async -> [String] {
+        // snippet: stopping
+        var results: [String] = []
+        for page in pages {
+            guard !Task.isCancelled else {
+                CancelTrace.stopping()  // an early return on purpose, not a missed cancellation
+                return results
+            }
+            results.append(await render(page))
+        }
+        return results
+        // end-snippet
+    }
+
     static func serve() async throws {}
+    static func render(_ page: String) async -> String { page }
     static func fetch(_ url: String) async throws -> [UInt8] { [] }
     static func report(_ error: any Error) {}
     static func download() async throws {}
@@ -118,6 +133,7 @@ enum DocSnippets {
                 self.items.append(await DocSnippets.poll())  // main-actor state, as in Task { }
                 try? await Task.sleep(for: .seconds(1))
             }
+            CancelTrace.stopping()  // the loop ended on the cancel, on purpose: recorded, so `check` agrees
         }
     }
 

@@ -63,6 +63,40 @@ struct DropInShapeTests {
         let trace = try RecordedTrace(bytes: sink.bytes)
         let names = trace.spawns.map { trace.strings[$0.name] }
         #expect(names == ["main", "DropInShapeTests.swift:\(line)", "DropInShapeTests.swift:\(line + 2)"])
+        // Each spawn is followed by its site: the full file id, the line and the function.
+        let function = "anUnnamedTaskIsNamedAfterItsCallSite()"
+        #expect(trace.spawns.map { trace.site(of: $0.task) } == [
+            "TraceRecorderTests/DropInShapeTests.swift:\(line - 1) (\(function))",
+            "TraceRecorderTests/DropInShapeTests.swift:\(line) (\(function))",
+            "TraceRecorderTests/DropInShapeTests.swift:\(line + 2) (\(function))",
+        ])
+        for spawn in trace.spawns {
+            let index = try #require(trace.events.firstIndex(of: spawn))
+            #expect(trace.events[index + 1].kind == .site && trace.events[index + 1].task == spawn.task)
+        }
+    }
+
+    @Test func stoppingIsRecordedOnlyWhenTheTaskIsCancelled() async throws {
+        let sink = try await CancelTrace.record(into: InMemoryTrace()) {
+            await CancelTrace.withRootTask(name: "main") {
+                CancelTrace.stopping()  // not cancelled: nothing to say
+                let probe = Probe()
+                let poller = CancelTrace.task(name: "poller") {
+                    probe.note("poller ran")
+                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+                    CancelTrace.stopping()
+                }
+                await probe.waitFor(["poller ran"])
+                poller.cancel()
+                await poller.value
+            }
+        }
+        let trace = try RecordedTrace(bytes: sink.bytes)
+        let poller = try #require(trace.task(named: "poller"))
+        let signals = trace.events.filter { $0.kind == .signal }
+        #expect(signals.map(\.task) == [poller])
+        #expect(signals.first?.signalKind == .stopped)
+        #expect(trace.kinds(of: poller) == [.cancel, .signal, .end])
     }
 
     @Test func caughtWithoutAnErrorRecordsACancellationError() async throws {
