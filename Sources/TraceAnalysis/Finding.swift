@@ -26,6 +26,9 @@ public struct Finding: Sendable, Equatable {
     }
     /// Where the task was created (`file:line (function)`), or empty when the trace does not say.
     public var site: String
+    /// How bad, for rules that measure something (a latency, a duration, in ns); 0 otherwise. The worst finding
+    /// of a group (`FindingGroup`) is the one with the largest.
+    public var magnitude: UInt64 = 0
     /// One line: what to do about it.
     public var help: String
     /// The cancel request behind the finding, when there is one.
