@@ -26,6 +26,9 @@ public struct Finding: Sendable, Equatable {
     }
     /// Where the task was created (`file:line (function)`), or empty when the trace does not say.
     public var site: String
+    /// How bad, for rules that measure something (a latency, a duration, in ns); 0 otherwise. The worst finding
+    /// of a group (`FindingGroup`) is the one with the largest.
+    public var magnitude: UInt64 = 0
     /// One line: what to do about it.
     public var help: String
     /// The cancel request behind the finding, when there is one.
@@ -50,7 +53,7 @@ public struct Finding: Sendable, Equatable {
     }
 }
 
-/// Formats trace times the way every output shows them: seconds with millisecond precision.
+/// Formats trace times the way every output shows them: seconds to the microsecond.
 public enum TraceTime {
     /// Seconds with microsecond precision, trailing zeros dropped down to milliseconds: `1.002 s`, `0.012031 s`.
     public static func seconds(_ nanoseconds: UInt64) -> String {
