@@ -32,8 +32,9 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let report = try TraceInput.analyze(input.file, configuration: try rules.configuration(), keepTasks: true, progress: progress)
         let target = output ?? ((input.file as NSString).deletingPathExtension + ".json.gz")
+        let destination = try Output.open(target, input: input.file)
+        let report = try TraceInput.analyze(input.file, configuration: try rules.configuration(), keepTasks: true, progress: progress)
         let exporter = PerfettoExporter()
         let bytes: [UInt8]
         if target.hasSuffix(".json") {
@@ -45,7 +46,8 @@ struct ExportCommand: ParsableCommand {
                 throw TraceInput.fail(target, "\(error)")
             }
         }
-        try TraceInput.write(bytes, to: target)
+        try destination.write(bytes)
+        try destination.commit()
         if target != "-" && !progress.quiet {
             FileHandle.standardError.write(Data("wrote \(TerminalText.escape(target, maxCharacters: 300)) (\(report.tasks.count) task\(report.tasks.count == 1 ? "" : "s"), \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"))\n".utf8))
         }

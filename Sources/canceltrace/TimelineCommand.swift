@@ -43,6 +43,7 @@ struct TimelineCommand: ParsableCommand {
     var maxLanes: Int?
 
     func run() throws {
+        let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
         let report = try TraceInput.analyze(input.file, keepTasks: true, progress: progress)
         let text: String
         do {
@@ -61,11 +62,8 @@ struct TimelineCommand: ParsableCommand {
         } catch {
             throw TraceInput.fail(input.file, error.description)
         }
-        if let output {
-            try TraceInput.write(Array(text.utf8), to: output)
-        } else {
-            print(text, terminator: "")
-        }
+        try destination.write(text)
+        try destination.commit()
         try TraceInput.finish(input.file, report)
     }
 

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import TraceAnalysis
 import TraceFormat
+import TraceRendering
 
 /// Opening and analyzing a trace, with every read failure turned into one line on stderr and exit status 2.
 enum TraceInput {
     /// Opens `file`, or reports why not and exits 2.
     static func open(_ file: String) throws -> TraceReader {
         do {
-            return try TraceReader(path: file)
+            return try TraceReader(path: CommandLineBytes.path(file))
         } catch {
             throw fail(file, error.description)
         }
@@ -31,19 +32,6 @@ enum TraceInput {
         }
     }
 
-    /// Writes `bytes` to `output`, or to stdout when it is `-`; a failure is one line and exit status 2.
-    static func write(_ bytes: [UInt8], to output: String) throws {
-        if output == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw fail(output, "cannot write: \((error as NSError).localizedDescription)")
-        }
-    }
-
     /// After output is written: a damaged trace still exits 2, with one line saying so.
     static func finish(_ file: String, _ report: AnalysisReport) throws {
         guard report.damaged else { return }
@@ -51,8 +39,9 @@ enum TraceInput {
         throw fail(file, "damaged trace: \(count) chunk\(count == 1 ? "" : "s") or records skipped (see the notes above)")
     }
 
+    /// Prints `file: message` as one error line (the name escaped: it may hold any byte) and returns exit status 2.
     static func fail(_ file: String, _ message: String) -> ExitCode {
-        printError("\(file): \(message)")
+        printError("\(TerminalText.escape(file, maxCharacters: 300)): \(message)")
         return ExitCode(2)
     }
 
