@@ -28,7 +28,7 @@ struct CLIRunner {
         try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: environment)
     }
 
-    private static func run(executable: URL, _ arguments: [String], environment: [String: String]) throws -> Result {
+    static func run(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Testing
+import TraceFormat
+@testable import TraceRecorder
+
+/// Issue 11 items 1 and 9/14: the recorder's edges, where it used to lose data or trap.
+@Suite("Recorder edges", .serialized)
+struct RecorderEdgeTests {
+    static func contents(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { Array($0) }
+    }
+
+    @Test func aRefusedStartLeavesTheLiveTraceAndEveryOtherFileAsTheyWere() async throws {
+        let live = temporaryPath("live"), other = temporaryPath("other"), absent = temporaryPath("absent")
+        defer { removeFile(live); removeFile(other) }
+        let older = Array("an older trace that must survive".utf8)
+        #expect(FileManager.default.createFile(atPath: other, contents: Data(older)))
+        try await CancelTrace.record(to: live) {
+            for i in 0..<20_000 { CancelTrace.mark("before \(i % 7)") }
+            for path in [live, other, absent] {
+                #expect(throws: CancelTraceError.self) { try CancelTrace.start(path: path) }
+            }
+            for i in 0..<20_000 { CancelTrace.mark("after \(i % 7)") }
+        }
+        let trace = try RecordedTrace(path: live)
+        #expect(trace.notices.isEmpty, "\(trace.notices)")
+        #expect(trace.info[TraceInfo.Key.runtime] == "swift")
+        #expect(trace.events.filter { $0.kind == .mark }.count == 40_000)
+        #expect(Self.contents(other) == older)
+        #expect(Self.contents(absent) == nil, "a refused start creates no file")
+    }
+
+    @Test func recordToPathTouchesNoFileWhileItWaitsForItsTurn() async throws {
+        let path = temporaryPath("waiting")
+        defer { removeFile(path) }
+        let older = Array("an older trace".utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(older)))
+        await RecordingTurns.shared.begin()
+        let before = await RecordingTurns.shared.waitingCount
+        let waiter = Task { try await CancelTrace.record(to: path) { CancelTrace.mark("its turn") } }
+        for _ in 0..<100_000 where await RecordingTurns.shared.waitingCount == before { await Task.yield() }
+        #expect(await RecordingTurns.shared.waitingCount > before, "the second call waits for its turn")
+        #expect(Self.contents(path) == older, "a call waiting for its turn has not touched its file")
+        await RecordingTurns.shared.end()
+        try await waiter.value
+        let trace = try RecordedTrace(path: path)
+        #expect(trace.events.contains { $0.kind == .mark && trace.strings[$0.label] == "its turn" })
+    }
+}
