@@ -65,7 +65,7 @@ final class Output {
         }
         var template = Self.temporaryName(beside: target)
         let fd = mkstemp(&template)
-        if fd < 0 { throw TraceInput.fail(name, "cannot create a file beside it: \(lastError())") }
+        if fd < 0 { throw TraceInput.fail(name, "cannot write: \(lastError())") }
         let mask = umask(0)
         umask(mask)
         _ = fchmod(fd, exists ? status.st_mode & 0o7777 : 0o666 & ~mask)

@@ -18,7 +18,8 @@ enum TraceInput {
     /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so. `keepFindings: false`
     /// (for a command that prints only counts) counts findings without keeping them.
     static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
-                        keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil) throws -> AnalysisReport {
+                        keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil,
+                        onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
         let reader = try open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
@@ -26,7 +27,8 @@ enum TraceInput {
         if !keepFindings { analyzer.maxFindings = 0 }
         do {
             return try analyzer
-                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
+                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },
+                         onTask: onTask)
         } catch {
             throw fail(file, error.description)
         }
