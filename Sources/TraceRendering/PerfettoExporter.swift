@@ -133,7 +133,7 @@ public struct PerfettoStream {
         if events > 0 { buffer += Array(",\n".utf8) }
         events += 1
         buffer += Array("{\"name\":".utf8)
-        JSONText.appendString(name, to: &buffer)
+        JSONText.appendString(Self.bounded(name), to: &buffer)
         if let cat { buffer += Array(",\"cat\":\"\(cat)\"".utf8) }
         buffer += Array(",\"ph\":\"\(ph)\"".utf8)
         if let ts { buffer += Array(",\"ts\":\(Self.microseconds(ts))".utf8) }
@@ -148,7 +148,7 @@ public struct PerfettoStream {
                 JSONText.appendString(key, to: &buffer)
                 buffer.append(UInt8(ascii: ":"))
                 switch value {
-                case let .string(text): JSONText.appendString(text, to: &buffer)
+                case let .string(text): JSONText.appendString(Self.bounded(text), to: &buffer)
                 case let .uint(number): buffer += Array(String(number).utf8)
                 case let .bool(flag): buffer += Array((flag ? "true" : "false").utf8)
                 }
@@ -161,6 +161,12 @@ public struct PerfettoStream {
             buffer.removeAll(keepingCapacity: true)
         }
     }
+
+    /// Characters kept of any one string from the trace (a name is up to 64 KiB, and each task's name is
+    /// written three times): so the export is bounded per event, not by what the trace's names repeat.
+    static let textLimit = 1_000
+
+    static func bounded(_ text: String) -> String { BoundedFinding.cut(text, limit: textLimit) }
 
     /// A task's track: its id, kept below 2⁵³ so that JavaScript viewers read it exactly.
     static func track(_ task: TaskID) -> Int { Int(task & 0x1F_FFFF_FFFF_FFFF) }
