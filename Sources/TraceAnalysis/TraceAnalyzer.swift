@@ -14,6 +14,9 @@ public struct TraceAnalyzer: Sendable {
     /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
     /// without this a small file could make `tasks` grow without bound.
     public var maxKeptTasks = 1_000_000
+    /// Tasks alive at once that the analysis tracks (`TaskTracker.maxLiveTasks`); more are counted in
+    /// `AnalysisReport.untrackedTasks`.
+    public var maxLiveTasks = 1_000_000
 
     public init(configuration: RuleConfiguration = RuleConfiguration(), rules: [any Rule] = Rules.all) {
         self.configuration = configuration
@@ -37,6 +40,7 @@ public struct TraceAnalyzer: Sendable {
                         thresholds: rules.map { configuration.threshold(for: $0) },
                         prefiltering: !keepTasks && onTask == nil && prefilters.count == rules.count, keepTasks: keepTasks,
                         onTask: onTask)
+        pass.tracker.maxLiveTasks = maxLiveTasks
         let eventsBefore = reader.eventCount
         var progressMark = eventsBefore
         while true {
@@ -69,6 +73,7 @@ public struct TraceAnalyzer: Sendable {
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
         report.tasksWithoutSpawn = tracker.tasksWithoutSpawn
+        report.untrackedTasks = tracker.untrackedTasks
         report.duplicateSpawns = tracker.duplicateSpawns
         report.recordsAfterEnd = tracker.recordsAfterEnd
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
@@ -201,6 +206,8 @@ public struct AnalysisReport: Sendable {
     /// Chunks skipped as damaged, wholly or from a malformed record on (`TraceReader.damagedChunks`).
     public var damagedChunks = 0
     public var tasksWithoutSpawn = 0
+    /// Tasks (spawns, or records about unseen tasks) not analyzed because `TraceAnalyzer.maxLiveTasks` were alive.
+    public var untrackedTasks = 0
     public var duplicateSpawns = 0
     /// Records about tasks that had already ended, ignored (`TaskTracker.recordsAfterEnd`).
     public var recordsAfterEnd = 0

@@ -65,3 +65,13 @@ import TraceFormat
         }
     }
 }
+
+/// Issue 11 item 13: what the live-task cap left out is said in every text output.
+@Suite struct UntrackedTaskNoteTests {
+    @Test func theNotesSayHowManyTasksWereNotAnalyzed() throws {
+        var report = try SyntheticTraces.report(SyntheticTraces.swallow())
+        report.untrackedTasks = 12
+        let lines = TraceNotes.lines(for: report, style: Style(enabled: false))
+        #expect(lines.contains { $0.contains("12 spawns or records of tasks not analyzed") })
+    }
+}
