@@ -40,14 +40,14 @@ public struct TimelineRenderer: Sendable {
                                         traceEnd: report.traceEnd)
         let labels = lanes.map { $0.label(report.tasks) }
         let outcomes = lanes.map { $0.outcomeText(report.tasks) }
-        let labelWidth = min(max(labels.map(\.count).max() ?? 10, 10) + 2, width / 3)
+        let labelWidth = min(max(labels.map(TerminalText.displayWidth).max() ?? 10, 10) + 2, width / 3)
         let outcomeWidth = min(max(outcomes.map(\.count).max() ?? 8, 8), 34)
         let laneWidth = width - labelWidth - outcomeWidth - 2
         let scale = Scale(start: start, end: end, columns: laneWidth)
 
         var out: [String] = []
         let taskCount = visible.count
-        out.append(style.bold(TerminalText.escape(title, maxCharacters: width - 30))
+        out.append(style.bold(TerminalText.cut(TerminalText.escape(title, maxCharacters: width - 30), toWidth: width - 30))
                    + "  \(taskCount) task\(taskCount == 1 ? "" : "s"), \(TraceTime.duration(end - start))")
         for (lane, (label, outcome)) in zip(lanes, zip(labels, outcomes)) {
             let level = lane.members.compactMap { severity[report.tasks[$0].id] }.max()

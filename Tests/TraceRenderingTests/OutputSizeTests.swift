@@ -75,3 +75,29 @@ import TraceFormat
         #expect(lines.contains { $0.contains("12 spawns or records of tasks not analyzed") })
     }
 }
+
+/// Issue 11 item 17: wide characters take two columns, and lanes are measured in columns.
+@Suite struct WideCharacterTests {
+    static let names = ["数据库连接池的清理任务正在等待很长时间", "🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀", "한국어작업이름한국어작업이름한국어작업이름",
+                        "e\u{301}\u{301}\u{301}combining marks take no column", "mixed 名前 and 👩‍👩‍👧 family"]
+
+    @Test func displayWidthCountsColumns() {
+        #expect(TerminalText.displayWidth("abc") == 3)
+        #expect(TerminalText.displayWidth("数据") == 4)
+        #expect(TerminalText.displayWidth("🚀") == 2)
+        #expect(TerminalText.displayWidth("e\u{301}") == 1)
+        #expect(TerminalText.displayWidth(TerminalText.pad("数据库连接池", to: 7)) == 7)
+    }
+
+    @Test(arguments: names)
+    func everyTimelineLineFitsTheWidthWithWideNames(name: String) throws {
+        let report = try SyntheticTraces.report(SyntheticTraces.swallow(taskName: name))
+        for width in [50, 100] {
+            let text = try TimelineRenderer(width: width).render(report, title: name + ".ctrace")
+            // The legend, last, is fixed text (as in TimelineTests).
+            for line in text.split(separator: "\n").dropLast() {
+                #expect(TerminalText.displayWidth(String(line)) <= width, "width \(width): \(line)")
+            }
+        }
+    }
+}
