@@ -33,6 +33,8 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let target = output ?? ((input.file as NSString).deletingPathExtension + ".json.gz")
+        // The input first: a missing trace is reported as such, before any output is created.
+        let reader = try TraceInput.open(input.file)
         let destination = try Output.open(target, input: input.file)
         // Streamed: each task goes out as the analysis ends it, so memory stays bounded by the live tasks.
         let gzip = target.hasSuffix(".json") ? nil : try GzipStream()
@@ -47,7 +49,7 @@ struct ExportCommand: ParsableCommand {
         }
         var stream = PerfettoStream(file: input.file) { send($0) }
         var tasks = 0
-        let report = try TraceInput.analyze(input.file, configuration: try rules.configuration(), keepTasks: false,
+        let report = try TraceInput.analyze(input.file, reader: reader, configuration: try rules.configuration(), keepTasks: false,
                                             progress: progress) { task, now in
             stream.add(task, traceEnd: now)
             tasks += 1

@@ -43,8 +43,9 @@ struct TimelineCommand: ParsableCommand {
     var maxLanes: Int?
 
     func run() throws {
+        let reader = try TraceInput.open(input.file)
         let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
-        let report = try TraceInput.analyze(input.file, keepTasks: true, progress: progress)
+        let report = try TraceInput.analyze(input.file, reader: reader, keepTasks: true, progress: progress)
         let text: String
         do {
             switch format {

@@ -17,10 +17,10 @@ enum TraceInput {
 
     /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so. `keepFindings: false`
     /// (for a command that prints only counts) counts findings without keeping them.
-    static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
+    static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
                         keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil,
                         onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
-        let reader = try open(file)
+        let reader = try reader ?? open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
         var analyzer = TraceAnalyzer(configuration: configuration)
