@@ -436,6 +436,61 @@ SWIFTCALL void hook_check_cancellation(void *self __attribute__((swift_context))
     }
 }
 
+// MARK: - Deliveries: a CancellationError returned into a cancelled task
+#if CT_SUPPORTED
+
+#include "CallHooks.h"
+
+/// One hooked async function (offsets used by Trampolines.S: function +8, room_offset +16, resume +24).
+typedef struct {
+    const char *via;
+    void *function;
+    uint32_t room_offset;
+    uint32_t unused;
+    void *resume;
+    uint64_t pad[2];
+} ct_call_desc;
+_Static_assert(sizeof(ct_call_desc) == 48, "CallHooks.S indexes descriptors by 48 bytes");
+
+__attribute__((visibility("hidden"))) ct_call_desc ct_call_descs[CT_CALL_HOOK_COUNT];
+
+__attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *error, ct_call_desc *d) {
+    void **slots = context;
+    void *resume = *(void **)((uint8_t *)context + d->room_offset);
+    slots[1] = resume;
+    if (error && full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
+        void *task = real_get_current();
+        if (task && real_is_cancelled(task)) {
+            const char *name;
+            size_t length;
+            error_type(error, &name, &length);
+            if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
+                ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)d->via, 0, 0, 0);
+            }
+        }
+    }
+    return resume;
+}
+
+/// Points each hooked function at the runtime's and gives callers a context size with room for ours. Runs before
+/// any Swift code can call them, whatever else the library does.
+static void setup_call_hooks(void) {
+    for (int i = 0; i < CT_CALL_HOOK_COUNT; i++) {
+        char tu_name[256];
+        snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
+        const uint32_t *real_tu = dlsym(RTLD_NEXT, tu_name);
+        void *function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
+        ct_call_desc *d = &ct_call_descs[i];
+        d->via = ct_call_hook_names[i].via;
+        d->resume = ct_call_resumes[i];
+        d->function = function;
+        d->room_offset = real_tu ? ((real_tu[1] + 15u) & ~15u) : 4080;
+        ct_call_tus[i][1] = d->room_offset + 16;
+    }
+}
+
+#endif
+
 // MARK: - Setup
 
 static void *next_symbol(const char *name) { return dlsym(RTLD_NEXT, name); }
@@ -504,6 +559,9 @@ static bool main_executable_is_swift(void) {
 static void after_fork_in_child(void) { ct_writer_forget_after_fork(); }
 
 __attribute__((constructor)) static void ct_setup(void) {
+#if CT_SUPPORTED
+    setup_call_hooks();
+#endif
     const char *folder = getenv("CANCELTRACE_OUTPUT");
     if (!folder || !*folder) return;
     const char *name = program_invocation_short_name;

@@ -71,5 +71,67 @@ ct_common_end:
     popq %rdi
     jmpq *%r11
     .size ct_common_end, .-ct_common_end
+
+// A hooked async function's entry (CallHooks.S): %rax = its ct_call_desc {via; function; room_offset; resume}.
+// %r14 = the context the caller allocated (with our larger size) and filled with Parent and ResumeParent. Saves
+// ResumeParent in our room at the end of the context, puts the function's resume stub there and jumps to the
+// runtime's function with every argument register untouched (%r10 and %r11 are not argument registers).
+    .globl ct_common_call
+    .hidden ct_common_call
+    .type ct_common_call, @function
+ct_common_call:
+    movl 16(%rax), %r11d
+    movq 8(%r14), %r10
+    movq %r10, (%r14,%r11)
+    movq 24(%rax), %r10
+    movq %r10, 8(%r14)
+    jmpq *8(%rax)
+    .size ct_common_call, .-ct_common_call
+
+// The hooked function returned: %r11 = its descriptor, %r14 = its context, %r13 = the error thrown (or 0), direct
+// results in %rax, %rdx, %rcx, %r8 and %xmm0-3. C records a delivery and returns the caller's ResumeParent.
+    .globl ct_common_call_end
+    .hidden ct_common_call_end
+    .type ct_common_call_end, @function
+ct_common_call_end:
+    pushq %rax
+    pushq %rdx
+    pushq %rcx
+    pushq %r8
+    pushq %r9
+    pushq %rdi
+    pushq %rsi
+    pushq %r13
+    pushq %r14
+    pushq %rbx
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    subq $64, %rsp
+    movdqu %xmm0, (%rsp)
+    movdqu %xmm1, 16(%rsp)
+    movdqu %xmm2, 32(%rsp)
+    movdqu %xmm3, 48(%rsp)
+    movq %r14, %rdi
+    movq %r13, %rsi
+    movq %r11, %rdx
+    call ct_on_call_end
+    movq %rax, %r11
+    movdqu (%rsp), %xmm0
+    movdqu 16(%rsp), %xmm1
+    movdqu 32(%rsp), %xmm2
+    movdqu 48(%rsp), %xmm3
+    movq %rbx, %rsp
+    popq %rbx
+    popq %r14
+    popq %r13
+    popq %rsi
+    popq %rdi
+    popq %r9
+    popq %r8
+    popq %rcx
+    popq %rdx
+    popq %rax
+    jmpq *%r11
+    .size ct_common_call_end, .-ct_common_call_end
 #endif
     .section .note.GNU-stack,"",@progbits
