@@ -64,6 +64,9 @@ let package = Package(
         ),
         // A traced child process that CancelTraceCLITests kills with SIGKILL to test crash recovery.
         .executableTarget(name: "canceltrace-crash-child", dependencies: ["TraceRecorder"], path: "Tests/CrashChild"),
-        .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]),
+        .testTarget(
+            name: "CancelTraceCLITests",
+            dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat", "CZlib"]
+        ),
     ]
 )

@@ -56,7 +56,7 @@ func swallowCatchAll() async {
 
 func swallowTrySleep() async {
     let poller = Task {
-        for _ in 0..<10 {
+        for _ in 0..<200 {
             try? await Task.sleep(for: .milliseconds(5))  // BUG: `try?` eats the cancellation
         }
     }
@@ -98,7 +98,7 @@ func groupSiblingFailure() async {
 func shield() async {
     let outer = Task {
         // The critical part runs in its own task, which the outer task's cancel does not reach.
-        try await Task { try await Task.sleep(for: .milliseconds(30)) }.value
+        try await Task { try await Task.sleep(for: .milliseconds(300)) }.value
     }
     try? await Task.sleep(for: .milliseconds(10))
     outer.cancel()
