@@ -25,9 +25,11 @@ extension Rule {
     /// A finding of this rule with its configured level and help.
     /// The cancel request's cause comes first among the notes.
     func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: FindingText,
-                 notes: [String] = [], cancel: CancelRequest? = nil) -> Finding {
-        Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
-                time: time, text: message, otherNotes: notes, help: help, cancel: cancel)
+                 notes: [String] = [], cancel: CancelRequest? = nil, magnitude: UInt64 = 0) -> Finding {
+        var finding = Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
+                time: time, text: message, otherNotes: notes, help: help, cancel: cancel, site: task.site)
+        finding.magnitude = magnitude
+        return finding
     }
 }
 

@@ -71,6 +71,8 @@ public struct TaskTracker: Sendable {
         case .cleanupEnd: return foldCleanupEnd(event, strings: strings)
         case .rethrow: return foldRethrow(event, strings: strings)
         case .mark: return foldMark(event, strings: strings)
+        case .site: return foldSite(event, strings: strings)
+        case .signal: return foldSignal(event, strings: strings)
         }
     }
 
@@ -253,6 +255,34 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    private mutating func foldSite(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        guard let slot = live(event) else { return -1 }
+        live.tasks[slot].site = event.location
+        if live.tasks[slot].detail >= 0 {
+            let site = strings()[event.location]
+            updateDetail(slot, strings: strings()) { $0.site = site }
+        }
+        return -1
+    }
+
+    private mutating func foldSignal(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        guard let slot = live(event) else { return -1 }
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasSignal {
+            live.tasks[slot].hasSignal = true
+            live.tasks[slot].signalTime = event.time
+            live.tasks[slot].signalWhat = event.signalKind
+            live.tasks[slot].signalVia = event.via
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) {
+            $0.signals.append(SignalSeen(time: event.time, what: event.signalKind, via: table[event.via]))
+        }
+        return -1
+    }
+
     /// Makes the live-task table this tracker's own, copying it when a copy of the tracker shares it. `fold`
     /// needs it; `TraceAnalyzer` calls this once per run of events instead of once per event.
     mutating func makeUnique() {
@@ -365,6 +395,6 @@ public struct TaskTracker: Sendable {
             return removed
         }
         task.elidedEntries += cut(&task.cancels) + cut(&task.catches) + cut(&task.cleanups)
-            + cut(&task.rethrowTimes) + cut(&task.marks)
+            + cut(&task.rethrowTimes) + cut(&task.marks) + cut(&task.signals)
     }
 }

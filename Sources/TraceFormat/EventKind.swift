@@ -19,12 +19,20 @@ public enum EventKind: UInt8, CaseIterable, Sendable {
     case uncancel = 0x17
     case dropped = 0x18
     case mark = 0x19
+    /// Format 1.1, extension range: where a task was created.
+    case site = 0x80
+    /// Format 1.1, extension range: the task's code met its cancellation (saw the flag, received the error, stopped).
+    case signal = 0x81
 
     /// First kind of the extension range: records there carry a byte length so older readers can skip them.
     public static let firstExtensionKind: UInt8 = 0x80
 
     /// The kind's schema: its name in listings and docs, and its fields in wire order after the time delta.
     public var spec: KindSpec { KindSpec.table[Int(rawValue)]! }
+
+    /// Whether records of this kind carry a byte length (kinds from 0x80 on), so that older readers skip them.
+    @inlinable
+    public var isExtension: Bool { rawValue >= Self.firstExtensionKind }
 }
 
 /// The type of one field on the wire. Every field is an unsigned LEB128 varint except `bytes`.
@@ -137,6 +145,15 @@ public struct KindSpec: Sendable {
             FieldSpec(name: "task", type: .task, doc: "the task that made the mark, or 0"),
             FieldSpec(name: "label", type: .string, doc: "the mark's text"),
         ], doc: "A user mark."),
+        KindSpec(kind: .site, name: "site", timed: true, fields: [
+            FieldSpec(name: "task", type: .task, doc: "the task"),
+            FieldSpec(name: "location", type: .string, doc: "`file:line (function)`, or `module+0xOFFSET` when not symbolized"),
+        ], doc: "Where the task was created (format 1.1); written right after its spawn."),
+        KindSpec(kind: .signal, name: "signal", timed: true, fields: [
+            FieldSpec(name: "task", type: .task, doc: "the task whose code met its cancellation"),
+            FieldSpec(name: "what", enumeration: CancellationSignal.self),
+            FieldSpec(name: "via", type: .string, doc: "the API that showed it (`Task.isCancelled`, `Task.sleep`), or 0"),
+        ], doc: "The task's code met its own cancellation (format 1.1): it saw its flag, received the error, or said it stops on purpose."),
     ]
 }
 
@@ -189,6 +206,25 @@ public enum Outcome: UInt8, WireEnum {
         case .returned: "returned"
         case .cancelled: "cancelled"
         case .failed: "failed"
+        }
+    }
+}
+
+/// How a task's code met its own cancellation, from the weakest claim to the strongest.
+public enum CancellationSignal: UInt8, WireEnum {
+    /// The code saw its cancelled flag: `Task.isCancelled` returned true, `checkCancellation()` threw, a
+    /// sequence ended while the task was cancelled.
+    case flag = 0
+    /// A cancellation error came back into the code from something it awaited, while the task itself was
+    /// cancelled (a canceller awaiting the child it cancelled does not count).
+    case received = 1
+    /// The code declared that it stops on purpose (`CancelTrace.stopping()`).
+    case stopped = 2
+    public var label: String {
+        switch self {
+        case .flag: "flag"
+        case .received: "received"
+        case .stopped: "stopped"
         }
     }
 }

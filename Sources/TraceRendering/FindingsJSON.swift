@@ -26,6 +26,8 @@ public enum FindingsJSON {
         let notes: [String]
         let help: String
         let cancel: Cancel?
+        /// Where the task was created; absent when the trace does not say.
+        let site: String?
     }
 
     struct Cancel: Encodable {
@@ -44,7 +46,8 @@ public enum FindingsJSON {
                      timeNs: finding.time, message: finding.message, notes: finding.notes, help: finding.help,
                      cancel: finding.cancel.map {
                          Cancel(timeNs: $0.time, by: $0.by, byName: $0.byName, reason: $0.reason.label, message: $0.message)
-                     })
+                     },
+                     site: finding.site.isEmpty ? nil : finding.site)
             },
             counts: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, report.levelCounts[$0] ?? 0) }),
             elidedFindings: report.elidedFindings,
