@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "canceltrace-crash-child", dependencies: ["TraceRecorder"], path: "Tests/CrashChild"),
         .testTarget(
             name: "CancelTraceCLITests",
-            dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat", "CZlib"]
+            dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]
         ),
     ]
 )

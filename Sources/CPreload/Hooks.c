@@ -340,7 +340,7 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
     spawn_frames(frames);
     real_async_let_begin(alet, options, result_type, d ? (const void *)d : entry, closure, result_buffer);
     void *task = (void *)(*(uintptr_t *)((uint8_t *)alet + 0x18) & ~(uintptr_t)0xF);
-    ct_emit(CT_SPAWN, time, id_of(task), parent_id, 1, frames[0], frames[1], frames[2]);
+    ct_emit(CT_SPAWN, time, id_of(task), parent_id, 1 | CT_SPAWN_ASYNC_LET, frames[0], frames[1], frames[2]);
 }
 
 // MARK: - Explicit cancels: the root cause of a cancellation

@@ -8,11 +8,14 @@
 
 /// Event kinds in the per-thread buffers; the writer turns them into format records.
 enum ct_kind {
-    CT_SPAWN = 1,   // f0 task, f1 parent, f2 how, f3..f5 return addresses (innermost first, 0 = none)
+    CT_SPAWN = 1,   // f0 task, f1 parent, f2 how (| CT_SPAWN_ASYNC_LET), f3..f5 return addresses (innermost first)
     CT_CANCEL = 2,  // f0 task, f1 by, f2 reason
     CT_END = 3,     // f0 task, f1 outcome, f2 error type name (const char *, lives forever), f3 its length
     CT_SIGNAL = 4,  // f0 task, f1 what (0 flag, 1 received), f2 via (static const char *)
 };
+
+/// Flag in a spawn's `how`: the task is an `async let` child.
+#define CT_SPAWN_ASYNC_LET 0x100
 
 /// One event: 64 bytes, written by one thread into its own ring, read by the writer thread.
 typedef struct {

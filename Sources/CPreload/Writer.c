@@ -8,6 +8,7 @@
 #include "Internal.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -281,15 +282,125 @@ static void put_delta(uint64_t time) {
     last_time = time;
 }
 
-/// "module+0xOFFSET" of a code address.
+// MARK: - Naming code addresses (writer thread only)
+
+/// The function symbols of one module (its .symtab, read from the file once), to tell a spawn made by a stdlib
+/// wrapper emitted into the app (Task.init, addTask) from the app's own code.
+typedef struct {
+    uint64_t start, size;
+    uint32_t name;  // offset into names
+} symbol;
+
+typedef struct module {
+    char *path;
+    symbol *symbols;
+    size_t count;
+    char *names;
+    struct module *next;
+} module;
+
+static module *modules;
+
+static int by_address(const void *a, const void *b) {
+    const symbol *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static module *load_module(const char *path) {
+    for (module *m = modules; m; m = m->next) {
+        if (strcmp(m->path, path) == 0) return m;
+    }
+    module *m = calloc(1, sizeof(module));
+    if (!m) return NULL;
+    m->path = strdup(path);
+    m->next = modules;
+    modules = m;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return m;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sections = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 65000) goto done;
+    sections = malloc(sizeof(Elf64_Shdr) * eh.e_shnum);
+    if (!sections || pread(fd, sections, sizeof(Elf64_Shdr) * eh.e_shnum, (off_t)eh.e_shoff) !=
+                         (ssize_t)(sizeof(Elf64_Shdr) * eh.e_shnum)) goto done;
+    for (int i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr *symtab = &sections[i];
+        if (symtab->sh_type != SHT_SYMTAB || symtab->sh_link >= eh.e_shnum) continue;
+        Elf64_Shdr *strtab = &sections[symtab->sh_link];
+        size_t n = symtab->sh_size / sizeof(Elf64_Sym);
+        if (n == 0 || n > (1u << 24) || strtab->sh_size > (256u << 20)) break;
+        Elf64_Sym *syms = malloc(symtab->sh_size);
+        m->names = malloc(strtab->sh_size + 1);
+        m->symbols = malloc(n * sizeof(symbol));
+        if (syms && m->names && m->symbols &&
+            pread(fd, syms, symtab->sh_size, (off_t)symtab->sh_offset) == (ssize_t)symtab->sh_size &&
+            pread(fd, m->names, strtab->sh_size, (off_t)strtab->sh_offset) == (ssize_t)strtab->sh_size) {
+            m->names[strtab->sh_size] = 0;
+            for (size_t j = 0; j < n; j++) {
+                if (ELF64_ST_TYPE(syms[j].st_info) != STT_FUNC || syms[j].st_value == 0) continue;
+                if (syms[j].st_name >= strtab->sh_size) continue;
+                m->symbols[m->count++] = (symbol){syms[j].st_value, syms[j].st_size, syms[j].st_name};
+            }
+            qsort(m->symbols, m->count, sizeof(symbol), by_address);
+        } else {
+            m->count = 0;
+        }
+        free(syms);
+        break;
+    }
+done:
+    free(sections);
+    close(fd);
+    return m;
+}
+
+/// The name of the function at `offset` in `m`, or NULL.
+static const char *symbol_at(module *m, uint64_t offset) {
+    if (!m || m->count == 0) return NULL;
+    size_t low = 0, high = m->count;
+    while (low < high) {
+        size_t mid = (low + high) / 2;
+        if (m->symbols[mid].start <= offset) low = mid + 1;
+        else high = mid;
+    }
+    if (low == 0) return NULL;
+    symbol *s = &m->symbols[low - 1];
+    if (s->size && offset >= s->start + s->size) return NULL;
+    return m->names + s->name;
+}
+
+/// The file of a loaded module (dladdr names the main executable "" or as it was started, maybe relative).
+static const char *module_path(const Dl_info *info) {
+    static char self[4096];
+    if (info->dli_fname[0] == '/') return info->dli_fname;  // a library; the executable's name may be relative
+    if (!*self) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) return program_invocation_short_name;
+        self[n] = 0;
+    }
+    return self;
+}
+
+/// Whether a frame is the Swift runtime or a stdlib wrapper emitted into the app (Task.init, Task.detached,
+/// TaskGroup.addTask…): the spawn site is its caller.
+static int is_wrapper_frame(uint64_t address) {
+    Dl_info info;
+    if (!dladdr((void *)(uintptr_t)address, &info) || !info.dli_fname) return 0;
+    if (strstr(info.dli_fname, "libswift_Concurrency")) return 1;
+    const char *name = info.dli_sname;
+    if (!name) name = symbol_at(load_module(module_path(&info)), address - (uint64_t)(uintptr_t)info.dli_fbase);
+    if (!name) return 0;
+    return strncmp(name, "$sScT", 5) == 0 || strncmp(name, "$sScG", 5) == 0 || strncmp(name, "$sScg", 5) == 0 ||
+           strstr(name, "TaskGroupV") != NULL;
+}
+
+/// "module+0xOFFSET" of a code address, the module by its path (so `canceltrace run` can symbolize it).
 static uint64_t intern_site(uint64_t address) {
     Dl_info info;
-    char text[512];
-    if (address && dladdr((void *)address, &info) && info.dli_fname) {
-        const char *name = strrchr(info.dli_fname, '/');
-        name = name ? name + 1 : info.dli_fname;
-        if (!*name) name = program_invocation_short_name;
-        snprintf(text, sizeof text, "%s+0x%llx", name,
+    char text[4200];
+    if (address && dladdr((void *)(uintptr_t)address, &info) && info.dli_fname) {
+        snprintf(text, sizeof text, "%s+0x%llx", module_path(&info),
                  (unsigned long long)(address - (uint64_t)(uintptr_t)info.dli_fbase));
     } else {
         snprintf(text, sizeof text, "0x%llx", (unsigned long long)address);
@@ -297,26 +408,20 @@ static uint64_t intern_site(uint64_t address) {
     return intern(&chunk, text, strlen(text));
 }
 
-/// Whether `address` is in the Swift runtime or in a stdlib wrapper such as Task.init emitted into the app.
-static int is_wrapper_frame(uint64_t address) {
-    Dl_info info;
-    if (!dladdr((void *)address, &info)) return 0;
-    if (info.dli_fname && strstr(info.dli_fname, "libswift_Concurrency")) return 1;
-    if (!info.dli_sname) return 0;
-    // Task {}, Task.detached, TaskGroup.addTask... exported by the app only when it exports every symbol.
-    return strncmp(info.dli_sname, "$sScT", 5) == 0 || strncmp(info.dli_sname, "$sScG", 5) == 0 ||
-           strncmp(info.dli_sname, "$sScg", 5) == 0 || strstr(info.dli_sname, "TaskGroupV") != NULL;
-}
-
 static void encode(const ct_event *e) {
     switch (e->kind) {
     case CT_SPAWN: {
+        // The runtime knows no task names: a task is named by how it was made.
+        static const char *const names[] = {"Task", "child", "Task.detached", "addTask", "main"};
+        uint64_t how = e->f[2] & 0xFF;
+        const char *name = (e->f[2] & CT_SPAWN_ASYNC_LET) ? "async let" : how < 5 ? names[how] : "task";
+        uint64_t name_id = intern(&chunk, name, strlen(name));
         put_byte(&chunk, 0x10);
         put_delta(e->time);
         put_varint(&chunk, e->f[0]);
         put_varint(&chunk, e->f[1]);
-        put_varint(&chunk, 0);
-        put_varint(&chunk, e->f[2]);
+        put_varint(&chunk, name_id);
+        put_varint(&chunk, how);
         uint64_t site = e->f[3];
         for (int i = 3; i < 6 && e->f[i]; i++) {
             site = e->f[i];

@@ -14,8 +14,9 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Runs CMD with the CancelTrace preload library (libCancelTracePreload.so, found beside this executable, \
             in ../lib, or at $CANCELTRACE_PRELOAD_LIBRARY). Every Swift process it starts writes \
-            OUTPUT/NAME.PID.ctrace; Swift build tools are not traced. Then prints each new trace's findings as \
-            `check` does. Linux x86_64 only; elsewhere CMD runs untraced with a one-line notice. See Docs/Run.md.
+            OUTPUT/NAME.PID.ctrace; Swift build tools are not traced. Afterwards each new trace's spawn sites are \
+            symbolized to file:line (function) with the toolchain's llvm-symbolizer when the program has debug \
+            info, and its findings are printed as `check` does. Linux x86_64 only; elsewhere CMD runs untraced with a one-line notice. See Docs/Run.md.
 
             Exit status: CMD's own status when it failed (or 128 + signal number); otherwise as `check`: 0 when no \
             finding is at error level, 1 when one is, 2 when a trace cannot be read or CMD cannot be started.
@@ -28,6 +29,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var rules: RuleOptions
     @OptionGroup var display: ColorOptions
+
+    @Flag(help: "List every finding; by default findings of one rule about tasks made at one place print once.")
+    var noGroup = false
 
     @Option(name: [.short, .long], help: "Folder for the trace files (created if missing).")
     var output = "canceltrace-run"
@@ -87,9 +91,10 @@ struct RunCommand: ParsableCommand {
         var worst: Int32 = 0
         for name in newTraces.sorted() {
             let file = (output as NSString).appendingPathComponent(name)
+            _ = try? SiteSymbolizer.symbolize(tracePath: file)  // a trace it cannot read is reported just below
             do {
                 let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false)
-                print(DiagnosticsRenderer(style: display.style).render(report, file: file))
+                print(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
                 try TraceInput.finish(file, report)
                 if report.highestLevel == .error { worst = max(worst, 1) }
             } catch let exit as ExitCode {

@@ -1,5 +1,4 @@
 #if os(Linux) && arch(x86_64)
-import CZlib
 import Foundation
 import Testing
 import TraceFormat
@@ -66,7 +65,14 @@ struct RunCommandTests {
         let binary = try ScenarioBinaries.path(optimization)
         let (_, trace) = try RunOutput.record(binary, ["swallow-catch-all"])
         let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
-        #expect(trace.signals.contains { $0.task == task && $0.what == 1 && trace.strings[$0.via].hasSuffix("sleep") })
+        #expect(trace.events.contains {
+            $0.kind == .signal && $0.task == task && $0.signalKind == .received && trace.strings[$0.via].hasSuffix("sleep")
+        })
+        // Every task has a site, right after its spawn.
+        for (index, spawn) in trace.events.enumerated() where spawn.kind == .spawn {
+            let next = trace.events[index + 1]
+            #expect(next.kind == .site && next.task == spawn.task && !trace.strings[next.location].isEmpty)
+        }
     }
 
     @Test func programKeepsItsOutputAndExitStatus() throws {
@@ -104,11 +110,9 @@ struct RunCommandTests {
     }
 }
 
-/// The trace of one `canceltrace run`, read back with its extension records.
+/// The trace of one `canceltrace run`, read back.
 struct RunTrace {
-    struct Signal { let task: TaskID; let what: UInt64; let via: StringID }
     var events: [TraceEvent] = []
-    var signals: [Signal] = []
     var strings = StringTable()
     var info = TraceInfo()
     var sawClose = false
@@ -134,7 +138,6 @@ enum RunOutput {
         return (result, try files.map { try read((folder as NSString).appendingPathComponent($0)) })
     }
 
-    /// Reads core events and `signal` (0x81) records; the site (0x80) records are not checked here.
     static func read(_ path: String) throws -> RunTrace {
         let reader = try TraceReader(path: path)
         var trace = RunTrace()
@@ -142,73 +145,7 @@ enum RunOutput {
         trace.strings = reader.strings
         trace.info = reader.info
         trace.sawClose = reader.sawClose
-        trace.signals = try SignalScan.signals(in: path)
         return trace
-    }
-}
-
-/// Finds `signal` records by inflating each chunk: the reader of this branch skips extension kinds.
-enum SignalScan {
-    static func signals(in path: String) throws -> [RunTrace.Signal] {
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        var signals: [RunTrace.Signal] = []
-        var offset = TraceLayout.headerSize
-        while offset + TraceLayout.chunkHeaderSize <= bytes.count {
-            let compressed = Int(le32(bytes, offset + 4)), raw = Int(le32(bytes, offset + 8))
-            let payload = Array(bytes[offset + 16..<min(bytes.count, offset + 16 + compressed)])
-            offset += 16 + compressed
-            let records = Inflate.inflate(payload, rawLength: raw)
-            var p = 0
-            while p < records.count {
-                let kind = records[p]
-                p += 1
-                switch kind {
-                case 0x02:
-                    _ = varint(records, &p)
-                    p += Int(varint(records, &p))
-                case 0x80...0xFF:
-                    let length = Int(varint(records, &p))
-                    var q = p
-                    if kind == 0x81 {
-                        _ = varint(records, &q)
-                        let task = varint(records, &q), what = varint(records, &q), via = varint(records, &q)
-                        signals.append(.init(task: task, what: what, via: via))
-                    }
-                    p += length
-                default:
-                    let fields = EventKind(rawValue: kind)?.fieldCount ?? 0
-                    for _ in 0...fields { _ = varint(records, &p) }
-                }
-            }
-        }
-        return signals
-    }
-
-    private static func le32(_ b: [UInt8], _ i: Int) -> UInt32 {
-        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
-    }
-
-    private static func varint(_ b: [UInt8], _ p: inout Int) -> UInt64 {
-        var value: UInt64 = 0, shift: UInt64 = 0
-        while p < b.count {
-            let byte = b[p]
-            p += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { break }
-            shift += 7
-        }
-        return value
-    }
-}
-
-enum Inflate {
-    static func inflate(_ payload: [UInt8], rawLength: Int) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: rawLength)
-        var length = uLongf(rawLength)
-        let status = output.withUnsafeMutableBufferPointer { out in
-            payload.withUnsafeBufferPointer { uncompress(out.baseAddress, &length, $0.baseAddress, uLong($0.count)) }
-        }
-        return status == Z_OK ? Array(output.prefix(Int(length))) : []
     }
 }
 

@@ -98,7 +98,7 @@ func groupSiblingFailure() async {
 func shield() async {
     let outer = Task {
         // The critical part runs in its own task, which the outer task's cancel does not reach.
-        try await Task { try await Task.sleep(for: .milliseconds(300)) }.value
+        try await Task { try await Task.sleep(for: .milliseconds(60)) }.value
     }
     try? await Task.sleep(for: .milliseconds(10))
     outer.cancel()
