@@ -408,6 +408,47 @@ static uint64_t intern_site(uint64_t address) {
     return intern(&chunk, text, strlen(text));
 }
 
+/// Spawn sites by innermost return address: dladdr and the symbol lookup run once per call site, not per spawn.
+typedef struct {
+    uint64_t address, location;
+} site_slot;
+static site_slot *sites;
+static size_t sites_capacity, sites_count;
+
+/// The string id of the site of a spawn whose return addresses are `a`, `b`, `c` (innermost first): the first
+/// that is not a wrapper. Cached by `a`, which determines the others for a given call site.
+static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
+    if (!a) return 0;
+    if (sites_count * 2 >= sites_capacity) {
+        size_t capacity = sites_capacity ? sites_capacity * 2 : 1024;
+        site_slot *table = calloc(capacity, sizeof(site_slot));
+        if (!table) return 0;
+        for (size_t i = 0; i < sites_capacity; i++) {
+            if (!sites[i].address) continue;
+            size_t j = (sites[i].address * 0x9E3779B97F4A7C15ull >> 20) & (capacity - 1);
+            while (table[j].address) j = (j + 1) & (capacity - 1);
+            table[j] = sites[i];
+        }
+        free(sites);
+        sites = table;
+        sites_capacity = capacity;
+    }
+    size_t j = (a * 0x9E3779B97F4A7C15ull >> 20) & (sites_capacity - 1);
+    while (sites[j].address) {
+        if (sites[j].address == a) return sites[j].location;
+        j = (j + 1) & (sites_capacity - 1);
+    }
+    uint64_t frames[3] = {a, b, c}, site = a;
+    for (int i = 0; i < 3 && frames[i]; i++) {
+        site = frames[i];
+        if (!is_wrapper_frame(site)) break;
+    }
+    uint64_t location = intern_site(site);
+    sites[j] = (site_slot){a, location};
+    sites_count++;
+    return location;
+}
+
 static void encode(const ct_event *e) {
     switch (e->kind) {
     case CT_SPAWN: {
@@ -422,21 +463,16 @@ static void encode(const ct_event *e) {
         put_varint(&chunk, e->f[1]);
         put_varint(&chunk, name_id);
         put_varint(&chunk, how);
-        uint64_t site = e->f[3];
-        for (int i = 3; i < 6 && e->f[i]; i++) {
-            site = e->f[i];
-            if (!is_wrapper_frame(site)) break;
-        }
-        if (!site) break;
-        uint64_t location = intern_site(site);
-        buf body = {0};
+        uint64_t location = site_for(e->f[3], e->f[4], e->f[5]);
+        if (!location) break;
+        uint8_t bytes[32];
+        buf body = {bytes, 0, sizeof bytes};  // three varints: never grows
         put_varint(&body, 0);  // same time as the spawn
         put_varint(&body, e->f[0]);
         put_varint(&body, location);
         put_byte(&chunk, 0x80);
         put_varint(&chunk, body.count);
         put_bytes(&chunk, body.bytes, body.count);
-        free(body.bytes);
         break;
     }
     case CT_CANCEL:
