@@ -36,6 +36,14 @@ struct RunCommandTests {
 
     static let scenarios = expected.keys.sorted()
 
+    /// The rules each scenario triggers under `run` (Docs/Run.md explains each difference from the API trace).
+    static let expectedRules: [String: [String]] = [
+        "swallow-catch-all": ["swallowed-cancellation"],
+        "swallow-try-sleep": ["swallowed-cancellation"],
+        "convert-error": ["cancellation-converted"],
+        "shield": ["completed-after-cancel"],
+    ]
+
     @Test(arguments: ["-O", "-Onone"], scenarios)
     func scenarioTraceShowsEachTaskCancelAndOutcome(optimization: String, scenario: String) throws {
         let binary = try ScenarioBinaries.path(optimization)
@@ -58,6 +66,11 @@ struct RunCommandTests {
         }
         #expect(trace.sawClose)
         #expect(trace.info["preload-mode"] == "full")
+        // The findings `run` prints, each with the spawn site symbolized to the scenario's source line.
+        let findings = result.stdout.split(separator: "\n").filter { $0.hasPrefix("error[") || $0.hasPrefix("warning[") || $0.hasPrefix("note[") }
+        let rules = findings.map { String($0[$0.index(after: $0.firstIndex(of: "[")!)..<$0.firstIndex(of: "]")!]) }
+        #expect(rules == Self.expectedRules[scenario, default: []], "\(result.stdout)")
+        if !rules.isEmpty { #expect(result.stdout.contains("created at Tests/RunScenarios/main.swift:") || result.stdout.contains("RunScenarios/main.swift:")) }
     }
 
     @Test(arguments: ["-O", "-Onone"])
@@ -182,7 +195,7 @@ enum ScenarioBinaries {
             .appendingPathComponent("RunScenarios/main.swift").path
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("run-scenarios\(optimization)-\(UUID().uuidString)").path
-        let result = try ProcessRunner.run(swiftc, [optimization, source, "-o", output])
+        let result = try ProcessRunner.run(swiftc, [optimization, "-g", source, "-o", output])
         guard result.status == 0 else { throw CompileFailed(description: "swiftc \(optimization) failed: \(result.stderr)") }
         return output
     }
