@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceAnalysis
+import TraceFormat
 import TraceRendering
 
 #if canImport(Glibc)
@@ -93,6 +94,13 @@ struct RunCommand: ParsableCommand {
             let file = (output as NSString).appendingPathComponent(name)
             _ = try? SiteSymbolizer.symbolize(tracePath: file)  // a trace it cannot read is reported just below
             do {
+                var configuration = configuration
+                if Self.isDegraded(file) {
+                    // No ends were recorded: every task would read as leaked or slow to cancel.
+                    for rule in ["leaked-task", "slow-cancellation"] { configuration.levels[rule] = .some(nil) }
+                    print("note: \(file): the Swift runtime's layout is unknown to canceltrace, so only spawns and explicit "
+                          + "cancels were recorded; leaked-task and slow-cancellation are off for this trace")
+                }
                 let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false)
                 print(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
                 try TraceInput.finish(file, report)
@@ -102,6 +110,13 @@ struct RunCommand: ParsableCommand {
             }
         }
         return worst
+    }
+
+    /// Whether the preload library recorded `file` in its degraded mode (`preload-mode` = `degraded`).
+    private static func isDegraded(_ file: String) -> Bool {
+        guard let reader = try? TraceReader(path: file) else { return false }
+        while let event = try? reader.next(), event.kind == .info {}
+        return reader.info["preload-mode"] == "degraded"
     }
 
     private static func traces(in folder: String) -> [String] {
