@@ -526,7 +526,10 @@ static bool is_build_tool(const char *name) {
     for (int i = 0; tools[i]; i++) {
         if (strcmp(name, tools[i]) == 0) return true;
     }
-    return strncmp(name, "swift-frontend", 14) == 0 || strstr(name, "-tool") != NULL;
+    // Package manifests and plugins that SwiftPM compiles and runs while building.
+    size_t n = strlen(name);
+    bool manifest = n > 9 && strcmp(name + n - 9, "-manifest") == 0;
+    return manifest || strncmp(name, "swift-frontend", 14) == 0 || strstr(name, "-tool") != NULL;
 }
 
 /// Whether the main executable carries Swift metadata sections (a statically linked Swift runtime).

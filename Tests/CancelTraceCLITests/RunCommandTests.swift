@@ -114,7 +114,7 @@ struct RunCommandTests {
         #expect(cancels.count == 1 && cancels.first?.cancelReason == .explicit)
         #expect(!trace.events.contains { $0.kind == .end })
         // Without ends, no task may be reported as leaked or slow.
-        #expect(!result.stdout.contains("leaked-task") && !result.stdout.contains("slow-cancellation"), "\(result.stdout)")
+        #expect(!result.stdout.contains("[leaked-task]") && !result.stdout.contains("[slow-cancellation]"), "\(result.stdout)")
         #expect(result.stdout.contains("only spawns and explicit cancels were recorded"))
     }
 
