@@ -26,7 +26,7 @@ enum Recorder {
     private static let exitHookInstalled = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
-    static let recorderVersion = "0.1.0"
+    static let recorderVersion = CancelTraceVersion.current
 
     /// Runs `body` on the live session, if there is one.
     @inline(__always)
