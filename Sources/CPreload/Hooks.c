@@ -620,7 +620,7 @@ __attribute__((constructor)) static void ct_setup(void) {
     }
     safe_name[n] = 0;
     snprintf(path, sizeof path, "%s/%s.%s.ctrace", folder, safe_name, pid);
-    const char *items[] = {"runtime", "swift", "recorder", "CancelTrace.Preload", "recorder-version", "0.1.0",
+    const char *items[] = {"runtime", "swift", "recorder", "CancelTrace.Preload", "recorder-version", CT_RECORDER_VERSION,
                            "pid", pid, "process", name, "wall-clock-start-ns", wall, "clock-resolution-ns", "1",
                            "swift-concurrency-layout", layout_text, "preload-mode", full_mode ? "full" : "degraded",
                            full_mode ? NULL : "notice", notice, NULL, NULL};

@@ -6,6 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The format's codes this writer uses (Docs/TraceFormat.md, .json). RunCommandTests reads these lines and checks
+// each against TraceFormat's EventKind table and CancelTraceVersion: they are the contract, not a free copy.
+#define CT_WIRE_MAJOR 1
+#define CT_WIRE_MINOR 1
+#define CT_WIRE_INFO 0x01
+#define CT_WIRE_STRING 0x02
+#define CT_WIRE_CLOSE 0x03
+#define CT_WIRE_SPAWN 0x10
+#define CT_WIRE_CANCEL 0x11
+#define CT_WIRE_END 0x16
+#define CT_WIRE_DROPPED 0x18
+#define CT_WIRE_SITE 0x80
+#define CT_WIRE_SIGNAL 0x81
+#define CT_RECORDER_VERSION "0.1.0"
+
 /// Event kinds in the per-thread buffers; the writer turns them into format records.
 enum ct_kind {
     CT_SPAWN = 1,   // f0 task, f1 parent, f2 how (| CT_SPAWN_ASYNC_LET), f3..f5 return addresses (innermost first)

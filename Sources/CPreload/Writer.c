@@ -214,7 +214,7 @@ static uint64_t intern(buf *out, const char *text, size_t n) {
     memcpy(copy, text, n);
     uint64_t id = ++strings_count;
     strings[j] = (interned){copy, n, h, id};
-    put_byte(out, 0x02);
+    put_byte(out, CT_WIRE_STRING);
     put_varint(out, id);
     put_varint(out, n);
     put_bytes(out, text, n);
@@ -457,7 +457,7 @@ static void encode(const ct_event *e) {
         uint64_t how = e->f[2] & 0xFF;
         const char *name = (e->f[2] & CT_SPAWN_ASYNC_LET) ? "async let" : how < 5 ? names[how] : "task";
         uint64_t name_id = intern(&chunk, name, strlen(name));
-        put_byte(&chunk, 0x10);
+        put_byte(&chunk, CT_WIRE_SPAWN);
         put_delta(e->time);
         put_varint(&chunk, e->f[0]);
         put_varint(&chunk, e->f[1]);
@@ -470,13 +470,13 @@ static void encode(const ct_event *e) {
         put_varint(&body, 0);  // same time as the spawn
         put_varint(&body, e->f[0]);
         put_varint(&body, location);
-        put_byte(&chunk, 0x80);
+        put_byte(&chunk, CT_WIRE_SITE);
         put_varint(&chunk, body.count);
         put_bytes(&chunk, body.bytes, body.count);
         break;
     }
     case CT_CANCEL:
-        put_byte(&chunk, 0x11);
+        put_byte(&chunk, CT_WIRE_CANCEL);
         put_delta(e->time);
         put_varint(&chunk, e->f[0]);
         put_varint(&chunk, e->f[1]);
@@ -485,7 +485,7 @@ static void encode(const ct_event *e) {
         break;
     case CT_END: {
         uint64_t error = intern(&chunk, (const char *)(uintptr_t)e->f[2], (size_t)e->f[3]);
-        put_byte(&chunk, 0x16);
+        put_byte(&chunk, CT_WIRE_END);
         put_delta(e->time);
         put_varint(&chunk, e->f[0]);
         put_varint(&chunk, e->f[1]);
@@ -503,7 +503,7 @@ static void encode(const ct_event *e) {
         put_varint(&b, e->f[0]);
         put_varint(&b, e->f[1]);
         put_varint(&b, via_id);
-        put_byte(&chunk, 0x81);
+        put_byte(&chunk, CT_WIRE_SIGNAL);
         put_varint(&chunk, b.count);
         put_bytes(&chunk, body, b.count);
         break;
@@ -549,7 +549,7 @@ static void write_round(uint64_t horizon) {
     memmove(pending, pending + n, (pending_count - n) * sizeof(ct_event));
     pending_count -= n;
     if (dropped > dropped_reported) {
-        put_byte(&chunk, 0x18);
+        put_byte(&chunk, CT_WIRE_DROPPED);
         put_delta(last_time);
         put_varint(&chunk, dropped - dropped_reported);
         dropped_reported = dropped;
@@ -582,12 +582,12 @@ int ct_writer_start(const char *path, const char *const *items) {
         fprintf(stderr, "canceltrace: cannot create %s: %s; the program runs untraced\n", path, strerror(errno));
         return -1;
     }
-    static const uint8_t header[16] = {0x89, 'C', 'T', 'R', 'A', 'C', 'E', '\n', 1, 0, 1, 0, 0, 0, 0, 0};
+    static const uint8_t header[16] = {0x89, 'C', 'T', 'R', 'A', 'C', 'E', '\n', CT_WIRE_MAJOR, 0, CT_WIRE_MINOR, 0, 0, 0, 0, 0};
     write_all(header, sizeof header);
     for (size_t i = 0; items[i] && items[i + 1]; i += 2) {
         uint64_t key = intern(&chunk, items[i], strlen(items[i]));
         uint64_t value = intern(&chunk, items[i + 1], strlen(items[i + 1]));
-        put_byte(&chunk, 0x01);
+        put_byte(&chunk, CT_WIRE_INFO);
         put_varint(&chunk, 0);
         put_varint(&chunk, key);
         put_varint(&chunk, value);
@@ -616,7 +616,7 @@ void ct_writer_finish(void) {
     if (!finished) {
         finished = 1;
         write_round(UINT64_MAX);
-        put_byte(&chunk, 0x03);
+        put_byte(&chunk, CT_WIRE_CLOSE);
         put_delta(ct_now());
         flush_chunk();
         close(trace_fd);

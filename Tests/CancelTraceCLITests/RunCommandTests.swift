@@ -118,6 +118,29 @@ struct RunCommandTests {
         #expect(result.stdout.contains("only spawns and explicit cancels were recorded"))
     }
 
+    /// The C writer's codes (`CT_WIRE_*` in Sources/CPreload/Internal.h) are the format's: each kind's code and
+    /// name, the version, and the recorder version.
+    @Test func preloadWriterUsesTheFormatsCodes() throws {
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/CPreload/Internal.h")
+        let text = try String(contentsOf: header, encoding: .utf8)
+        var defines: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("#define CT_") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count == 3 { defines[String(parts[1])] = String(parts[2]) }
+        }
+        let kinds = defines.filter { $0.key.hasPrefix("CT_WIRE_") && !["CT_WIRE_MAJOR", "CT_WIRE_MINOR"].contains($0.key) }
+        #expect(kinds.count == 9)
+        for (name, value) in kinds {
+            let code = try #require(UInt8(value.dropFirst(2), radix: 16), "\(name) = \(value)")
+            let kind = try #require(EventKind(rawValue: code), "\(name) = \(value) is no kind")
+            #expect(kind.spec.name == name.dropFirst("CT_WIRE_".count).lowercased(), "\(name) = \(value)")
+        }
+        #expect(defines["CT_WIRE_MAJOR"] == String(TraceLayout.majorVersion))
+        #expect(defines["CT_WIRE_MINOR"] == String(TraceLayout.minorVersion))
+        #expect(defines["CT_RECORDER_VERSION"] == "\"\(CancelTraceVersion.current)\"")
+    }
+
     @Test func nonSwiftProgramRunsUntracedWithoutATrace() throws {
         let (result, traces) = try RunOutput.run("/bin/sh", ["-c", "echo plain; exit 3"])
         #expect(result.status == 3)
