@@ -522,7 +522,7 @@ static bool is_build_tool(const char *name) {
                                         "swift-frontend", "swift-driver", "swiftc", "swift-autolink-extract",
                                         "swift-plugin-server", "swift-api-digester", "swift-symbolgraph-extract",
                                         "clang", "clang++", "ld", "ld.lld", "lld", "ld.gold", "llvm-symbolizer",
-                                        "sourcekit-lsp", "canceltrace", NULL};
+                                        "sourcekit-lsp", "swift-help", "canceltrace", NULL};
     for (int i = 0; tools[i]; i++) {
         if (strcmp(name, tools[i]) == 0) return true;
     }
@@ -559,6 +559,21 @@ static bool main_executable_is_swift(void) {
     return found;
 }
 
+/// Whether this executable is part of the Swift toolchain that provides the concurrency runtime
+/// (`TOOLCHAIN/usr/lib/swift/linux/libswift_Concurrency.so` → anything under `TOOLCHAIN/usr/`): `swift-help`,
+/// `swift-test`, plugin servers… are build tools, never the program under test.
+static bool is_toolchain_executable(void) {
+    Dl_info info;
+    char exe[4096], runtime[4096];
+    if (!dladdr((void *)real_create, &info) || !info.dli_fname) return false;
+    // The runtime is often found as TOOLCHAIN/usr/bin/../lib/swift/linux/…: compare real paths.
+    if (!realpath(info.dli_fname, runtime) || !realpath("/proc/self/exe", exe)) return false;
+    const char *lib = strstr(runtime, "/lib/swift/");
+    if (!lib) return false;
+    size_t prefix = (size_t)(lib - runtime) + 1;  // "TOOLCHAIN/usr/"
+    return strncmp(exe, runtime, prefix) == 0 && strncmp(exe + prefix, "bin/", 4) == 0;
+}
+
 static void after_fork_in_child(void) { ct_writer_forget_after_fork(); }
 
 __attribute__((constructor)) static void ct_setup(void) {
@@ -570,6 +585,7 @@ __attribute__((constructor)) static void ct_setup(void) {
     const char *name = program_invocation_short_name;
     if (is_build_tool(name)) return;
     resolve();
+    if (real_create && is_toolchain_executable()) return;
     if (!real_create || !real_get_current || !real_task_id) {
         if (main_executable_is_swift()) {
             fprintf(stderr, "canceltrace: %s links the Swift runtime statically; `canceltrace run` needs "

@@ -141,6 +141,15 @@ struct RunCommandTests {
         #expect(defines["CT_RECORDER_VERSION"] == "\"\(CancelTraceVersion.current)\"")
     }
 
+    /// A Swift program of the toolchain itself (here swift-format; `swift test` starts swift-help, plugins…) is
+    /// a build tool: it runs, and writes no trace.
+    @Test func toolchainProgramsAreNotTraced() throws {
+        let swiftFormat = URL(fileURLWithPath: ScenarioBinaries.swiftc).deletingLastPathComponent().appendingPathComponent("swift-format").path
+        let (result, traces) = try RunOutput.run(swiftFormat, ["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(traces.isEmpty)
+    }
+
     @Test func nonSwiftProgramRunsUntracedWithoutATrace() throws {
         let (result, traces) = try RunOutput.run("/bin/sh", ["-c", "echo plain; exit 3"])
         #expect(result.status == 3)
