@@ -171,7 +171,22 @@ def _classify_code(code):
             reason = F.REASON_SHUTDOWN
         elif base == "base_events.py" and name in ("shutdown_default_executor", "close"):
             reason = F.REASON_SHUTDOWN
+        return (reason, special)
+    for suffix, func, lib_reason, lib_special in _LIBRARY_CANCELLERS:
+        if name == func and path.endswith(suffix):
+            return (lib_reason, lib_special)
     return (reason, special)
+
+
+# Libraries whose cancel scopes cancel a task and consume exactly that cancellation themselves (see Docs/Python.md
+# "Scope-owned cancels"): (file path suffix, function calling cancel(), reason, special handling).
+_ANYIO = os.sep + os.path.join("anyio", "_backends", "_asyncio.py")
+_LIBRARY_CANCELLERS = (
+    (_ANYIO, "_deliver_cancellation", F.REASON_EXPLICIT, "anyio-scope"),
+    (_ANYIO, "_cancel_all_tasks", F.REASON_SHUTDOWN, None),      # anyio's Runner backport (3.9, 3.10)
+    (_ANYIO, "_on_sigint", F.REASON_SHUTDOWN, None),
+    (os.sep + os.path.join("async_timeout", "__init__.py"), "_on_timeout", F.REASON_TIMEOUT, "owned"),
+)
 
 
 def _traced_id(task):
@@ -188,8 +203,10 @@ def _running_task_id():
     return _traced_id(_current_task(loop))
 
 
-def _cancel_cause(frame):
-    """(reason, by-task-id) for a cancel() called from ``frame``."""
+def _cancel_cause(frame, task):
+    """(reason, by-task-id) for a cancel() of ``task`` called from ``frame``. A negative ``by`` means a request
+    whose owner withdraws it itself: -1 - by for a TaskGroup interrupting its owner, -(1 << 40) - by for a
+    scope-owned request."""
     if frame is None:
         return F.REASON_UNKNOWN, _running_task_id()
     code = frame.f_code
@@ -222,14 +239,35 @@ def _cancel_cause(frame):
             return F.REASON_SIBLING, _traced_id(up.f_locals.get("task"))
         # __aexit__ aborts the children because the group's body raised or its owner was cancelled.
         return F.REASON_PARENT, _running_task_id()
+    if special == "owned":
+        return reason, -_OWNED - _running_task_id()
+    if special == "anyio-scope":
+        # CancelScope._deliver_cancellation(origin): `origin` is the scope that was cancelled. The request is
+        # that scope's own when `task` hosts it (anyio counts exactly these for its uncancel() calls): its
+        # __exit__ consumes the cancellation it caused. Other tasks in the scope (a task group's children) are
+        # expected to end cancelled.
+        origin = frame.f_locals.get("origin")
+        by = _running_task_id()
+        try:
+            deadline = getattr(origin, "_deadline", None)
+            loop = _get_running_loop()
+            if deadline is not None and loop is not None and deadline <= loop.time():
+                reason = F.REASON_TIMEOUT
+        except Exception:
+            pass
+        if origin is not None and getattr(origin, "_host_task", None) is task:
+            return reason, -_OWNED - by
+        return reason, by
     if special == "tg-done":
         # The group interrupts its owner's body; it withdraws this request itself (uncancel) on exit.
-        return F.REASON_SIBLING, -_traced_id(frame.f_locals.get("task")) or -1
+        return F.REASON_SIBLING, -1 - _traced_id(frame.f_locals.get("task"))
     return reason, _running_task_id()
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The traced task class
+
+_OWNED = 1 << 40     # see _cancel_cause
 
 _how_override = 0   # set while TaskGroup.create_task runs (see _install_taskgroup_hook)
 
@@ -275,6 +313,7 @@ class _State:
     seen = False    # a caught was recorded since the last request
     open = None     # 3.12+: the catch being watched (see _mon_handled)
     tg = 0          # requests from a TaskGroup interrupting its owner
+    owned = 0       # scope-owned requests: catches of them are the scope's, and its owner consumes them
     blind = False   # counted in _blind_pending
 
 
@@ -431,13 +470,17 @@ def _record_cancel(task, msg, frame):
             if type(cur) is CTTask and cur._ct_id >= _first_id:
                 by = cur._ct_id
     else:
-        reason, by = _cancel_cause(frame)
+        reason, by = _cancel_cause(frame, task)
     st = task._ct_st
     if st is None:
         st = task._ct_st = _State()
-    if by < 0:                    # TaskGroup interrupting its owner: remember it (see _record_end)
-        by = 0 if by == -1 else -by
-        st.tg += 1
+    if by < 0:
+        if by <= -_OWNED:         # scope-owned (see _caught and _record_end)
+            by = -_OWNED - by
+            st.owned += 1
+        else:                     # TaskGroup interrupting its owner: remember it (see _record_end)
+            by = -1 - by
+            st.tg += 1
     _append((F.CANCEL, _perf_ns() - _t0, task._ct_id, by, reason,
              0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
     st.pend += 1
@@ -457,12 +500,19 @@ def _record_cancel(task, msg, frame):
 def _record_uncancel(task):
     if task.cancelling() <= 0:
         return
-    _append((F.UNCANCEL, _now(), task._ct_id))
+    t = _now()
     st = task._ct_st
+    if st.open is not None and st.pend <= 1:
+        # The last request is withdrawn while a catch is open: the handler has completed (or is completing)
+        # without re-raising; its cleanup ends here, not at the task's next catch or end.
+        _close_open(task, st, t, rethrow=False)
+    _append((F.UNCANCEL, t, task._ct_id))
     if st.pend > 0:
         st.pend -= 1
         if st.tg > st.pend:
             st.tg = st.pend
+        if st.owned > st.pend:
+            st.owned = st.pend
         if st.pend == 0:
             _pending_release(st)
 
@@ -492,6 +542,24 @@ def _on_done(task):
         pass
 
 
+_EXIT_ERRORS = (SystemExit, KeyboardInterrupt)
+
+
+def _is_exit_error(exc):
+    """SystemExit / KeyboardInterrupt, or an exception group holding one (what a TaskGroup raises for them)."""
+    for _ in range(32):
+        if isinstance(exc, _EXIT_ERRORS):
+            return True
+        inner = getattr(exc, "exceptions", None)
+        if not isinstance(inner, tuple) or not inner or not isinstance(exc, BaseException):
+            return False
+        for e in inner:
+            if isinstance(e, _EXIT_ERRORS):
+                return True
+        exc = inner[0]
+    return False
+
+
 def _record_end(task, t, outcome=None, err=0):
     st = task._ct_st
     task._ct_st = _ENDED
@@ -510,19 +578,23 @@ def _record_end(task, t, outcome=None, err=0):
         if st.open is not None:
             _close_open(task, st, t, rethrow=False)
         had_pending = st.pend > 0
-        if st.tg > 0 and outcome != F.OUTCOME_CANCELLED:
+        if (st.tg > 0 or st.owned > 0) and outcome != F.OUTCOME_CANCELLED:
             # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython
             # 3.11's TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the
-            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup: record the
-            # withdrawal.
-            n = min(st.tg, st.pend)
+            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup. Likewise a
+            # scope-owned request (anyio on 3.9/3.10, async-timeout) was consumed or converted by its scope.
+            # Record the withdrawal.
+            n = min(st.tg + st.owned, st.pend)
             for _ in range(n):
                 _append((F.UNCANCEL, t, tid))
             st.pend -= n
-            st.tg = 0
-        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen:
+            st.tg = st.owned = 0
+        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen \
+                and not (outcome == F.OUTCOME_FAILED and _is_exit_error(task._exception)):
             # A pending cancellation is always delivered as CancelledError at the task's next step; a task
             # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
+            # Not when it ended with SystemExit / KeyboardInterrupt (or a group of them): asyncio gives those
+            # precedence over a cancellation (a TaskGroup re-raises them), no code of the task converted it.
             _append((F.CAUGHT, t, tid, _SID_CANCELLED))
         if had_pending:
             st.pend = 0
@@ -675,11 +747,18 @@ def _caught(code, offset, info, exc):
     if task is None:
         return
     st = task._ct_st
-    if st is None or st is _ENDED or st.pend <= 0:
-        return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
+    if st is None or st is _ENDED or st.pend <= st.owned:
+        # not this task's own cancellation (e.g. the canceller awaiting its child), or one that a scope of this
+        # task requested and will consume itself
+        return
     o = st.open
-    if o is not None and o[0] is exc and o[1] is code:
-        return                 # seen already (both the global and the local event report it)
+    if o is not None:
+        if o[0] is exc and o[1] is code:
+            return             # seen already (both the global and the local event report it)
+        if exc is not o[0] and st.seen and _called_from(o[1]):
+            # Code that the open handler called caught another CancelledError (e.g. it cancelled and awaited a
+            # helper task): not this task's cancellation, which the handler still holds.
+            return
     t = _now()
     if st.open is not None:
         _close_open(task, st, t, rethrow=False)
@@ -696,6 +775,18 @@ def _caught(code, offset, info, exc):
         _monitoring_on(watch_raises=True)
     else:
         _n_open += 1
+
+
+def _called_from(code):
+    """True when a frame of ``code`` is on the stack above the frame that a monitoring callback reports."""
+    f = _getframe(3)
+    for _ in range(64):
+        if f is None:
+            return False
+        if f.f_code is code:
+            return True
+        f = f.f_back
+    return False
 
 
 def _close_open(task, st, t, rethrow, threw_error=None):
@@ -763,6 +854,8 @@ def _mon_raise(code, offset, exc):
         if here is None:
             return
         task, st, o = here
+        if type(exc) is StopIteration:
+            return             # an awaited coroutine returned (3.12+ reports its StopIteration as a raise)
         if exc is o[0] or isinstance(exc, _CancelledError):
             if code is o[1]:
                 _close_open(task, st, _now(), rethrow=True)      # raise e / raise CancelledError()
