@@ -158,6 +158,7 @@ public struct TraceAnalyzer: Sendable {
                                   damagedChunks: damagedChunks)
         for i in rules.indices {
             for finding in rules[i].check(task, in: context) {
+                if task.suppresses(finding.rule) { report.suppressedFindings += 1; continue }
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
@@ -173,6 +174,8 @@ public struct AnalysisReport: Sendable {
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
+    /// Findings left out because the task carries an `ignore` mark for their rule (`TaskLifecycle.suppresses`).
+    public var suppressedFindings = 0
     /// Findings per level, including elided ones.
     public var levelCounts: [Level: Int] = [:]
     /// Every task, in order of first appearance, when the analysis kept them.

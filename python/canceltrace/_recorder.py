@@ -331,7 +331,8 @@ def _name_sid(coro, name):
     return sid if sid is not None else _sid(q)
 
 
-_spawn_specs = {}     # id(code) -> (name string id, end seen by monitoring, code) for unnamed coroutines
+_spawn_specs = {}     # id(code) -> (name string id, end seen by monitoring, code, qualname) for unnamed coroutines
+_spawn_specs_q = {}   # (id(code), qualname) -> the same, for further qualnames of one code object
 _SPAWN = F.SPAWN
 _END = F.END
 _HOW_ROOT = F.HOW_ROOT
@@ -356,7 +357,15 @@ def _spawn_spec(coro, name):
         return _name_sid(coro, name), fast
     if _full_names:
         return 0, fast
-    spec = _spawn_specs[id(code)] = (_name_sid(coro, None), fast, code)
+    q = coro.__qualname__
+    spec = (_name_sid(coro, None), fast, code, q)
+    first = _spawn_specs.get(id(code))
+    if first is None or first[3] is q:
+        _spawn_specs[id(code)] = spec
+    else:
+        # Another function with the same code (functools.wraps-decorated coroutines share the wrapper's code,
+        # each with its own __qualname__).
+        _spawn_specs_q[(id(code), q)] = spec
     return spec
 
 
@@ -380,12 +389,30 @@ class CTTask(_BaseTask):
                 how = _how_override
             # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
             spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
-            if spec is None:
-                spec = _spawn_spec(coro, name)
-            tid = self._ct_id = next(_ids)
+            if spec is not None and spec[3] is not coro.__qualname__:
+                spec = _spawn_specs_q.get((id(coro.cr_code), coro.__qualname__))
             if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
-                _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, None), how))
+                if name is None:
+                    # loop.create_task(coro, name=...) with a task factory names the task only after creating
+                    # it, too late for an eager task's spawn: take the name from its frame.
+                    # (3.12's asyncio.create_task also names it afterwards.)
+                    f = _getframe(2)
+                    if f is not None and f.f_code is _LOOP_CREATE_TASK_CODE:
+                        name = f.f_locals.get("name")
+                        if name is None and f.f_back is not None and f.f_back.f_code is _CREATE_TASK_CODE:
+                            name = f.f_back.f_locals.get("name")
+                        if name is not None:
+                            name = str(name)
+                            spec = None
+                if spec is None:
+                    spec = _spawn_spec(coro, name)
+                tid = self._ct_id = next(_ids)
+                _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, name), how))
                 spec = (-1, spec[1])
+            else:
+                if spec is None:
+                    spec = _spawn_spec(coro, name)
+                tid = self._ct_id = next(_ids)
         except BaseException:
             self._ct_id = 0
             _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
@@ -436,6 +463,11 @@ class CTTask(_BaseTask):
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
 CTTask.__name__ = CTTask.__qualname__ = "Task"
 _TRACED_CANCEL_CODE = CTTask.cancel.__code__
+try:
+    _LOOP_CREATE_TASK_CODE = asyncio.base_events.BaseEventLoop.create_task.__code__
+except AttributeError:
+    _LOOP_CREATE_TASK_CODE = None
+_CREATE_TASK_CODE = getattr(getattr(_aio_tasks, "create_task", None), "__code__", None)
 
 
 _last_spawn = None
@@ -474,6 +506,7 @@ def _record_cancel(task, msg, frame):
     st = task._ct_st
     if st is None:
         st = task._ct_st = _State()
+        _write_site(task)
     if by < 0:
         if by <= -_OWNED:         # scope-owned (see _caught and _record_end)
             by = -_OWNED - by
@@ -485,6 +518,8 @@ def _record_cancel(task, msg, frame):
              0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
     st.pend += 1
     st.seen = False
+    if _thread_paused:
+        _resume_after_fork()
     if _mon_tool is not None:
         coro = task._coro
         if type(coro) is _CoroType and not coro.cr_running:
@@ -495,6 +530,83 @@ def _record_cancel(task, msg, frame):
             st.blind = True
             _blind_pending += 1
             _monitoring_on()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where a task's code is (`site`), and the test it ran in. Written for the tasks findings can be about (at the
+# first cancel request, or when the task is left pending at shutdown), so that other tasks cost nothing.
+
+_site_cache = {}      # (id(code), qualname) -> (string id, code)
+_tests = []           # pytest: (first task id of the test, string id of "test <nodeid>"), in order
+_cwd = ""
+
+
+def set_test(nodeid):
+    """The tasks created from now on belong to test ``nodeid`` (the pytest plugin calls this at each setup)."""
+    if _active:
+        try:
+            _tests.append((_peek_next_id(), _sid("test " + nodeid), nodeid))
+        except Exception:
+            pass
+
+
+def _peek_next_id():
+    """The id the next task will get."""
+    global _ids
+    n = next(_ids)
+    _ids = itertools.count(n)
+    return n
+
+
+def _site_text(coro):
+    try:
+        code = coro.cr_code if type(coro) is _CoroType else getattr(coro, "gi_code", None) or coro.ag_code
+    except AttributeError:
+        code = None
+    try:
+        q = coro.__qualname__
+    except AttributeError:
+        q = type(coro).__qualname__
+    if code is None:
+        return None, q
+    key = (id(code), q)
+    hit = _site_cache.get(key)
+    if hit is not None:
+        return hit[0], q
+    fn = code.co_filename
+    try:
+        if _cwd and os.path.isabs(fn) and fn.startswith(_cwd):
+            fn = os.path.relpath(fn, _cwd)
+    except Exception:
+        pass
+    sid = _sid("%s:%d (%s)" % (fn, code.co_firstlineno, q))
+    _site_cache[key] = (sid, code)
+    return sid, q
+
+
+def _write_site(task):
+    try:
+        sid, q = _site_text(task._coro)
+        t = _now()
+        tid = task._ct_id
+        if sid is None:
+            sid = _sid(q)
+        _append((F.SITE, t, tid, sid))
+        test = None
+        if _tests:
+            import bisect
+            i = bisect.bisect_right(_tests, (tid, 1 << 62)) - 1
+            if i >= 0:
+                test = _tests[i]
+                _append((F.MARK, t, tid, test[1]))
+        rules = _suppress.rules_for(task, q, test[2] if test else None)
+        if rules:
+            _append((F.MARK, t, tid, _sid("ignore " + rules)))
+    except Exception:
+        pass
+
+
+from . import _suppress   # noqa: E402  (needs nothing from this module)
 
 
 def _record_uncancel(task):
@@ -1013,6 +1125,7 @@ def _uninstall_monitoring():
         _ret_codes.clear()
         _handlers_watched.clear()
         _spawn_specs.clear()
+        _spawn_specs_q.clear()
         ev = mon.events
         for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND, ev.INSTRUCTION):
             mon.register_callback(_mon_tool, e, None)
@@ -1130,6 +1243,8 @@ class Recorder:
     # -- writing
     def flush_from_producer(self):
         # Called on the recording thread when a batch is full; never waits for a flush in progress.
+        if _thread_paused:
+            _resume_after_fork()
         if self.flush_lock.acquire(blocking=False):
             try:
                 self._drain(False)
@@ -1198,12 +1313,27 @@ class Recorder:
             self.sink.close()
 
     def _periodic(self):
-        while not self._stop.wait(self.flush_interval):
+        stop = self._stop
+        while not stop.wait(self.flush_interval):
             try:
                 self.flush(force=True, timeout=0.5)
                 _monitoring_settle()
             except Exception:
                 pass
+
+    def pause_thread(self):
+        """Before fork(): end the flush thread, so that the process forks with one thread (3.12+ warns about
+        fork() in a multi-threaded process)."""
+        thread = self._thread
+        if thread is not None:
+            self._stop.set()
+            thread.join(1.0)
+            self._thread = None
+
+    def resume_thread(self):
+        if self._thread is None and _active:
+            self._stop = threading.Event()
+            self.start_thread()
 
     def start_thread(self):
         if self.flush_interval and self.flush_interval > 0:
@@ -1242,6 +1372,16 @@ def start(path, process=None, flush_interval=None, level=None):
     # A fresh trace: new string table, ids above every earlier recording's.
     _strings.clear()
     _spawn_specs.clear()
+    _spawn_specs_q.clear()
+    _site_cache.clear()
+    for bad in _suppress.reset():
+        sys.stderr.write("canceltrace: CANCELTRACE_IGNORE: not understood, ignored: %r\n" % (bad,))
+    del _tests[:]
+    global _cwd
+    try:
+        _cwd = os.getcwd() + os.sep
+    except OSError:
+        _cwd = ""
     _string_count = _string_bytes = _blind_pending = _n_open = 0
     del _events[:]
     _first_id = next(_ids)
@@ -1274,8 +1414,13 @@ def start(path, process=None, flush_interval=None, level=None):
     rec.flush(force=True)            # header + metadata on disk at once
     rec.start_thread()
     atexit.register(stop)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_child)
+    global _fork_hooks
+    if hasattr(os, "register_at_fork") and not _fork_hooks:
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                            after_in_child=_after_fork_child)
+        _fork_hooks = True
+    if os._exit is _original_os_exit:
+        os._exit = _os_exit
     return rec
 
 
@@ -1293,6 +1438,57 @@ def mark(label, task=None):
         pass
 
 
+_fork_hooks = False
+_original_os_exit = os._exit
+
+
+def _os_exit(status):
+    """os._exit while recording: hand what is recorded to the file first (no `close`: the trace reads as not
+    closed, and tasks still running have no end)."""
+    rec = _rec
+    if rec is not None and _active:
+        try:
+            rec.flush(force=True, timeout=1.0)
+        except BaseException:
+            pass
+    _original_os_exit(status)
+
+
+_os_exit.__name__ = _os_exit.__qualname__ = "_exit"
+_os_exit.__doc__ = _original_os_exit.__doc__
+
+
+def _before_fork():
+    rec = _rec
+    if rec is not None:
+        try:
+            rec.pause_thread()
+        except BaseException:
+            pass
+
+
+def _after_fork_parent():
+    # Not restarted here: CPython 3.13 counts the threads after this hook. The next cancel or full batch restarts
+    # the flush thread (until then, events wait in memory, and reach the file at the latest at exit).
+    global _thread_paused
+    if _rec is not None:
+        _thread_paused = True
+
+
+_thread_paused = False
+
+
+def _resume_after_fork():
+    global _thread_paused
+    _thread_paused = False
+    rec = _rec
+    if rec is not None:
+        try:
+            rec.resume_thread()
+        except BaseException:
+            pass
+
+
 def _after_fork_child():
     # The child must not write into the parent's trace.
     global _active, _rec
@@ -1305,7 +1501,12 @@ def _after_fork_child():
             rec.abandon()
         except Exception:
             pass
+        # Kept: collecting it would make subprocess warn that the (parent's) writer process is still running.
+        _abandoned.append(rec)
     _uninstall_monitoring()
+
+
+_abandoned = []
 
 
 def stop():
@@ -1322,6 +1523,8 @@ def stop():
                     if task.done():
                         _record_end(task, t)
                     else:
+                        if task._ct_st is None:
+                            _write_site(task)
                         _append((F.MARK, t, task._ct_id, _SID_PENDING))
                 except Exception:
                     pass
@@ -1336,6 +1539,8 @@ def stop():
         pass
     _uninstall_monitoring()
     _uninstall_taskgroup_hook()
+    if os._exit is _os_exit:
+        os._exit = _original_os_exit
     if "Task" in _installed and _aio_tasks.Task is CTTask:
         _aio_tasks.Task = _installed.pop("Task")
     if "eager_task_factory" in _installed:

@@ -142,11 +142,14 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
                 tr.strings[sid] = raw[pos:pos + n].decode("utf-8", "replace")
                 pos += n
                 continue
+            body_end = None
             if kind >= 0x80:
                 n, pos = _varint(raw, pos)
-                pos += n
-                tr.notices.append("skipped extension record 0x%02x" % kind)
-                continue
+                if kind not in F.KIND_FIELDS:
+                    pos += n
+                    tr.notices.append("skipped extension record 0x%02x" % kind)
+                    continue
+                body_end = pos + n
             fields = F.KIND_FIELDS.get(kind)
             if fields is None:
                 raise ValueError("unknown core kind 0x%02x" % kind)
@@ -156,6 +159,10 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
             for _ in fields:
                 v, pos = _varint(raw, pos)
                 values.append(v)
+            if body_end is not None:
+                if pos > body_end:
+                    raise ValueError("extension record longer than its length")
+                pos = body_end             # a newer writer may add fields: skip them
         except ValueError as e:
             tr.notices.append("undecodable record in chunk at byte %d, payload offset %d: %s" % (chunk_offset, start, e))
             break

@@ -1,0 +1,114 @@
+"""Findings point at code: names of wraps-decorated coroutines and eager tasks, the `site` of cancelled and
+leaked tasks, and the pytest test a task ran in."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import ctutil
+from canceltrace.reader import read
+from test_recorder import run_program
+
+PY = sys.version_info[:2]
+
+
+def test_wraps_decorated_coroutines_keep_their_own_names(tmp_path):
+    res, plain, out = run_program(tmp_path, """
+        import asyncio, functools
+        def logged(f):
+            @functools.wraps(f)
+            async def wrapper(*a):
+                return await f(*a)
+            return wrapper
+        @logged
+        async def alpha(): await asyncio.sleep(0)
+        @logged
+        async def beta(): await asyncio.sleep(0)
+        async def main():
+            for c in (alpha, beta, alpha, beta):
+                await asyncio.create_task(c())
+        asyncio.run(main())
+    """)
+    assert res.returncode == 0, res.stderr
+    names = [e["name"] for e in read(str(out)).events if e["kind"] == "spawn"][1:5]
+    assert names == ["alpha", "beta", "alpha", "beta"]
+
+
+def test_eager_task_names(tmp_path):
+    if PY < (3, 12):
+        return
+    res, plain, out = run_program(tmp_path, """
+        import asyncio
+        async def plain(): await asyncio.sleep(0)
+        async def main():
+            asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+            await asyncio.create_task(plain(), name="eager-one")
+            await asyncio.get_running_loop().create_task(plain(), name="eager-two")
+            await asyncio.create_task(plain())
+        asyncio.run(main())
+    """)
+    assert res.returncode == 0, res.stderr
+    names = [e["name"] for e in read(str(out)).events if e["kind"] == "spawn"][1:4]
+    assert names == ["plain (eager-one)", "plain (eager-two)", "plain"]
+
+
+def test_site_of_cancelled_and_leaked_tasks_only(tmp_path):
+    res, plain, out = run_program(tmp_path, """
+        import asyncio
+        class Worker:
+            async def run(self):
+                await asyncio.sleep(10)
+        async def quick(): pass
+        async def forgotten(): await asyncio.sleep(10)
+        async def main():
+            await asyncio.create_task(quick())
+            t = asyncio.create_task(Worker().run())
+            await asyncio.sleep(0); t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+            asyncio.get_running_loop().create_task(forgotten())
+            await asyncio.sleep(0)
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(main())
+        import canceltrace; canceltrace.stop()
+    """)
+    assert res.returncode == 0, res.stderr
+    tr = read(str(out))
+    names = ctutil.task_names(tr)
+    sites = {names[e["task"]]: e["location"] for e in tr.events if e["kind"] == "site"}
+    assert sites == {"Worker.run": "prog.py:4 (Worker.run)", "forgotten": "prog.py:7 (forgotten)"}, sites
+    assert tr.notices == [] or all("skipped" not in n for n in tr.notices)
+
+
+def test_pytest_test_id_of_a_cancelled_task(tmp_path):
+    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+        import asyncio
+        async def stubborn():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass
+        def test_one():
+            async def main():
+                await asyncio.sleep(0)
+            asyncio.run(main())
+        def test_two():
+            async def main():
+                t = asyncio.create_task(stubborn())
+                await asyncio.sleep(0); t.cancel(); await t
+            asyncio.run(main())
+    """))
+    out = tmp_path / "s.ctrace"
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
+                          "--canceltrace=%s" % out, "test_it.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    tr = read(str(out))
+    names = ctutil.task_names(tr)
+    stub = [t for t, n in names.items() if n == "stubborn"][0]
+    marks = [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] == stub]
+    assert marks == ["test test_it.py::test_two"]
+    site = [e["location"] for e in tr.events if e["kind"] == "site" and e["task"] == stub]
+    assert site == ["test_it.py:3 (stubborn)"]
