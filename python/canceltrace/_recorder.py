@@ -149,7 +149,7 @@ def _classify_code(code):
     special = None
     reason = F.REASON_EXPLICIT
     try:
-        if code is _TRACED_CANCEL_CODE:
+        if code is _TRACED_CANCEL_CODE or code in _TASK_CANCEL_CODES:
             return (F.REASON_PARENT, "task-cancel")
         path = os.path.abspath(fn) if fn and not fn.startswith("<") else fn
     except Exception:
@@ -191,7 +191,7 @@ _LIBRARY_CANCELLERS = (
 
 def _traced_id(task):
     try:
-        return task._ct_id if type(task) is CTTask and task._ct_id >= _first_id else 0
+        return task._ct_id if type(task) in _TRACED and task._ct_id >= _first_id else 0
     except Exception:
         return 0
 
@@ -369,96 +369,131 @@ def _spawn_spec(coro, name):
     return spec
 
 
-class CTTask(_BaseTask):
-    """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
+def _traced_class(_BaseTask):
+    """The traced subclass of a task class: the C asyncio.Task (CTTask), or the pure-Python Task that
+    backports.asyncio.runner uses on 3.9/3.10 (see _install_backport)."""
 
-    __slots__ = ("_ct_id", "_ct_st")
+    class CTTask(_BaseTask):
+        """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
 
-    def __init__(self, coro, *, loop=None, name=None, **kw):
-        self._ct_st = None
-        self._ct_id = 0
-        if not _active:
-            _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-            return
-        try:
-            parent = _current_task(loop) if loop is not None else _loopless_parent()
-            if parent is None:
-                pid, how = 0, _HOW_ROOT
-            else:
-                pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
-                how = _how_override
-            # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
-            spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
-            if spec is not None and spec[3] is not coro.__qualname__:
-                spec = _spawn_specs_q.get((id(coro.cr_code), coro.__qualname__))
-            if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
-                if name is None:
-                    # loop.create_task(coro, name=...) with a task factory names the task only after creating
-                    # it, too late for an eager task's spawn: take the name from its frame.
-                    # (3.12's asyncio.create_task also names it afterwards.)
-                    f = _getframe(2)
-                    if f is not None and f.f_code is _LOOP_CREATE_TASK_CODE:
-                        name = f.f_locals.get("name")
-                        if name is None and f.f_back is not None and f.f_back.f_code is _CREATE_TASK_CODE:
-                            name = f.f_back.f_locals.get("name")
-                        if name is not None:
-                            name = str(name)
-                            spec = None
-                if spec is None:
-                    spec = _spawn_spec(coro, name)
-                tid = self._ct_id = next(_ids)
-                _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, name), how))
-                spec = (-1, spec[1])
-            else:
-                if spec is None:
-                    spec = _spawn_spec(coro, name)
-                tid = self._ct_id = next(_ids)
-        except BaseException:
+        __slots__ = ("_ct_id", "_ct_st")
+
+        def __init__(self, coro, *, loop=None, name=None, **kw):
+            self._ct_st = None
             self._ct_id = 0
+            if not _active:
+                _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
+                return
+            try:
+                parent = _current_task(loop) if loop is not None else _loopless_parent()
+                if parent is None:
+                    pid, how = 0, _HOW_ROOT
+                else:
+                    pid = parent._ct_id if type(parent) in _TRACED and parent._ct_id >= _first_id else 0
+                    how = _how_override
+                # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
+                spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
+                if spec is not None and spec[3] is not coro.__qualname__:
+                    spec = _spawn_specs_q.get((id(coro.cr_code), coro.__qualname__))
+                if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
+                    if name is None:
+                        # loop.create_task(coro, name=...) with a task factory names the task only after creating
+                        # it, too late for an eager task's spawn: take the name from its frame.
+                        # (3.12's asyncio.create_task also names it afterwards.)
+                        f = _getframe(2)
+                        if f is not None and f.f_code is _LOOP_CREATE_TASK_CODE:
+                            name = f.f_locals.get("name")
+                            if name is None and f.f_back is not None and f.f_back.f_code is _CREATE_TASK_CODE:
+                                name = f.f_back.f_locals.get("name")
+                            if name is not None:
+                                name = str(name)
+                                spec = None
+                    if spec is None:
+                        spec = _spawn_spec(coro, name)
+                    tid = self._ct_id = next(_ids)
+                    _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, name), how))
+                    spec = (-1, spec[1])
+                else:
+                    if spec is None:
+                        spec = _spawn_spec(coro, name)
+                    tid = self._ct_id = next(_ids)
+            except BaseException:
+                self._ct_id = 0
+                _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
+                return
             _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-            return
-        _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-        try:
-            sid = spec[0]
-            if sid >= 0:
-                if sid == 0:
-                    sid = _name_sid(coro, self.get_name())
-                global _last_spawn
-                _last_spawn = sp = (_SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
-                _append(sp)
-            if not spec[1]:
-                self.add_done_callback(_on_done)
-            if len(_events) >= _batch:
-                _rec.flush_from_producer()
-        except BaseException:
-            pass
-
-    def cancel(self, msg=None):
-        if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
             try:
-                if not self.done():
-                    _record_cancel(self, msg, _getframe(1))
-            except BaseException:
-                pass
-        return _BaseTask.cancel(self, msg)
-
-    def set_name(self, value):
-        _BaseTask.set_name(self, value)
-        if _active and self._ct_id >= _first_id:
-            try:
-                _renamed(self)
+                sid = spec[0]
+                if sid >= 0:
+                    if sid == 0:
+                        sid = _name_sid(coro, self.get_name())
+                    global _last_spawn
+                    _last_spawn = sp = (_SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
+                    _append(sp)
+                if not spec[1]:
+                    self.add_done_callback(_on_done)
+                if len(_events) >= _batch:
+                    _rec.flush_from_producer()
             except BaseException:
                 pass
 
-    if hasattr(_BaseTask, "uncancel"):
-        def uncancel(self):
-            if _active and self._ct_st is not None and self._ct_st is not _ENDED:
+        def cancel(self, msg=None):
+            if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
                 try:
-                    _record_uncancel(self)
+                    if not self.done():
+                        _record_cancel(self, msg, _getframe(1))
                 except BaseException:
                     pass
-            return _BaseTask.uncancel(self)
+            return _BaseTask.cancel(self, msg)
 
+        def set_name(self, value):
+            _BaseTask.set_name(self, value)
+            if _active and self._ct_id >= _first_id:
+                try:
+                    _renamed(self)
+                except BaseException:
+                    pass
+
+        if hasattr(_BaseTask, "uncancel"):
+            def uncancel(self):
+                if _active and self._ct_st is not None and self._ct_st is not _ENDED:
+                    try:
+                        _record_uncancel(self)
+                    except BaseException:
+                        pass
+                return _BaseTask.uncancel(self)
+
+    return CTTask
+
+
+CTTask = _traced_class(_BaseTask)
+_TRACED = {CTTask}     # the traced task classes (CTTask, and the backport's once installed)
+_TASK_CANCEL_CODES = set()   # code of base classes' cancel() that pass a request on (the backport's)
+
+
+def _install_backport():
+    """backports.asyncio.runner (pytest-asyncio's Runner on 3.9/3.10) creates the main task of each test with
+    its own pure-Python Task class: trace it too, with a traced subclass of that class."""
+    mod = sys.modules.get("backports.asyncio.runner.runner")
+    base = getattr(mod, "Task", None)
+    py_task = getattr(_aio_tasks, "_PyTask", None)
+    if not isinstance(base, type) or base in _TRACED or py_task is None or not issubclass(base, py_task):
+        return
+    cls = _traced_class(base)
+    cls.__name__ = cls.__qualname__ = base.__name__
+    _TRACED.add(cls)
+    try:
+        _TASK_CANCEL_CODES.add(base.cancel.__code__)
+    except AttributeError:
+        pass
+    _installed["backport"] = (mod, base)
+    mod.Task = cls
+
+
+def _uninstall_backport():
+    mod, base = _installed.pop("backport", (None, None))
+    if mod is not None:
+        mod.Task = base
 
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
 CTTask.__name__ = CTTask.__qualname__ = "Task"
@@ -499,7 +534,7 @@ def _record_cancel(task, msg, frame):
         by = 0
         if loop is not None:
             cur = _current_task(loop)
-            if type(cur) is CTTask and cur._ct_id >= _first_id:
+            if type(cur) in _TRACED and cur._ct_id >= _first_id:
                 by = cur._ct_id
     else:
         reason, by = _cancel_cause(frame, task)
@@ -774,7 +809,7 @@ def _task_here():
     if loop is None:
         return None
     task = _current_task(loop)
-    return task if type(task) is CTTask and task._ct_id >= _first_id else None
+    return task if type(task) in _TRACED and task._ct_id >= _first_id else None
 
 
 def _mon_handled(code, offset, exc):
@@ -1410,6 +1445,10 @@ def start(path, process=None, flush_interval=None, level=None):
         _aio_tasks.eager_task_factory = factory
         asyncio.eager_task_factory = factory
     _install_taskgroup_hook()
+    try:
+        _install_backport()
+    except Exception:
+        pass
     _active = True
     rec.flush(force=True)            # header + metadata on disk at once
     rec.start_thread()
@@ -1518,7 +1557,7 @@ def stop():
     try:
         t = _now()
         for task in _live_tasks():
-            if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED:
+            if type(task) in _TRACED and task._ct_id >= _first_id and task._ct_st is not _ENDED:
                 try:
                     if task.done():
                         _record_end(task, t)
@@ -1539,6 +1578,7 @@ def stop():
         pass
     _uninstall_monitoring()
     _uninstall_taskgroup_hook()
+    _uninstall_backport()
     if os._exit is _os_exit:
         os._exit = _original_os_exit
     if "Task" in _installed and _aio_tasks.Task is CTTask:

@@ -112,3 +112,33 @@ def test_pytest_test_id_of_a_cancelled_task(tmp_path):
     assert marks == ["test test_it.py::test_two"]
     site = [e["location"] for e in tr.events if e["kind"] == "site" and e["task"] == stub]
     assert site == ["test_it.py:3 (stubborn)"]
+
+
+def test_backport_runner_tasks_are_recorded(tmp_path):
+    # pytest-asyncio on 3.9/3.10 runs each test's main task with backports.asyncio.runner's pure-Python Task.
+    if PY >= (3, 11):
+        return
+    runner = __import__("pytest").importorskip("backports.asyncio.runner")
+    res, plain, out = run_program(tmp_path, """
+        import asyncio
+        from backports.asyncio.runner import Runner
+        async def stubborn():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass
+        async def main():
+            t = asyncio.create_task(stubborn()); await asyncio.sleep(0); t.cancel(); await t
+            print(type(asyncio.current_task()).__name__, asyncio.current_task().cancelling())
+        with Runner() as r:
+            r.run(main())
+    """)
+    assert res.returncode == plain.returncode == 0, res.stderr
+    assert res.stdout == plain.stdout == "Task 0\\n"
+    tr = read(str(out))
+    names = ctutil.task_names(tr)
+    spawns = {names[e["task"]]: e for e in tr.events if e["kind"] == "spawn"}
+    assert spawns["stubborn"]["parent"] == [t for t, n in names.items() if n == "main"][0]
+    cancel = ctutil.find_events(tr, {"kind": "cancel", "task": "stubborn"})
+    assert cancel and cancel[0]["by"] == spawns["stubborn"]["parent"]
+    assert ctutil.unrethrown_catches(tr) == ["stubborn"]
