@@ -494,6 +494,39 @@ def _uninstall_backport():
     mod, base = _installed.pop("backport", (None, None))
     if mod is not None:
         mod.Task = base
+    try:
+        sys.meta_path.remove(_BackportFinder)
+    except ValueError:
+        pass
+
+
+_BACKPORT = "backports.asyncio.runner.runner"
+
+
+class _BackportFinder:
+    """On 3.9/3.10, while recording: when backports.asyncio.runner is imported after recording started, trace its
+    Task as soon as the module has run (one short call per import of a module not yet loaded)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != _BACKPORT:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original = loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                if _active:
+                    _install_backport()
+            except Exception:
+                pass
+        loader.exec_module = exec_module
+        return spec
 
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
 CTTask.__name__ = CTTask.__qualname__ = "Task"
@@ -1446,7 +1479,10 @@ def start(path, process=None, flush_interval=None, level=None):
         asyncio.eager_task_factory = factory
     _install_taskgroup_hook()
     try:
-        _install_backport()
+        if _BACKPORT in sys.modules:
+            _install_backport()
+        elif PY < (3, 11) and _BackportFinder not in sys.meta_path:
+            sys.meta_path.insert(0, _BackportFinder)
     except Exception:
         pass
     _active = True

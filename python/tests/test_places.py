@@ -134,7 +134,7 @@ def test_backport_runner_tasks_are_recorded(tmp_path):
             r.run(main())
     """)
     assert res.returncode == plain.returncode == 0, res.stderr
-    assert res.stdout == plain.stdout == "Task 0\\n"
+    assert res.stdout == plain.stdout == "Task 0\n"
     tr = read(str(out))
     names = ctutil.task_names(tr)
     spawns = {names[e["task"]]: e for e in tr.events if e["kind"] == "spawn"}
