@@ -722,6 +722,28 @@ def _on_done(task):
         pass
 
 
+_error_names = {}    # exception type -> its name in the trace
+
+
+def _error_name(cls):
+    """Built-in exceptions by name (KeyError), asyncio's as asyncio.X (asyncio.TimeoutError on 3.9/3.10; its
+    CancelledError stays CancelledError, the trace's name for a cancellation), others module-qualified, so that
+    concurrent.futures.CancelledError is not taken for a cancellation."""
+    name = _error_names.get(cls)
+    if name is None:
+        q = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+        mod = getattr(cls, "__module__", None) or ""
+        if cls is _CancelledError or mod == "builtins" or not mod:
+            name = q
+        elif mod == "asyncio" or mod.startswith("asyncio."):
+            name = "asyncio." + q
+        else:
+            name = mod + "." + q
+        if len(_error_names) < 10000:
+            _error_names[cls] = name
+    return name
+
+
 _EXIT_ERRORS = (SystemExit, KeyboardInterrupt)
 
 
@@ -753,7 +775,7 @@ def _record_end(task, t, outcome=None, err=0):
         if exc is None:
             outcome, err = F.OUTCOME_RETURNED, 0
         else:
-            outcome, err = F.OUTCOME_FAILED, _sid(type(exc).__qualname__)
+            outcome, err = F.OUTCOME_FAILED, _sid(_error_name(type(exc)))
     if st is not None and st is not _ENDED:
         if st.open is not None:
             _close_open(task, st, t, rethrow=False)
@@ -1047,7 +1069,7 @@ def _mon_raise(code, offset, exc):
             if first[1] is code:
                 _close_open(task, st, _now(), rethrow=False)     # the handler raised another error itself
             else:
-                _close_open(task, st, _now(), rethrow=False, threw_error=type(exc).__qualname__)
+                _close_open(task, st, _now(), rethrow=False, threw_error=_error_name(type(exc)))
     except BaseException:
         pass
 

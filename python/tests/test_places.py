@@ -142,3 +142,25 @@ def test_backport_runner_tasks_are_recorded(tmp_path):
     cancel = ctutil.find_events(tr, {"kind": "cancel", "task": "stubborn"})
     assert cancel and cancel[0]["by"] == spawns["stubborn"]["parent"]
     assert ctutil.unrethrown_catches(tr) == ["stubborn"]
+
+
+def test_error_types_are_module_qualified(tmp_path):
+    res, plain, out = run_program(tmp_path, """
+        import asyncio, concurrent.futures, json
+        async def conv():
+            raise concurrent.futures.CancelledError("thread side")
+        async def bad():
+            json.loads("{")
+        async def main():
+            for f in (conv, bad):
+                try:
+                    await asyncio.create_task(f())
+                except BaseException:
+                    pass
+        asyncio.run(main())
+    """)
+    assert res.returncode == 0, res.stderr
+    tr = read(str(out))
+    ends = {ctutil.task_names(tr)[e["task"]]: e["error"] for e in tr.events if e["kind"] == "end"
+            and e["outcome"] == "failed"}
+    assert ends == {"conv": "concurrent.futures._base.CancelledError", "bad": "json.decoder.JSONDecodeError"}
