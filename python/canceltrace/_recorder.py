@@ -239,7 +239,10 @@ def _cancel_cause(frame, task):
             return F.REASON_SIBLING, _traced_id(up.f_locals.get("task"))
         # __aexit__ aborts the children because the group's body raised or its owner was cancelled.
         return F.REASON_PARENT, _running_task_id()
+    global _owned_scope
     if special == "owned":
+        # async-timeout's Timeout: it drops its task (`_task = None`) when it exits.
+        _owned_scope = (frame.f_locals.get("self"), "_task")
         return reason, -_OWNED - _running_task_id()
     if special == "anyio-scope":
         # CancelScope._deliver_cancellation(origin): `origin` is the scope that was cancelled. The request is
@@ -256,6 +259,7 @@ def _cancel_cause(frame, task):
         except Exception:
             pass
         if origin is not None and getattr(origin, "_host_task", None) is task:
+            _owned_scope = (origin, "_host_task")    # None again once the scope has exited
             return reason, -_OWNED - by
         return reason, by
     if special == "tg-done":
@@ -268,6 +272,7 @@ def _cancel_cause(frame, task):
 # The traced task class
 
 _OWNED = 1 << 40     # see _cancel_cause
+_owned_scope = None  # set by _cancel_cause for a scope-owned request: (scope, attribute that is None once exited)
 
 _how_override = 0   # set while TaskGroup.create_task runs (see _install_taskgroup_hook)
 
@@ -314,6 +319,7 @@ class _State:
     open = None     # 3.12+: the catch being watched (see _mon_handled)
     tg = 0          # requests from a TaskGroup interrupting its owner
     owned = 0       # scope-owned requests: catches of them are the scope's, and its owner consumes them
+    scopes = None   # their scopes, in order: [(scope, attribute that is None once the scope has exited)]
     blind = False   # counted in _blind_pending
 
 
@@ -575,10 +581,15 @@ def _record_cancel(task, msg, frame):
     if st is None:
         st = task._ct_st = _State()
         _write_site(task)
+    elif st.scopes:
+        _settle_owned(task, st)
     if by < 0:
         if by <= -_OWNED:         # scope-owned (see _caught and _record_end)
             by = -_OWNED - by
             st.owned += 1
+            if st.scopes is None:
+                st.scopes = []
+            st.scopes.append(_owned_scope)
         else:                     # TaskGroup interrupting its owner: remember it (see _record_end)
             by = -1 - by
             st.tg += 1
@@ -677,6 +688,28 @@ def _write_site(task):
 from . import _suppress   # noqa: E402  (needs nothing from this module)
 
 
+def _settle_owned(task, st, t=None):
+    """Withdraw the scope-owned requests whose scope has exited since (it consumed them; on 3.11+ the library's
+    own uncancel() did that already). Called before the task's next cancel and at its end."""
+    keep = []
+    for entry in st.scopes:
+        try:
+            exited = getattr(entry[0], entry[1]) is None
+        except Exception:
+            exited = False
+        if exited and st.owned > 0 and st.pend > 0:
+            if t is None:
+                t = _now()
+            _append((F.UNCANCEL, t, task._ct_id))
+            st.owned -= 1
+            st.pend -= 1
+        elif not exited:
+            keep.append(entry)
+    st.scopes = keep
+    if st.pend == 0:
+        _pending_release(st)
+
+
 def _record_uncancel(task):
     if task.cancelling() <= 0:
         return
@@ -693,6 +726,8 @@ def _record_uncancel(task):
             st.tg = st.pend
         if st.owned > st.pend:
             st.owned = st.pend
+            if st.scopes:
+                del st.scopes[0]
         if st.pend == 0:
             _pending_release(st)
 
@@ -779,6 +814,8 @@ def _record_end(task, t, outcome=None, err=0):
     if st is not None and st is not _ENDED:
         if st.open is not None:
             _close_open(task, st, t, rethrow=False)
+        if st.scopes:
+            _settle_owned(task, st, t)
         had_pending = st.pend > 0
         if (st.tg > 0 or st.owned > 0) and outcome != F.OUTCOME_CANCELLED:
             # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython

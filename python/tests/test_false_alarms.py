@@ -234,3 +234,28 @@ def test_taskgroup_base_exception_group_at_shutdown_is_not_a_conversion(tmp_path
     assert ctutil.unrethrown_catches(tr) == []
     cli = ctutil.check_with_cli(out)
     assert cli is None or [f for f in cli if f["rule"] in ("cancellation-converted", "swallowed-cancellation")] == []
+
+
+def test_anyio_scope_withdrawal_is_recorded_when_the_scope_exited(tmp_path):
+    # 2b/4. A consumed scope-owned request must not stay pending until the task's end (3.9/3.10 have no uncancel):
+    # a later cancel would be measured from the scope's (slow-cancellation from a request long consumed).
+    pytest.importorskip("anyio")
+    res, plain, out = run_program(tmp_path, """
+        import anyio, asyncio
+        async def main():
+            with anyio.move_on_after(0.01):
+                await anyio.sleep(10)
+            await anyio.sleep(0.2)
+            asyncio.current_task().cancel()
+            await anyio.sleep(1)
+        try:
+            anyio.run(main)
+        except BaseException as e:
+            print(type(e).__name__)
+    """)
+    assert res.returncode == plain.returncode == 0 and res.stdout == plain.stdout == "CancelledError\n"
+    tr = read(str(out))
+    kinds = [e["kind"] for e in tr.events if e.get("task") == 1 and e["kind"] in ("cancel", "uncancel", "end")]
+    assert kinds == ["cancel", "uncancel", "cancel", "end"], kinds
+    cli = ctutil.check_with_cli(out)
+    assert cli is None or cli == []
