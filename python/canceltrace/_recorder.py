@@ -665,24 +665,43 @@ def _site_text(coro):
 
 def _write_site(task):
     try:
-        sid, q = _site_text(task._coro)
-        t = _now()
-        tid = task._ct_id
-        if sid is None:
-            sid = _sid(q)
-        _append((F.SITE, t, tid, sid))
-        test = None
-        if _tests:
-            import bisect
-            i = bisect.bisect_right(_tests, (tid, 1 << 62)) - 1
-            if i >= 0:
-                test = _tests[i]
-                _append((F.MARK, t, tid, test[1]))
-        rules = _suppress.rules_for(task, q, test[2] if test else None)
-        if rules:
-            _append((F.MARK, t, tid, _sid("ignore " + rules)))
+        t = _perf_ns() - _t0
+        coro = task._coro
+        if type(coro) is _CoroType and not _tests and not _suppress.entries:
+            # the common case: a coroutine whose site and comment suppressions are known (one dict lookup)
+            hit = _site_fast.get(id(coro.cr_code))
+            if hit is not None and hit[2] is coro.__qualname__:
+                _append((F.SITE, t, task._ct_id, hit[0]))
+                if hit[1]:
+                    _append((F.MARK, t, task._ct_id, hit[1]))
+                return
+        _write_site_slow(task, coro, t)
     except Exception:
         pass
+
+
+_site_fast = {}      # id(code) -> (site string id, "ignore ..." string id or 0, qualname, code)
+
+
+def _write_site_slow(task, coro, t):
+    sid, q = _site_text(coro)
+    tid = task._ct_id
+    if sid is None:
+        sid = _sid(q)
+    _append((F.SITE, t, tid, sid))
+    test = None
+    if _tests:
+        import bisect
+        i = bisect.bisect_right(_tests, (tid, 1 << 62)) - 1
+        if i >= 0:
+            test = _tests[i]
+            _append((F.MARK, t, tid, test[1]))
+    rules = _suppress.rules_for(task, q, test[2] if test else None)
+    ignore = _sid("ignore " + rules) if rules else 0
+    if ignore:
+        _append((F.MARK, t, tid, ignore))
+    if type(coro) is _CoroType and not _suppress.entries:
+        _site_fast[id(coro.cr_code)] = (sid, ignore, q, coro.cr_code)
 
 
 from . import _suppress   # noqa: E402  (needs nothing from this module)
@@ -1501,6 +1520,7 @@ def start(path, process=None, flush_interval=None, level=None):
     _spawn_specs.clear()
     _spawn_specs_q.clear()
     _site_cache.clear()
+    _site_fast.clear()
     for bad in _suppress.reset():
         sys.stderr.write("canceltrace: CANCELTRACE_IGNORE: not understood, ignored: %r\n" % (bad,))
     del _tests[:]

@@ -13,39 +13,38 @@ The recorder writes the decision as a task mark ``ignore RULES`` (``ignore all``
 task's ``site``; ``canceltrace check`` does not report that task under those rules. Only tasks that were
 cancelled or left pending (the ones findings are about) are looked at, once per function.
 """
-import fnmatch
 import linecache
 import os
-import re
 
-_COMMENT = re.compile(r"#\s*canceltrace:\s*ignore(?:\[([^\]]*)\])?")
-_ENTRY = re.compile(r"^\s*(test|function|task):(.+?)\s*(?:\[([^\]]*)\])?\s*$")
+_COMMENT = r"#\s*canceltrace:\s*ignore(?:\[([^\]]*)\])?"
+_ENTRY = r"^\s*(test|function|task):(.+?)\s*(?:\[([^\]]*)\])?\s*$"
 
-_entries = []          # (kind, glob, rules or None)
+entries = []           # (kind, glob, rules or None); the recorder reads it (nothing to match when empty)
 _by_code = {}          # id(code) -> (rules from comments or None, code)
 
 
 def configure(lines):
     """Add configuration entries (strings); returns the entries that could not be parsed."""
+    import re
     bad = []
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        m = _ENTRY.match(line)
+        m = re.match(_ENTRY, line)
         if not m:
             bad.append(line)
             continue
-        _entries.append((m.group(1), m.group(2), _rules(m.group(3))))
+        entries.append((m.group(1), m.group(2), _rules(m.group(3))))
     return bad
 
 
 def reset():
-    del _entries[:]
+    del entries[:]
     _by_code.clear()
     env = os.environ.get("CANCELTRACE_IGNORE")
     if env:
-        return configure(re.split(r"[;\n]", env))
+        return configure(env.replace(";", "\n").split("\n"))
     return []
 
 
@@ -78,9 +77,11 @@ def _comment_rules(code):
             else max((ln for _, ln in _lnotab_lines(code)), default=first)
         # decorators sit above co_firstlineno on 3.9/3.10 (not on 3.11+); the def line is included either way
         for line in lines[first - 1:last]:
-            m = _COMMENT.search(line)
-            if m:
-                found = _merge(found, _rules(m.group(1)))
+            if "canceltrace" in line:
+                import re
+                m = re.search(_COMMENT, line)
+                if m:
+                    found = _merge(found, _rules(m.group(1)))
     except Exception:
         found = False
     _by_code[id(code)] = (found, code)
@@ -99,12 +100,13 @@ def rules_for(task, qualname, test):
     code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
     if code is not None:
         found = _comment_rules(code)
-    if _entries:
+    if entries:
+        import fnmatch
         try:
             name = task.get_name()
         except Exception:
             name = ""
-        for kind, glob, rules in _entries:
+        for kind, glob, rules in entries:
             subject = test if kind == "test" else qualname if kind == "function" else name
             if subject and fnmatch.fnmatchcase(subject, glob):
                 found = _merge(found, rules)
