@@ -5,7 +5,6 @@ One trace for the whole session; every test adds a mark ("test <nodeid>") when i
 a finding can be about carry the id of the test they were created in. pytest-xdist: each worker writes
 ``out.<worker>.ctrace`` and the controller, which runs no test, records nothing and names the workers' files.
 """
-import glob
 import os
 
 from . import _recorder, _suppress
@@ -77,6 +76,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     % (path, rec.event_count, path))
     pattern = getattr(config, "_canceltrace_workers", None)
     if pattern:
+        import glob
         root, ext = os.path.splitext(pattern)
         files = sorted(glob.glob(glob.escape(root) + ".*" + glob.escape(ext or ".ctrace")))
         files = [f for f in files if f != pattern] or [_worker_path(pattern, "<worker>")]
