@@ -321,6 +321,7 @@ class _State:
     owned = 0       # scope-owned requests: catches of them are the scope's, and its owner consumes them
     scopes = None   # their scopes, in order: [(scope, attribute that is None once the scope has exited)]
     blind = False   # counted in _blind_pending
+    first = 0       # perf_counter_ns of the first cancel request (see _record_end: when to write the site)
 
 
 _ENDED = _State()           # sentinel: the task's end was recorded
@@ -580,7 +581,7 @@ def _record_cancel(task, msg, frame):
     st = task._ct_st
     if st is None:
         st = task._ct_st = _State()
-        _write_site(task)
+        st.first = _perf_ns()
     elif st.scopes:
         _settle_owned(task, st)
     if by < 0:
@@ -663,9 +664,14 @@ def _site_text(coro):
     return sid, q
 
 
-def _write_site(task):
+_SITE_LATENCY_NS = 10_000_000   # a cancelled task that took longer than this to end gets its site
+
+
+def _write_site(task, t):
+    """Write the task's `site` (and the test it ran in, and its suppressions) at time ``t``: at its end when a
+    finding can be about it, or when it is left pending at shutdown. Tasks cancelled and ended promptly (most of
+    them) cost nothing."""
     try:
-        t = _perf_ns() - _t0
         coro = task._coro
         if type(coro) is _CoroType and not _tests and not _suppress.entries:
             # the common case: a coroutine whose site and comment suppressions are known (one dict lookup)
@@ -831,6 +837,9 @@ def _record_end(task, t, outcome=None, err=0):
         else:
             outcome, err = F.OUTCOME_FAILED, _sid(_error_name(type(exc)))
     if st is not None and st is not _ENDED:
+        if outcome != F.OUTCOME_CANCELLED or st.seen or _perf_ns() - st.first > _SITE_LATENCY_NS:
+            # A task a finding can be about: it did not end cancelled, caught its cancellation, or took a while.
+            _write_site(task, t)
         if st.open is not None:
             _close_open(task, st, t, rethrow=False)
         if st.scopes:
@@ -1677,8 +1686,8 @@ def stop():
                     if task.done():
                         _record_end(task, t)
                     else:
-                        if task._ct_st is None:
-                            _write_site(task)
+                        if task._ct_st is None or task._ct_st is not _ENDED:
+                            _write_site(task, t)
                         _append((F.MARK, t, task._ct_id, _SID_PENDING))
                 except Exception:
                     pass
