@@ -172,7 +172,8 @@ public struct TraceAnalyzer: Sendable {
                                   damagedChunks: damagedChunks)
         for i in rules.indices {
             for finding in rules[i].check(task, in: context) {
-                if !configuration.suppressions.isEmpty && configuration.suppresses(finding) {
+                if task.suppresses(finding.rule)
+                    || (!configuration.suppressions.isEmpty && configuration.suppresses(finding)) {
                     report.suppressedFindings += 1
                     continue
                 }
@@ -191,7 +192,8 @@ public struct AnalysisReport: Sendable {
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
-    /// Findings dropped by the configuration's suppressions (`check --allow`), not counted elsewhere.
+    /// Findings dropped by the configuration's suppressions (`check --allow`) or by the task's own `ignore` mark
+    /// (`TaskLifecycle.suppresses`, from the Python recorder's comments and configuration); not counted elsewhere.
     public var suppressedFindings = 0
     /// Findings per level, including elided ones.
     public var levelCounts: [Level: Int] = [:]
