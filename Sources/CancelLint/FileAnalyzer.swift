@@ -1,0 +1,222 @@
+import SwiftParser
+import SwiftSyntax
+import TraceAnalysis
+
+/// What a raw finding is before levels, suppressions and rendering: the rule and the syntax it points at.
+struct RawFinding {
+    var rule: LintRule
+    var node: Syntax
+    var endNode: Syntax?
+    var message: String
+    var notes: [String]
+}
+
+/// A function of the file whose catch swallows cancellation, or that awaits such a function: the input of the
+/// module pass for `task-calls-swallowing-helper`.
+struct FunctionFacts {
+    var name: String
+    var signature: String
+    var file: String
+    var line: Int
+    /// Where it swallows, when it does so itself: `file:line`.
+    var swallowsAt: String?
+    /// Names of the functions it awaits.
+    var awaitedCalls: [(name: String, line: Int)]
+}
+
+/// A call made inside a task's closure, for the module pass.
+struct TaskCall {
+    var name: String
+    var node: Syntax
+}
+
+/// Runs the per-file rules over one parsed file.
+final class FileAnalyzer: SyntaxVisitor {
+    let configuration: LintConfiguration
+    private(set) var findings: [RawFinding] = []
+    private(set) var functions: [FunctionFacts] = []
+    private(set) var taskCalls: [TaskCall] = []
+    let file: String
+    let converter: SourceLocationConverter
+
+    init(file: String, tree: SourceFileSyntax, configuration: LintConfiguration) {
+        self.file = file
+        self.configuration = configuration
+        self.converter = SourceLocationConverter(fileName: file, tree: tree)
+        super.init(viewMode: .sourceAccurate)
+    }
+
+    func line(of node: some SyntaxProtocol) -> Int {
+        node.startLocation(converter: converter, afterLeadingTrivia: true).line
+    }
+
+    // MARK: try-optional-cancellable and cancellation-into-value (`?? default`)
+
+    override func visit(_ node: TryExprSyntax) -> SyntaxVisitorContinueKind {
+        guard node.questionOrExclamationMark?.tokenKind == .postfixQuestionMark,
+              let call = cancellableCall(in: node.expression)
+        else { return .visitChildren }
+        guard let statement = SyntaxFacts.statement(holding: Syntax(node)) else { return .visitChildren }
+        let callee = SyntaxFacts.calleeName(call)
+        switch Follow.after(statement) {
+        case .work(let next):
+            findings.append(RawFinding(
+                rule: .tryOptionalCancellable, node: Syntax(node), endNode: nil,
+                message: "`try?` drops the CancellationError of `\(callee)` and the task goes on",
+                notes: ["line \(line(of: next)) runs after a cancellation as if the wait had finished"]))
+        case .loop(let loop):
+            findings.append(RawFinding(
+                rule: .tryOptionalCancellable, node: Syntax(node), endNode: nil,
+                message: "`try?` drops the CancellationError of `\(callee)` inside a loop",
+                notes: ["the loop at line \(line(of: loop)) goes round again after a cancellation and never checks for it"]))
+        case .checked, .ends:
+            break
+        }
+        return .visitChildren
+    }
+
+    override func visit(_ node: SequenceExprSyntax) -> SyntaxVisitorContinueKind {
+        let elements = Array(node.elements)
+        for (index, element) in elements.enumerated() {
+            guard let op = element.as(BinaryOperatorExprSyntax.self), op.operator.text == "??", index > 0 else { continue }
+            let left = SyntaxFacts.unparenthesized(elements[index - 1])
+            guard let tryExpr = left.as(TryExprSyntax.self), tryExpr.questionOrExclamationMark?.tokenKind == .postfixQuestionMark,
+                  containsAwait(Syntax(tryExpr.expression)),
+                  let loop = SyntaxFacts.enclosingLoop(Syntax(node)), !SyntaxFacts.loopEndsOnCancel(loop)
+            else { continue }
+            findings.append(RawFinding(
+                rule: .cancellationIntoValue, node: Syntax(node), endNode: nil,
+                message: "`(try? await …) ?? default` turns a cancellation into the default value inside a loop",
+                notes: ["the loop at line \(line(of: loop)) goes on with the default after a cancellation and never checks for it"]))
+        }
+        return .visitChildren
+    }
+
+    /// The call in a `try?` operand that throws on cancellation, by the configured list.
+    private func cancellableCall(in expression: ExprSyntax) -> FunctionCallExprSyntax? {
+        var expression = SyntaxFacts.unparenthesized(expression)
+        if let awaited = expression.as(AwaitExprSyntax.self) { expression = SyntaxFacts.unparenthesized(awaited.expression) }
+        guard let call = expression.as(FunctionCallExprSyntax.self) else { return nil }
+        let callee = SyntaxFacts.calleeName(call)
+        let last = SyntaxFacts.lastName(callee)
+        let firstLabel = call.arguments.first?.label?.text ?? "_"
+        for entry in configuration.cancellableCalls {
+            if entry == callee || entry == last || entry == "\(last)(\(firstLabel):)" { return call }
+        }
+        return nil
+    }
+
+    private func containsAwait(_ node: Syntax) -> Bool {
+        node.tokens(viewMode: .sourceAccurate).contains { $0.tokenKind == .keyword(.await) }
+    }
+
+    // MARK: catch rules
+
+    override func visit(_ node: DoStmtSyntax) -> SyntaxVisitorContinueKind {
+        guard let clause = CatchAnalysis.clauseReceivingCancellation(node) else { return .visitChildren }
+        let awaits = ThrowingAwaits.find(in: node.body)
+        guard let firstAwait = awaits.first, !CatchAnalysis.awaitsOnlyTasksItCancelled(awaits, doStatement: node) else {
+            return .visitChildren
+        }
+        let awaitNote = "the `try await` at line \(line(of: firstAwait)) can throw CancellationError when the task is cancelled"
+        let verdict = CatchAnalysis.verdict(for: clause.clause, binding: clause.binding)
+        switch verdict {
+        case .handles:
+            return .visitChildren
+        case .converts(let thrown):
+            findings.append(RawFinding(
+                rule: .catchConvertsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
+                message: "\(clause.what) and throws `\(thrown.trimmedDescription)` in its place",
+                notes: [awaitNote]))
+            return .visitChildren
+        case .packsIntoResult(let failure):
+            findings.append(RawFinding(
+                rule: .cancellationIntoValue, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
+                message: "\(clause.what) and packs it into a value: `\(failure.trimmedDescription)`",
+                notes: [awaitNote, "whoever reads the Result sees a failure, not a cancelled task"]))
+            return .visitChildren
+        case .swallows:
+            break
+        }
+        guard let statement = node.parent?.as(CodeBlockItemSyntax.self) ?? SyntaxFacts.statement(holding: Syntax(node)) else {
+            return .visitChildren
+        }
+        let goesOn: String
+        switch Follow.after(statement) {
+        case .checked: return .visitChildren
+        case .work(let next): goesOn = "and the code after it runs (line \(line(of: next)))"
+        case .loop(let loop): goesOn = "and the loop at line \(line(of: loop)) goes round again"
+        case .ends: goesOn = "and returns normally"
+        }
+        findings.append(RawFinding(
+            rule: .catchSwallowsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
+            message: "\(clause.what) \(goesOn)", notes: [awaitNote]))
+        return .visitChildren
+    }
+
+    // MARK: facts for the module pass
+
+    override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
+        guard let body = node.body else { return .visitChildren }
+        let calls = AwaitedCalls.find(in: Syntax(body)).map { (name: $0.name, line: line(of: $0.node)) }
+        functions.append(FunctionFacts(
+            name: node.name.text, signature: SyntaxFacts.signature(node.name.text, node.signature.parameterClause),
+            file: file, line: line(of: node.name), swallowsAt: nil, awaitedCalls: calls))
+        return .visitChildren
+    }
+
+    override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
+        if SyntaxFacts.isTaskClosure(node) {
+            taskCalls.append(contentsOf: AwaitedCalls.find(in: Syntax(node.statements)).map { TaskCall(name: $0.name, node: $0.node) })
+        }
+        return .visitChildren
+    }
+
+    /// Marks each function that holds a swallowing catch, once all findings of the file are in.
+    func markSwallowingFunctions() {
+        for finding in findings where finding.rule == .catchSwallowsCancellation || finding.rule == .cancellationIntoValue {
+            // Only a catch directly in the function's body (not in a closure it makes) swallows for its callers.
+            var current = finding.node.parent
+            while let candidate = current, !SyntaxFacts.isBodyBoundary(candidate) { current = candidate.parent }
+            guard let function = current?.as(FunctionDeclSyntax.self),
+                  let index = functions.firstIndex(where: { $0.line == line(of: function.name) && $0.name == function.name.text })
+            else { continue }
+            if functions[index].swallowsAt == nil { functions[index].swallowsAt = "\(file):\(line(of: finding.node))" }
+        }
+    }
+}
+
+/// What runs after a statement when its task was cancelled and the statement swallowed that.
+enum Follow {
+    /// A later statement does work.
+    case work(CodeBlockItemSyntax)
+    /// The enclosing loop goes round again without checking cancellation.
+    case loop(Syntax)
+    /// A cancellation check (`Task.isCancelled`, `checkCancellation`, `CancellationError`) comes next.
+    case checked
+    /// The function or closure ends, or a `return`/`break`/`continue` comes next.
+    case ends
+
+    static func after(_ start: CodeBlockItemSyntax) -> Follow {
+        var item = start
+        while true {
+            if let next = SyntaxFacts.following(item).first {
+                if SyntaxFacts.mentions(next, anyOf: SyntaxFacts.cancellationWords) { return .checked }
+                if SyntaxFacts.isExit(next) { return .ends }
+                return .work(next)
+            }
+            guard let list = item.parent?.as(CodeBlockItemListSyntax.self), let owner = list.parent else { return .ends }
+            var container: Syntax = owner
+            if owner.is(CodeBlockSyntax.self), let parent = owner.parent { container = parent }
+            if SyntaxFacts.isBodyBoundary(container) || container.is(SourceFileSyntax.self) { return .ends }
+            if container.is(ForStmtSyntax.self) || container.is(WhileStmtSyntax.self) || container.is(RepeatStmtSyntax.self) {
+                if SyntaxFacts.loopEndsOnCancel(container) { return .checked }
+                return .loop(container)
+            }
+            guard let outer = SyntaxFacts.statement(holding: container) else { return .ends }
+            // A `defer` body runs at scope exit; what follows it in source is not what follows it at run time.
+            if container.is(DeferStmtSyntax.self) { return .ends }
+            item = outer
+        }
+    }
+}
