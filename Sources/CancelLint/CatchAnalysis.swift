@@ -10,6 +10,8 @@ enum CatchAnalysis {
         var what: String
         /// The last token of the clause head, for the finding's region.
         var endNode: Syntax
+        /// `catch is CancellationError`: the author chose to handle cancellation here.
+        var explicit = false
     }
 
     private enum Catches { case everything(String?), cancellation(String?), other, unknown }
@@ -28,7 +30,8 @@ enum CatchAnalysis {
                                     what: "`catch \(item.trimmedDescription)` catches CancellationError", endNode: head)
                 case .cancellation(let name):
                     return Receiver(clause: clause, binding: name,
-                                    what: "`catch \(item.trimmedDescription)` catches the cancellation", endNode: head)
+                                    what: "`catch \(item.trimmedDescription)` catches the cancellation", endNode: head,
+                                    explicit: true)
                 case .unknown:
                     return nil
                 case .other:
@@ -58,11 +61,11 @@ enum CatchAnalysis {
     }
 
     enum Verdict {
-        /// Rethrows, checks for cancellation, or stops the program or the test.
+        /// Rethrows, checks for cancellation, hands the error on, or stops the program or the test.
         case handles
-        /// Throws something else and never the caught error.
+        /// Throws a new error and never the caught one.
         case converts(ExprSyntax)
-        /// Builds `.failure(error)` as a value (returned or stored), not handed to a continuation or promise.
+        /// Stores `.failure(error)` in a variable: the value, not the task, now says what happened.
         case packsIntoResult(ExprSyntax)
         /// None of the above: the code goes on.
         case swallows
@@ -111,7 +114,7 @@ enum CatchAnalysis {
     }
 }
 
-/// Reads a catch body once: does it rethrow the error, throw another, stop, forward the error, or build a Result?
+/// Reads a catch body once: does it rethrow, throw a new error, stop, hand the error on, or store a Result?
 private final class BodyScan: SyntaxVisitor {
     let binding: String?
     var rethrowsError = false
@@ -119,6 +122,9 @@ private final class BodyScan: SyntaxVisitor {
     var stops = false
     var forwards = false
     var failureValue: ExprSyntax?
+
+    /// Calls that only print the error: passing it to them is not handing it on.
+    static let printers: Set<String> = ["print", "debugPrint", "NSLog", "dump", "String", "describing"]
 
     init(binding: String?) {
         self.binding = binding
@@ -129,8 +135,8 @@ private final class BodyScan: SyntaxVisitor {
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
 
     override func visit(_ node: ThrowStmtSyntax) -> SyntaxVisitorContinueKind {
-        if let binding, SyntaxFacts.mentions(node.expression, anyOf: [binding]),
-           SyntaxFacts.unparenthesized(node.expression).as(DeclReferenceExprSyntax.self) != nil {
+        // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it.
+        if SyntaxFacts.unparenthesized(node.expression).is(DeclReferenceExprSyntax.self) {
             rethrowsError = true
         } else if otherThrow == nil {
             otherThrow = node.expression
@@ -138,29 +144,63 @@ private final class BodyScan: SyntaxVisitor {
         return .visitChildren
     }
 
-    override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {
-        let callee = SyntaxFacts.calleeName(node)
-        if SyntaxFacts.stoppingCalls.contains(callee) || SyntaxFacts.stoppingCalls.contains(SyntaxFacts.lastName(callee)) {
+    override func visit(_ node: ReturnStmtSyntax) -> SyntaxVisitorContinueKind {
+        // `return .failure(error)`, `return .threw(error)`: the caller receives the error as a value.
+        if let binding, let value = node.expression, SyntaxFacts.mentions(value, anyOf: [binding]) { forwards = true }
+        return .visitChildren
+    }
+
+    override func visit(_ node: MacroExpansionExprSyntax) -> SyntaxVisitorContinueKind {
+        // `#expect(error is X)`: a test looks at the error it got.
+        if let binding, ["expect", "require"].contains(node.macroName.text), SyntaxFacts.mentions(node, anyOf: [binding]) {
             stops = true
-        }
-        // Handing the error on: `resume(throwing: error)`, `finish(throwing:)`, `promise.fail(error)`,
-        // `continuation.resume(with: .failure(error))`, `completeWith(.failure(error))`.
-        if let binding {
-            let last = SyntaxFacts.lastName(callee)
-            let passesError = node.arguments.contains { SyntaxFacts.mentions($0.expression, anyOf: [binding]) }
-            if passesError && (node.arguments.contains { $0.label?.text == "throwing" }
-                || ["fail", "resume", "completeWith", "yield", "finish", "succeed", "reject", "send"].contains(last)) {
-                forwards = true
-            }
-            if last == "failure", passesError, !isArgumentOfCall(node) {
-                failureValue = failureValue ?? ExprSyntax(node)
-            }
         }
         return .visitChildren
     }
 
-    private func isArgumentOfCall(_ node: FunctionCallExprSyntax) -> Bool {
-        node.parent?.is(LabeledExprSyntax.self) == true
+    override func visit(_ node: InfixOperatorExprSyntax) -> SyntaxVisitorContinueKind {
+        guard let binding, node.operator.is(AssignmentExprSyntax.self) else { return .visitChildren }
+        let value = SyntaxFacts.unparenthesized(node.rightOperand)
+        if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
+            forwards = true  // `saved = error`: kept to be thrown or reported later.
+        } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
+                  SyntaxFacts.mentions(call, anyOf: [binding]) {
+            failureValue = failureValue ?? value
+        }
+        return .visitChildren
+    }
+
+    override func visit(_ node: SequenceExprSyntax) -> SyntaxVisitorContinueKind {
+        // Before operator folding `a = b` is a sequence: [a, =, b].
+        let elements = Array(node.elements)
+        guard let binding, elements.count == 3, elements[1].is(AssignmentExprSyntax.self) else { return .visitChildren }
+        let value = SyntaxFacts.unparenthesized(elements[2])
+        if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
+            forwards = true
+        } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
+                  SyntaxFacts.mentions(call, anyOf: [binding]) {
+            failureValue = failureValue ?? value
+        }
+        return .visitChildren
+    }
+
+    override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {
+        let callee = SyntaxFacts.calleeName(node)
+        let last = SyntaxFacts.lastName(callee)
+        if SyntaxFacts.stoppingCalls.contains(callee) || SyntaxFacts.stoppingCalls.contains(last) { stops = true }
+        guard let binding else { return .visitChildren }
+        // A test assertion about the error it caught.
+        if (last.hasPrefix("XCTAssert") || last == "XCTUnwrap"), SyntaxFacts.mentions(node, anyOf: [binding]) { stops = true }
+        // Handing the error on: `promise.fail(error)`, `continuation.resume(throwing: error)`, `handler(error)`,
+        // `writer.write(.error(error))`. Only the error itself as an argument counts: `"\(error)"` is a message.
+        let passesError = node.arguments.contains { argument in
+            SyntaxFacts.unparenthesized(argument.expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
+        }
+        if passesError && last != "failure" && !Self.printers.contains(last) {
+            forwards = true
+        }
+        if passesError && last == "failure" && node.parent?.is(LabeledExprSyntax.self) == true { forwards = true }
+        return .visitChildren
     }
 }
 

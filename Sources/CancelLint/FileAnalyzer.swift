@@ -96,14 +96,18 @@ final class FileAnalyzer: SyntaxVisitor {
     private func cancellableCall(in expression: ExprSyntax) -> FunctionCallExprSyntax? {
         var expression = SyntaxFacts.unparenthesized(expression)
         if let awaited = expression.as(AwaitExprSyntax.self) { expression = SyntaxFacts.unparenthesized(awaited.expression) }
-        guard let call = expression.as(FunctionCallExprSyntax.self) else { return nil }
+        guard let call = expression.as(FunctionCallExprSyntax.self), cancellableCallMatches(call) else { return nil }
+        return call
+    }
+
+    private func cancellableCallMatches(_ call: FunctionCallExprSyntax) -> Bool {
         let callee = SyntaxFacts.calleeName(call)
         let last = SyntaxFacts.lastName(callee)
         let firstLabel = call.arguments.first?.label?.text ?? "_"
         for entry in configuration.cancellableCalls {
-            if entry == callee || entry == last || entry == "\(last)(\(firstLabel):)" { return call }
+            if entry == callee || entry == last || entry == "\(last)(\(firstLabel):)" { return true }
         }
-        return nil
+        return false
     }
 
     private func containsAwait(_ node: Syntax) -> Bool {
@@ -118,31 +122,41 @@ final class FileAnalyzer: SyntaxVisitor {
         guard let firstAwait = awaits.first, !CatchAnalysis.awaitsOnlyTasksItCancelled(awaits, doStatement: node) else {
             return .visitChildren
         }
-        let awaitNote = "the `try await` at line \(line(of: firstAwait)) can throw CancellationError when the task is cancelled"
+        // Awaits that cannot throw CancellationError (an EventLoopFuture's `get()`, a shutdown) cannot bring one in.
+        let cancellable = awaits.filter { !isKnownUncancellable($0) }
+        guard let cancellableAwait = cancellable.first else { return .visitChildren }
+        let awaitNote = "the `try await` at line \(line(of: cancellableAwait)) can throw CancellationError when the task is cancelled"
         let verdict = CatchAnalysis.verdict(for: clause.clause, binding: clause.binding)
-        switch verdict {
-        case .handles:
-            return .visitChildren
-        case .converts(let thrown):
+        if case .handles = verdict { return .visitChildren }
+        if case .converts(let thrown) = verdict {
             findings.append(RawFinding(
                 rule: .catchConvertsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
-                message: "\(clause.what) and throws `\(thrown.trimmedDescription)` in its place",
+                message: "\(clause.what) and throws `\(Self.short(thrown))` in its place",
                 notes: [awaitNote]))
             return .visitChildren
-        case .packsIntoResult(let failure):
-            findings.append(RawFinding(
-                rule: .cancellationIntoValue, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
-                message: "\(clause.what) and packs it into a value: `\(failure.trimmedDescription)`",
-                notes: [awaitNote, "whoever reads the Result sees a failure, not a cancelled task"]))
-            return .visitChildren
-        case .swallows:
-            break
         }
         guard let statement = node.parent?.as(CodeBlockItemSyntax.self) ?? SyntaxFacts.statement(holding: Syntax(node)) else {
             return .visitChildren
         }
+        let follow = Follow.after(statement)
+        if case .packsIntoResult(let failure) = verdict {
+            // A Result read after the catch is how many APIs hand errors on; in a loop that goes round, the
+            // cancellation becomes one more element and the work continues.
+            guard case .loop(let loop) = follow else { return .visitChildren }
+            findings.append(RawFinding(
+                rule: .cancellationIntoValue, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
+                message: "\(clause.what) and stores it as `\(Self.short(failure))` inside a loop",
+                notes: [awaitNote, "the loop at line \(line(of: loop)) goes round again after a cancellation"]))
+            return .visitChildren
+        }
+        // `catch is CancellationError` chose to stop; only a loop that then goes round again is a swallow.
+        if clause.explicit, case .loop = follow {} else if clause.explicit { return .visitChildren }
+        // A timer: the do only waits (`Task.sleep`), and its cancellation just ends the wait and the body.
+        if case .ends = follow, cancellable.allSatisfy({ awaitedCall($0).map { cancellableCallMatches($0) } ?? false }) {
+            return .visitChildren
+        }
         let goesOn: String
-        switch Follow.after(statement) {
+        switch follow {
         case .checked: return .visitChildren
         case .work(let next): goesOn = "and the code after it runs (line \(line(of: next)))"
         case .loop(let loop): goesOn = "and the loop at line \(line(of: loop)) goes round again"
@@ -152,6 +166,29 @@ final class FileAnalyzer: SyntaxVisitor {
             rule: .catchSwallowsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
             message: "\(clause.what) \(goesOn)", notes: [awaitNote]))
         return .visitChildren
+    }
+
+    /// The call an await waits for: `await x.f()` or `try await x.f()`.
+    private func awaitedCall(_ node: Syntax) -> FunctionCallExprSyntax? {
+        guard let awaitExpr = node.as(AwaitExprSyntax.self) else { return nil }
+        return SyntaxFacts.unparenthesized(awaitExpr.expression).as(FunctionCallExprSyntax.self)
+    }
+
+    /// Awaits by configuration known not to throw CancellationError.
+    private func isKnownUncancellable(_ node: Syntax) -> Bool {
+        guard let call = awaitedCall(node) else { return false }
+        let callee = SyntaxFacts.calleeName(call)
+        let last = SyntaxFacts.lastName(callee)
+        let label = call.arguments.first.map { ($0.label?.text ?? "_") + ":" } ?? ""
+        return configuration.uncancellableCalls.contains { $0 == callee || $0 == last || $0 == "\(last)(\(label))" }
+    }
+
+    /// A thrown expression for a one-line message: its first line, cut.
+    static func short(_ expression: ExprSyntax) -> String {
+        let text = expression.trimmedDescription
+        let first = text.split(separator: "\n").first.map(String.init) ?? text
+        let cut = first.count > 60 ? String(first.prefix(60)) + "…" : first
+        return cut + (first != text && !cut.hasSuffix("…") ? "…" : "")
     }
 
     // MARK: facts for the module pass

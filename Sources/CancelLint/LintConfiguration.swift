@@ -9,6 +9,10 @@ public struct LintConfiguration: Sendable {
     /// argument label) or `sleep` (last name).
     public var cancellableCalls: [String] = LintConfiguration.defaultCancellableCalls
 
+    /// Awaits that never throw CancellationError, so a catch around only these cannot swallow one: SwiftNIO's
+    /// `EventLoopFuture.get()` and event-loop shutdowns complete on the loop, whatever the task does.
+    public var uncancellableCalls: [String] = ["get()", "shutdownGracefully", "syncShutdownGracefully"]
+
     public static let defaultCancellableCalls = [
         "Task.sleep", "Task.checkCancellation", "sleep(for:)", "sleep(until:)", "sleep(nanoseconds:)",
     ]
