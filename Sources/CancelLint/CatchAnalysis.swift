@@ -196,11 +196,21 @@ private final class BodyScan: SyntaxVisitor {
         let passesError = node.arguments.contains { argument in
             SyntaxFacts.unparenthesized(argument.expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
         }
-        if passesError && last != "failure" && !Self.printers.contains(last) {
+        if passesError && last != "failure" && !Self.printers.contains(last) && !isThrown(node) {
             forwards = true
         }
         if passesError && last == "failure" && node.parent?.is(LabeledExprSyntax.self) == true { forwards = true }
         return .visitChildren
+    }
+
+    /// `throw Wrapped(cause: error)` makes a new error of the caught one: a conversion, not a hand-off.
+    private func isThrown(_ node: FunctionCallExprSyntax) -> Bool {
+        var current = node.parent
+        while let candidate = current, !candidate.is(CodeBlockItemSyntax.self) {
+            if candidate.is(ThrowStmtSyntax.self) { return true }
+            current = candidate.parent
+        }
+        return false
     }
 }
 

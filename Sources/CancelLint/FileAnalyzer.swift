@@ -22,6 +22,17 @@ struct FunctionFacts {
     var swallowsAt: String?
     /// Names of the functions it awaits.
     var awaitedCalls: [(name: String, line: Int)]
+    /// The lines of its body, for `check --source`.
+    var bodyLines: ClosedRange<Int> = 0...0
+}
+
+/// A task's closure (`Task {}`, `addTask {}`), for joining a trace's spawn site with the findings it runs into.
+struct TaskClosure {
+    /// The line the spawning call starts on: where a recorder's `#line` points.
+    var callLine: Int
+    var lines: ClosedRange<Int>
+    /// Names of the functions it awaits.
+    var awaitedCalls: [String]
 }
 
 /// A call made inside a task's closure, for the module pass.
@@ -36,6 +47,7 @@ final class FileAnalyzer: SyntaxVisitor {
     private(set) var findings: [RawFinding] = []
     private(set) var functions: [FunctionFacts] = []
     private(set) var taskCalls: [TaskCall] = []
+    private(set) var taskClosures: [TaskClosure] = []
     let file: String
     let converter: SourceLocationConverter
 
@@ -48,6 +60,10 @@ final class FileAnalyzer: SyntaxVisitor {
 
     func line(of node: some SyntaxProtocol) -> Int {
         node.startLocation(converter: converter, afterLeadingTrivia: true).line
+    }
+
+    func lines(of node: some SyntaxProtocol) -> ClosedRange<Int> {
+        line(of: node)...max(line(of: node), node.endLocation(converter: converter, afterTrailingTrivia: false).line)
     }
 
     // MARK: try-optional-cancellable and cancellation-into-value (`?? default`)
@@ -122,6 +138,8 @@ final class FileAnalyzer: SyntaxVisitor {
         guard let firstAwait = awaits.first, !CatchAnalysis.awaitsOnlyTasksItCancelled(awaits, doStatement: node) else {
             return .visitChildren
         }
+        // `do { try await x; XCTFail("should throw") } catch { }`: a test that expects the throw.
+        if let last = node.body.statements.last, Self.isFailureReport(last) { return .visitChildren }
         // Awaits that cannot throw CancellationError (an EventLoopFuture's `get()`, a shutdown) cannot bring one in.
         let cancellable = awaits.filter { !isKnownUncancellable($0) }
         guard let cancellableAwait = cancellable.first else { return .visitChildren }
@@ -150,7 +168,7 @@ final class FileAnalyzer: SyntaxVisitor {
             return .visitChildren
         }
         // `catch is CancellationError` chose to stop; only a loop that then goes round again is a swallow.
-        if clause.explicit, case .loop = follow {} else if clause.explicit { return .visitChildren }
+        if clause.explicit && !follow.isLoop { return .visitChildren }
         // A timer: the do only waits (`Task.sleep`), and its cancellation just ends the wait and the body.
         if case .ends = follow, cancellable.allSatisfy({ awaitedCall($0).map { cancellableCallMatches($0) } ?? false }) {
             return .visitChildren
@@ -183,6 +201,13 @@ final class FileAnalyzer: SyntaxVisitor {
         return configuration.uncancellableCalls.contains { $0 == callee || $0 == last || $0 == "\(last)(\(label))" }
     }
 
+    /// `XCTFail(…)`, `Issue.record(…)`, `fatalError(…)` as a statement.
+    static func isFailureReport(_ item: CodeBlockItemSyntax) -> Bool {
+        guard let call = item.item.as(FunctionCallExprSyntax.self) ?? item.item.as(ExpressionStmtSyntax.self)?.expression.as(FunctionCallExprSyntax.self)
+        else { return false }
+        return SyntaxFacts.stoppingCalls.contains(SyntaxFacts.calleeName(call))
+    }
+
     /// A thrown expression for a one-line message: its first line, cut.
     static func short(_ expression: ExprSyntax) -> String {
         let text = expression.trimmedDescription
@@ -198,13 +223,17 @@ final class FileAnalyzer: SyntaxVisitor {
         let calls = AwaitedCalls.find(in: Syntax(body)).map { (name: $0.name, line: line(of: $0.node)) }
         functions.append(FunctionFacts(
             name: node.name.text, signature: SyntaxFacts.signature(node.name.text, node.signature.parameterClause),
-            file: file, line: line(of: node.name), swallowsAt: nil, awaitedCalls: calls))
+            file: file, line: line(of: node.name), swallowsAt: nil, awaitedCalls: calls, bodyLines: lines(of: body)))
         return .visitChildren
     }
 
     override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
         if SyntaxFacts.isTaskClosure(node) {
-            taskCalls.append(contentsOf: AwaitedCalls.find(in: Syntax(node.statements)).map { TaskCall(name: $0.name, node: $0.node) })
+            let calls = AwaitedCalls.find(in: Syntax(node.statements))
+            taskCalls.append(contentsOf: calls.map { TaskCall(name: $0.name, node: $0.node) })
+            if let call = SyntaxFacts.callReceiving(node) {
+                taskClosures.append(TaskClosure(callLine: line(of: call), lines: lines(of: node), awaitedCalls: calls.map(\.name)))
+            }
         }
         return .visitChildren
     }
@@ -233,6 +262,11 @@ enum Follow {
     case checked
     /// The function or closure ends, or a `return`/`break`/`continue` comes next.
     case ends
+
+    var isLoop: Bool {
+        if case .loop = self { return true }
+        return false
+    }
 
     static func after(_ start: CodeBlockItemSyntax) -> Follow {
         var item = start

@@ -10,6 +10,8 @@ public struct LintReport: Sendable {
     public var filesChecked: Int
     /// Files that could not be read, with the reason (they are reported, and make the run exit 2).
     public var unreadable: [String]
+    /// For each spawn site asked about (`--site`), the findings its task runs into.
+    public var sites: [SiteMatch] = []
 
     /// The most severe level among the findings.
     public var highestLevel: Level? { findings.map(\.level).max() }
@@ -29,7 +31,7 @@ public struct Linter: Sendable {
     public init(configuration: LintConfiguration = LintConfiguration()) { self.configuration = configuration }
 
     /// Lints files and folders; folders are walked for `.swift` files, skipping `.build` and hidden folders.
-    public func lint(paths: [String]) -> LintReport {
+    public func lint(paths: [String], sites: [String] = []) -> LintReport {
         var unreadable: [String] = []
         var files: [String] = []
         for path in paths {
@@ -43,14 +45,14 @@ public struct Linter: Sendable {
         }
         for (file, text) in sources where text == nil { unreadable.append("\(file): cannot read the file as UTF-8 text") }
         let readable = sources.compactMap { file, text in text.map { (file, $0) } }
-        var report = lint(sources: readable)
+        var report = lint(sources: readable, sites: sites)
         report.unreadable = unreadable
         return report
     }
 
     /// Lints in-memory sources (file name, text); the module of a file is the folder under `Sources/` or
     /// `Tests/` it is in, or else its own folder.
-    public func lint(sources: [(file: String, text: String)]) -> LintReport {
+    public func lint(sources: [(file: String, text: String)], sites: [String] = []) -> LintReport {
         let results = UnsafeResults(count: sources.count)
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             results.set(index, analyze(file: sources[index].file, text: sources[index].text))
@@ -59,7 +61,8 @@ public struct Linter: Sendable {
         var findings = analyzed.flatMap(\.findings)
         findings.append(contentsOf: helperFindings(analyzed))
         findings.sort { ($0.file, $0.start, $0.rule) < ($1.file, $1.start, $1.rule) }
-        return LintReport(findings: findings, filesChecked: sources.count, unreadable: [])
+        return LintReport(findings: findings, filesChecked: sources.count, unreadable: [],
+                          sites: sites.map { match($0, results: analyzed) })
     }
 
     /// One file's findings, plus what the module pass needs.
@@ -69,6 +72,7 @@ public struct Linter: Sendable {
         var findings: [LintFinding]
         var functions: [FunctionFacts]
         var taskCalls: [(name: String, finding: LintFinding)]
+        var taskClosures: [TaskClosure]
     }
 
     func analyze(file: String, text: String) -> FileResult {
@@ -96,7 +100,7 @@ public struct Linter: Sendable {
             return make(raw).map { (call.name, $0) }
         }
         return FileResult(file: file, module: Self.module(of: file), findings: findings, functions: analyzer.functions,
-                          taskCalls: taskCalls)
+                          taskCalls: taskCalls, taskClosures: analyzer.taskClosures)
     }
 
     /// `task-calls-swallowing-helper`: awaited calls in task closures to functions of the same module that swallow

@@ -11,10 +11,10 @@ struct Suppressions {
         for (index, line) in lines.enumerated() {
             guard let comment = line.range(of: "//"), let marker = line.range(of: Self.marker, range: comment.upperBound..<line.endIndex)
             else { continue }
-            var rest = line[marker.upperBound...]
-            if let reason = rest.range(of: "--") { rest = rest[..<reason.lowerBound] }
-            let ids = rest.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
-            byLine[index + 1] = Set(ids)
+            // Rule ids follow the marker until anything that is not an id: ` -- reason`, another comment.
+            let words = line[marker.upperBound...].split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
+            let ids = words.prefix { word in word.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } && word.first != "-" }
+            byLine[index + 1] = Set(ids.map(String.init))
         }
     }
 

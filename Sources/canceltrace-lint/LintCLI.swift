@@ -41,6 +41,11 @@ struct LintCLI: ParsableCommand {
                                valueName: "call"))
     var cancellable: [String] = []
 
+    @Option(name: .customLong("site"), parsing: .singleValue,
+            help: ArgumentHelp("With --format json: also list the findings a task spawned at this site runs into (`file:line (function)`, as trace `site` records hold). Repeatable.",
+                               valueName: "location"))
+    var sites: [String] = []
+
     @Option(help: "Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.")
     var color: ColorMode = .auto
 
@@ -87,7 +92,7 @@ struct LintCLI: ParsableCommand {
             }
             return
         }
-        let report = Linter(configuration: configuration).lint(paths: paths)
+        let report = Linter(configuration: configuration).lint(paths: paths, sites: sites)
         switch format {
         case .text:
             let style = Style(enabled: color.resolved(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment))

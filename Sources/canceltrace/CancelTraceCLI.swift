@@ -21,7 +21,7 @@ struct CancelTraceCLI: AsyncParsableCommand {
             """,
         version: CancelTraceVersion.current,
         subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self,
-                      ExportCommand.self, GenerateCommand.self]
+                      ExportCommand.self, GenerateCommand.self, LintCommand.self]
     )
 }
 

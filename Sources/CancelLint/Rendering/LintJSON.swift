@@ -6,22 +6,31 @@ public enum LintJSON {
     public static let version = 1
 
     public static func render(_ report: LintReport) -> String {
-        let findings: [[String: Any]] = report.findings.map { finding in
-            [
-                "file": finding.file, "line": finding.start.line, "column": finding.start.column,
-                "endLine": finding.end.line, "endColumn": finding.end.column, "rule": finding.rule,
-                "level": finding.level.rawValue, "message": finding.message, "notes": finding.notes,
-                "help": finding.help, "function": finding.function,
-            ]
-        }
+        let findings: [[String: Any]] = report.findings.map(object)
         let counts = Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, report.levelCounts[$0] ?? 0) })
-        let document: [String: Any] = [
+        var document: [String: Any] = [
             "version": version, "filesChecked": report.filesChecked, "findings": findings, "counts": counts,
             "unreadable": report.unreadable,
         ]
+        if !report.sites.isEmpty {
+            document["sites"] = report.sites.map { match -> [String: Any] in
+                var entry: [String: Any] = ["site": match.site, "findings": match.findings.map(object)]
+                if let file = match.file { entry["file"] = file }
+                return entry
+            }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    static func object(_ finding: LintFinding) -> [String: Any] {
+        [
+            "file": finding.file, "line": finding.start.line, "column": finding.start.column,
+            "endLine": finding.end.line, "endColumn": finding.end.column, "rule": finding.rule,
+            "level": finding.level.rawValue, "message": finding.message, "notes": finding.notes,
+            "help": finding.help, "function": finding.function,
+        ]
     }
 
     /// Reads findings back from `render`'s output (for `check --source`, which runs `canceltrace-lint`).
