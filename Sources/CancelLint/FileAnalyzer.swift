@@ -160,7 +160,16 @@ final class FileAnalyzer: SyntaxVisitor {
         if case .packsIntoResult(let failure) = verdict {
             // A Result read after the catch is how many APIs hand errors on; in a loop that goes round, the
             // cancellation becomes one more element and the work continues.
-            guard case .loop(let loop) = follow else { return .visitChildren }
+            let loop: Syntax
+            switch follow {
+            case .loop(let enclosing): loop = enclosing
+            case .work:
+                guard let enclosing = SyntaxFacts.enclosingLoop(Syntax(node)), !SyntaxFacts.loopEndsOnCancel(enclosing) else {
+                    return .visitChildren
+                }
+                loop = enclosing
+            case .checked, .ends: return .visitChildren
+            }
             findings.append(RawFinding(
                 rule: .cancellationIntoValue, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
                 message: "\(clause.what) and stores it as `\(Self.short(failure))` inside a loop",

@@ -132,7 +132,8 @@ enum SyntaxFacts {
     /// iterates an async sequence (which ends or throws on cancellation).
     static func loopEndsOnCancel(_ loop: Syntax) -> Bool {
         if let forLoop = loop.as(ForStmtSyntax.self), forLoop.awaitKeyword != nil { return true }
-        return mentions(loop, anyOf: cancellationWords)
+        // Not `CancellationError`: a `catch is CancellationError` in the loop is judged by the catch rules.
+        return mentions(loop, anyOf: ["isCancelled", "checkCancellation"])
     }
 
     /// The code-block item (statement) that holds a node, and the list it is in.

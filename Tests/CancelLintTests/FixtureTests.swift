@@ -10,7 +10,9 @@ enum Fixtures {
     static var files: [String] {
         let walker = FileManager.default.enumerator(atPath: folder.path)
         var found: [String] = []
-        while let path = walker?.nextObject() as? String where path.hasSuffix(".swift") { found.append(path) }
+        while let path = walker?.nextObject() as? String {
+            if path.hasSuffix(".swift") { found.append(path) }
+        }
         return found.sorted()
     }
 

@@ -51,7 +51,7 @@ import Testing
         // A site recorded on another machine still resolves by its trailing path components.
         let found = match("/home/ci/app/Sources/App/Server.swift:3 (start())")
         #expect(found.file == "/src/app/Sources/App/Server.swift")
-        #expect(found.findings.map { "\($0.start.line):\($0.rule)" } == ["18:catch-swallows-cancellation"])
+        #expect(found.findings.map { "\($0.start.line):\($0.rule)" } == ["19:catch-swallows-cancellation"])
     }
 
     @Test func taskSiteFindsTheSwallowInsideItsClosure() {
