@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat", "Samples"]),
         .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
-        .testTarget(name: "CancelLintTests", dependencies: ["CancelLint"], exclude: ["Fixtures"]),
+        .testTarget(name: "CancelLintTests", dependencies: ["CancelLint", "canceltrace-lint"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TraceRenderingTests",
             dependencies: ["TraceRendering", "TraceAnalysis", "TraceFormat", "TraceRecorder", "Samples"],

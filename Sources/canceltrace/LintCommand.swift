@@ -11,7 +11,7 @@ struct LintCommand: ParsableCommand {
         abstract: "Find swallowed cancellation in Swift source (runs canceltrace-lint).",
         discussion: """
             Everything after `lint` goes to `canceltrace-lint`, installed beside `canceltrace` (or named by \
-            CANCELTRACE_LINT); `canceltrace lint --help` shows its options. Exit status: canceltrace-lint's \
+            CANCELTRACE_LINT); `canceltrace-lint --help` lists its options. Exit status: canceltrace-lint's \
             (0 no error-level finding, 1 one is, 2 a path cannot be read, 64 bad arguments), or 127 when \
             canceltrace-lint is not found.
 

@@ -34,13 +34,9 @@ public struct LintTextRenderer: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// Every finding, the unreadable paths and a closing count.
+    /// Every finding and a closing count (unreadable paths go to stderr, from the command).
     public func render(_ report: LintReport) -> String {
-        var blocks = report.findings.map(render)
-        var tail = report.unreadable.map { style.boldRed("error") + ": " + TerminalText.escape($0, maxCharacters: 300) }
-        tail.append(summary(report))
-        blocks.append(tail.joined(separator: "\n"))
-        return blocks.joined(separator: "\n\n")
+        (report.findings.map(render) + [summary(report)]).joined(separator: "\n\n")
     }
 
     /// `1 error, 2 warnings in 312 files` or `no findings in 312 files`.
