@@ -182,6 +182,8 @@ final class FileAnalyzer: SyntaxVisitor {
         if case .ends = follow, cancellable.allSatisfy({ awaitedCall($0).map { cancellableCallMatches($0) } ?? false }) {
             return .visitChildren
         }
+        // A fire-and-forget `Task {}` that ends here: nobody can tell how it ended.
+        if case .ends = follow, Self.isInDiscardedTask(Syntax(node)) { return .visitChildren }
         let goesOn: String
         switch follow {
         case .checked: return .visitChildren
@@ -208,6 +210,16 @@ final class FileAnalyzer: SyntaxVisitor {
         let last = SyntaxFacts.lastName(callee)
         let label = call.arguments.first.map { ($0.label?.text ?? "_") + ":" } ?? ""
         return configuration.uncancellableCalls.contains { $0 == callee || $0 == last || $0 == "\(last)(\(label))" }
+    }
+
+    /// Whether the body around a node is the closure of `Task {}`/`Task.detached {}` whose handle is dropped.
+    static func isInDiscardedTask(_ node: Syntax) -> Bool {
+        var current = node.parent
+        while let candidate = current, !SyntaxFacts.isBodyBoundary(candidate) { current = candidate.parent }
+        guard let closure = current?.as(ClosureExprSyntax.self), let call = SyntaxFacts.callReceiving(closure),
+              ["Task", "Task.detached"].contains(SyntaxFacts.calleeName(call))
+        else { return false }
+        return call.parent?.is(CodeBlockItemSyntax.self) == true || call.parent?.is(ExpressionStmtSyntax.self) == true
     }
 
     /// `XCTFail(…)`, `Issue.record(…)`, `fatalError(…)` as a statement.

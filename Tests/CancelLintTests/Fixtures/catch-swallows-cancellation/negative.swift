@@ -162,3 +162,13 @@ func testExpectsAThrow() async {
         // pass
     }
 }
+
+func fireAndForget() {
+    Task {
+        do {
+            try await upload()
+        } catch {
+            return  // nobody holds the task: how it ends is not observable
+        }
+    }
+}

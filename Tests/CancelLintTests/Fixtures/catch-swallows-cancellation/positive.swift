@@ -55,3 +55,14 @@ func sleepThenMoreWork() async {
     }
     await expensiveWork()
 }
+
+func keptTask() -> Task<Void, Never> {
+    let task = Task {
+        do {
+            try await upload()
+        } catch {  // expect: catch-swallows-cancellation
+            print("\(error)")
+        }
+    }
+    return task
+}
