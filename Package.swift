@@ -13,10 +13,14 @@ let package = Package(
         .executable(name: "canceltrace-bench", targets: ["canceltrace-bench"]),
         // `canceltrace run` preloads this into an unmodified Swift program (Docs/Run.md); found beside the CLI.
         .library(name: "CancelTracePreload", type: .dynamic, targets: ["CPreload"]),
+        // The static check (Docs/Lint.md) is its own product so nothing else waits for swift-syntax to build.
+        .library(name: "CancelLint", targets: ["CancelLint"]),
+        .executable(name: "canceltrace-lint", targets: ["canceltrace-lint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +51,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `canceltrace lint` (Docs/Lint.md): parses only, never type-checks; `canceltrace` execs the tool beside it.
+        .target(
+            name: "CancelLint",
+            dependencies: [
+                "TraceAnalysis", "TraceRendering",
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
+            ]
+        ),
+        .executableTarget(
+            name: "canceltrace-lint",
+            dependencies: ["CancelLint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Benchmarks (Docs/Performance.md): a plain executable with its own timing and an interposed malloc counter.
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
         .executableTarget(
@@ -57,6 +74,7 @@ let package = Package(
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat", "Samples"]),
         .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
+        .testTarget(name: "CancelLintTests", dependencies: ["CancelLint", "canceltrace-lint"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TraceRenderingTests",
             dependencies: ["TraceRendering", "TraceAnalysis", "TraceFormat", "TraceRecorder", "Samples"],

@@ -77,6 +77,7 @@ public struct RuleConfiguration: Sendable {
 public enum Rules {
     public static let all: [any Rule] = [
         SwallowedCancellation(),
+        ReturnedAfterCancellationError(),
         CancellationConverted(),
         FailedAfterCancel(),
         CompletedAfterCancel(),

@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
     private func report(newTraces: [String]) throws -> Int32 {
         let configuration = try rules.configuration()
         if newTraces.isEmpty {
-            print("canceltrace: no Swift process wrote a trace into \(output) (a statically linked or non-Swift program?)")
+            try Output.printLine("canceltrace: no Swift process wrote a trace into \(output) (a statically linked or non-Swift program?)")
             return 0
         }
         var worst: Int32 = 0
@@ -98,11 +98,11 @@ struct RunCommand: ParsableCommand {
                 if Self.isDegraded(file) {
                     // No ends were recorded: every task would read as leaked or slow to cancel.
                     for rule in ["leaked-task", "slow-cancellation"] { configuration.levels[rule] = .some(nil) }
-                    print("note: \(file): the Swift runtime's layout is unknown to canceltrace, so only spawns and explicit "
+                    try Output.printLine("note: \(file): the Swift runtime's layout is unknown to canceltrace, so only spawns and explicit "
                           + "cancels were recorded; leaked-task and slow-cancellation are off for this trace")
                 }
                 let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false)
-                print(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
+                try Output.printLine(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
                 try TraceInput.finish(file, report)
                 if report.highestLevel == .error { worst = max(worst, 1) }
             } catch let exit as ExitCode {

@@ -38,8 +38,8 @@ struct RunCommandTests {
 
     /// The rules each scenario triggers under `run` (Docs/Run.md explains each difference from the API trace).
     static let expectedRules: [String: [String]] = [
-        "swallow-catch-all": ["swallowed-cancellation"],
-        "swallow-try-sleep": ["swallowed-cancellation"],
+        "swallow-catch-all": ["returned-after-cancellation-error"],
+        "swallow-try-sleep": ["returned-after-cancellation-error"],
         "convert-error": ["cancellation-converted"],
         "shield": ["completed-after-cancel"],
     ]

@@ -27,9 +27,9 @@ import TraceFormat
     @Test func receivingTheErrorThenReturningIsASwallow() throws {
         // `try? await Task.sleep(for: …)` in a loop, recorded without annotations.
         let report = try cancelledPoller([.signal(2, .received, via: "Task.sleep", at: ms(210))])
-        #expect(report.ruleIDs == ["swallowed-cancellation"])
+        #expect(report.ruleIDs == ["returned-after-cancellation-error"])
         let finding = try #require(report.findings.first)
-        #expect(finding.level == .error)
+        #expect(finding.level == .warning)  // the catch is not in the trace: a watchdog returns this way on purpose
         #expect(finding.message == #"task "poller" (#2) received CancellationError from Task.sleep at 0.210 s and returned normally at 0.250 s"#)
     }
 

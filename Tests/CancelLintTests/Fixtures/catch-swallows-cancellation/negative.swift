@@ -1,0 +1,174 @@
+// Negative: legitimate shapes around catches.
+func cleanupThenRethrow() async throws {
+    do {
+        try await work()
+    } catch {
+        await cleanup()
+        throw error
+    }
+}
+
+func checksCancellation() async {
+    do {
+        try await work()
+    } catch {
+        if Task.isCancelled { return }
+        print("retrying after \(error)")
+    }
+}
+
+func testsForCancellationError() async throws {
+    do {
+        try await work()
+    } catch is CancellationError {
+        throw CancellationError()
+    } catch {
+        print("\(error)")
+        throw error
+    }
+}
+
+func explicitCatchThatStops() async {
+    do {
+        try await work()
+    } catch is CancellationError {
+        return
+    } catch let error as MyError {
+        print(error)
+    } catch {
+        fatalError("unexpected \(error)")
+    }
+}
+
+func catchOnlyOtherErrors() async {
+    do {
+        try await work()
+    } catch let error as MyError {
+        print(error)
+    }
+}
+
+func handsOn(promise: EventLoopPromise<Void>) async {
+    do {
+        try await work()
+        promise.succeed(())
+    } catch {
+        promise.fail(error)
+    }
+}
+
+func resumesContinuation(continuation: CheckedContinuation<Int, Error>) async {
+    do {
+        continuation.resume(returning: try await compute())
+    } catch {
+        continuation.resume(throwing: error)
+    }
+}
+
+func storesForLater() async throws {
+    var saved: Error?
+    do {
+        try await work()
+    } catch {
+        saved = error
+    }
+    await cleanup()
+    if let saved { throw saved }
+}
+
+func returnsTheErrorAsAValue() async -> Outcome {
+    do {
+        try await work()
+        return .finished
+    } catch {
+        return .threw(error)
+    }
+}
+
+func noThrowingAwait() async {
+    do {
+        try validate()
+        await work()
+    } catch {
+        print(error)
+    }
+}
+
+func onlyFutures(future: EventLoopFuture<Void>, group: EventLoopGroup) async {
+    do {
+        try await future.get()
+        try await group.shutdownGracefully()
+    } catch {
+        print("\(error)")
+    }
+}
+
+func awaitInNewTaskOnly() async {
+    do {
+        try check()
+        Task { try await work() }
+    } catch {
+        print(error)
+    }
+}
+
+func timerThatEndsOnCancel() async {
+    do {
+        try await Task.sleep(for: .seconds(30))
+        print("timed out")
+    } catch {
+        // cancelled: the timer is no longer needed
+    }
+}
+
+func testAssertsTheError() async {
+    do {
+        try await work()
+        XCTFail("expected an error")
+    } catch {
+        XCTAssertEqual(error as? MyError, .failed)
+    }
+}
+
+func swiftTestingExpects() async {
+    do {
+        try await work()
+    } catch {
+        #expect(error is MyError)
+    }
+}
+
+func whereClauseIsNotGuessed() async {
+    do {
+        try await work()
+    } catch where !(error is CancellationError) {
+        print(error)
+    }
+}
+
+func forwardsToWriter(writer: Writer) async {
+    do {
+        try await produce(writer)
+    } catch {
+        try? await writer.write(.error(error))
+    }
+}
+
+func testExpectsAThrow() async {
+    do {
+        try await connect(to: "ws://localhost:1/none")
+        XCTFail("should have failed")
+    } catch {
+        // pass
+    }
+}
+
+func fireAndForget() {
+    Task {
+        do {
+            try await upload()
+        } catch {
+            return  // nobody holds the task: how it ends is not observable
+        }
+    }
+}

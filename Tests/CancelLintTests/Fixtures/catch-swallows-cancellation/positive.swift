@@ -1,0 +1,68 @@
+// Positive: a catch that can catch CancellationError, neither rethrows nor checks, and goes on.
+func logsAndReturns() async {
+    do {
+        try await server.run()
+    } catch {  // expect: catch-swallows-cancellation
+        logger.error("server failed: \(error)")
+    }
+}
+
+func loopGoesOn() async {
+    for job in jobs {
+        do {
+            try await job.run()
+        } catch let error {  // expect: catch-swallows-cancellation
+            print("job failed: \(error)")
+        }
+    }
+}
+
+func workAfter() async {
+    do {
+        try await download()
+    } catch {  // expect: catch-swallows-cancellation
+        print("\(error)")
+    }
+    await processDownloads()
+}
+
+func explicitCancellationInLoop() async {
+    while true {
+        do {
+            try await step()
+        } catch is CancellationError {  // expect: catch-swallows-cancellation
+            print("cancelled, going on")
+        } catch {
+            return
+        }
+    }
+}
+
+func typedClauseFirstThenCatchAll() async -> Int? {
+    do {
+        return try await compute()
+    } catch let error as DecodingError {
+        throw error
+    } catch {  // expect: catch-swallows-cancellation
+        return nil
+    }
+}
+
+func sleepThenMoreWork() async {
+    do {
+        try await Task.sleep(for: .seconds(1))
+    } catch {  // expect: catch-swallows-cancellation
+    }
+    await expensiveWork()
+}
+
+func keptTask() -> Task<Void, Never> {
+    let task = Task {
+        do {
+            try await upload()
+        } catch {  // expect: catch-swallows-cancellation
+            print("\(error)")
+        }
+    }
+    return task
+}
