@@ -79,7 +79,7 @@ import TraceFormat
 
     @Test func everyRuleIsRegisteredOnceAndFoundByItsID() {
         let ids = Rules.all.map(\.id)
-        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "failed-after-cancel", "completed-after-cancel",
+        #expect(ids == ["swallowed-cancellation", "returned-after-cancellation-error", "cancellation-converted", "failed-after-cancel", "completed-after-cancel",
                         "slow-cancellation", "cleanup-failed", "slow-cleanup", "leaked-task"])
         for id in ids { #expect(Rules.named(id)?.id == id) }
         #expect(Rules.named("no-such-rule") == nil)
