@@ -41,7 +41,7 @@ public struct PerfettoStream {
         self.file = file
         self.sink = sink
         buffer.reserveCapacity(1 << 16 + 4096)
-        buffer += Array("{\"traceEvents\":[\n".utf8)
+        buffer.append(contentsOf: "{\"traceEvents\":[\n".utf8)
         event(name: "process_name", ph: "M", tid: 0, args: [("name", .string("canceltrace: " + Self.lastPathComponent(file)))])
     }
 
@@ -106,7 +106,7 @@ public struct PerfettoStream {
                   args: [("help", .string(finding.help)), ("message", .string(finding.message)),
                          ("notes", .string(finding.notes.joined(separator: "\n")))])
         }
-        buffer += Array("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{".utf8)
+        buffer.append(contentsOf: "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{".utf8)
         var other: [(String, String)] = [("exporter", "canceltrace"), ("source", file)]
         for (key, value) in info.items { other.append(("trace." + key, value)) }
         for (index, (key, value)) in other.enumerated() {
@@ -115,7 +115,7 @@ public struct PerfettoStream {
             buffer.append(UInt8(ascii: ":"))
             JSONText.appendString(value, to: &buffer)
         }
-        buffer += Array("}}\n".utf8)
+        buffer.append(contentsOf: "}}\n".utf8)
         sink(buffer)
         buffer.removeAll()
     }
@@ -130,27 +130,27 @@ public struct PerfettoStream {
 
     private mutating func event(name: String, cat: String? = nil, ph: String, ts: UInt64? = nil, tid: Int,
                                 id: String? = nil, bp: String? = nil, s: String? = nil, args: [(String, Value)] = []) {
-        if events > 0 { buffer += Array(",\n".utf8) }
+        if events > 0 { buffer.append(contentsOf: ",\n".utf8) }
         events += 1
-        buffer += Array("{\"name\":".utf8)
+        buffer.append(contentsOf: "{\"name\":".utf8)
         JSONText.appendString(Self.bounded(name), to: &buffer)
-        if let cat { buffer += Array(",\"cat\":\"\(cat)\"".utf8) }
-        buffer += Array(",\"ph\":\"\(ph)\"".utf8)
-        if let ts { buffer += Array(",\"ts\":\(Self.microseconds(ts))".utf8) }
-        buffer += Array(",\"pid\":\(Self.pid),\"tid\":\(tid)".utf8)
-        if let id { buffer += Array(",\"id\":\"\(id)\"".utf8) }
-        if let bp { buffer += Array(",\"bp\":\"\(bp)\"".utf8) }
-        if let s { buffer += Array(",\"s\":\"\(s)\"".utf8) }
+        if let cat { buffer.append(contentsOf: ",\"cat\":\"\(cat)\"".utf8) }
+        buffer.append(contentsOf: ",\"ph\":\"\(ph)\"".utf8)
+        if let ts { buffer.append(contentsOf: ",\"ts\":\(Self.microseconds(ts))".utf8) }
+        buffer.append(contentsOf: ",\"pid\":\(Self.pid),\"tid\":\(tid)".utf8)
+        if let id { buffer.append(contentsOf: ",\"id\":\"\(id)\"".utf8) }
+        if let bp { buffer.append(contentsOf: ",\"bp\":\"\(bp)\"".utf8) }
+        if let s { buffer.append(contentsOf: ",\"s\":\"\(s)\"".utf8) }
         if !args.isEmpty {
-            buffer += Array(",\"args\":{".utf8)
+            buffer.append(contentsOf: ",\"args\":{".utf8)
             for (index, (key, value)) in args.enumerated() {
                 if index > 0 { buffer.append(UInt8(ascii: ",")) }
                 JSONText.appendString(key, to: &buffer)
                 buffer.append(UInt8(ascii: ":"))
                 switch value {
                 case let .string(text): JSONText.appendString(Self.bounded(text), to: &buffer)
-                case let .uint(number): buffer += Array(String(number).utf8)
-                case let .bool(flag): buffer += Array((flag ? "true" : "false").utf8)
+                case let .uint(number): buffer.append(contentsOf: String(number).utf8)
+                case let .bool(flag): buffer.append(contentsOf: (flag ? "true" : "false").utf8)
                 }
             }
             buffer.append(UInt8(ascii: "}"))
@@ -204,7 +204,7 @@ enum JSONText {
                 case 0x09: out += [0x5C, UInt8(ascii: "t")]
                 case 0x00..<0x20: out += Array("\\u00".utf8) + [hexDigit(byte >> 4), hexDigit(byte & 0xF)]
                 case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                    out += Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                    out.append(contentsOf: (bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
                     i += 2
                 default: out.append(byte)
                 }

@@ -58,6 +58,8 @@ case "--fork":
     CancelTrace.finish()
     exit((status & 0x7f) == 0 ? (status >> 8) & 0xff : 6)
 case "--file-size-limit":
+    // The default action, as in an app that never touched it (a test runner may pass SIGXFSZ ignored).
+    signal(SIGXFSZ, SIG_DFL)
     var limit = rlimit(rlim_cur: 64 << 10, rlim_max: 64 << 10)
     setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit)
     try CancelTrace.start(path: path, options: .init(chunkSize: 16 << 10, compressionLevel: 1))
