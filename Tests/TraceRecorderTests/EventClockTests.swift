@@ -23,11 +23,12 @@ import Testing
     }
 
     @Test func readingsAreNanosecondsOfTheMonotonicClock() {
-        var clock = EventClock()
-        // Read after the clock's own zero: a reading taken before it could be up to that gap ahead of the clock.
+        // The clock's zero lies between these two readings: under load the gap between them is not negligible.
         let before = MonotonicClock.now()
-        // Wait for the monotonic clock itself to pass 20 ms, rather than trusting a sleep's length.
-        while MonotonicClock.now() - before < 20_000_000 { usleep(1_000) }
+        var clock = EventClock()
+        let after = MonotonicClock.now()
+        // Wait for the monotonic clock itself to pass 20 ms since the zero, rather than trusting a sleep's length.
+        while MonotonicClock.now() - after < 20_000_000 { usleep(1_000) }
         clock.recalibrate()
         let time = clock.now()
         let elapsed = MonotonicClock.now() - before
