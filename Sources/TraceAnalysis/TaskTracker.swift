@@ -32,6 +32,11 @@ public struct TaskTracker: Sendable {
     public var liveCount: Int { live.count }
     /// The most tasks alive at once, which bounds this tracker's memory.
     public private(set) var peakLiveCount = 0
+    /// The most live tasks tracked: a trace of spawns that never end would otherwise grow the tracker with the
+    /// file (10 million such spawns fit in 15 MB). Past it, new tasks are not tracked and are counted instead.
+    public var maxLiveTasks = 1_000_000
+    /// Tasks not tracked because `maxLiveTasks` tasks were alive: spawns, and records about tasks never seen.
+    public private(set) var untrackedTasks = 0
 
     public init() {}
 
@@ -89,6 +94,8 @@ public struct TaskTracker: Sendable {
             duplicateSpawns += 1
             dropDetail(of: slot)
             live.tasks[slot] = task
+        } else if live.count >= maxLiveTasks {
+            untrackedTasks += 1
         } else {
             insert(task)
         }
@@ -323,6 +330,10 @@ public struct TaskTracker: Sendable {
         if let found = live.slot(of: event.task) { return found }
         if live.hasEnded(event.task) {
             recordsAfterEnd += 1
+            return nil
+        }
+        if live.count >= maxLiveTasks {
+            untrackedTasks += 1
             return nil
         }
         return insert(orphan(event))

@@ -62,6 +62,12 @@ public final class TraceReader {
 
     /// Opens `path` and checks its header.
     public convenience init(path: String) throws(TraceReadError) {
+        try self.init(path: Array(path.utf8CString))
+    }
+
+    /// Opens the file named by the NUL-terminated bytes `path`, which need not be UTF-8 (a Unix file name is any
+    /// bytes), and checks its header.
+    public convenience init(path: [CChar]) throws(TraceReadError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw .cannotOpen(reason: String(cString: strerror(errno))) }
         var status = stat()

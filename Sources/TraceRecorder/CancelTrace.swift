@@ -27,15 +27,23 @@ public enum CancelTrace {
     /// Starts recording into a new trace file at `path` (created or truncated).
     ///
     /// Call it once, early in `main`. `finish()` — or a normal process exit — writes the end of the trace.
+    /// The file is locked while recording: another process (or session) that starts on the same path is refused
+    /// with `.cannotCreate`, and a refused start leaves every file as it was.
     /// - Throws: `CancelTraceError` when the file cannot be created or a session is already recording.
     public static func start(path: String, options: Options = Options()) throws(CancelTraceError) {
-        let file: TraceFileWriter
+        let file = try traceFile(path, options: options)
+        try Recorder.start(sink: file, options: options)
+    }
+
+    /// Opens and locks the trace file at `path`, after checking that no session records: the file is emptied only
+    /// by its first write, so a start refused on the way leaves it as it was.
+    private static func traceFile(_ path: String, options: Options) throws(CancelTraceError) -> TraceFileWriter {
+        try Recorder.refuseIfRecording()
         do {
-            file = try TraceFileWriter(path: path, compressionLevel: options.compressionLevel)
+            return try TraceFileWriter(lockingPath: path, compressionLevel: options.compressionLevel)
         } catch {
             throw .cannotCreate(error)
         }
-        try Recorder.start(sink: file, options: options)
     }
 
     /// Starts recording into `sink` (an `InMemoryTrace`, or your own `ChunkSink`). The sink is used only from
@@ -72,20 +80,30 @@ public enum CancelTrace {
     ) async throws -> Sink {
         await RecordingTurns.shared.begin()
         do {
-            try Recorder.start(sink: sink, options: options)
+            let recorded = try await recordInTurn(into: sink, options: options, body)
+            await RecordingTurns.shared.end()
+            return recorded
         } catch {
             await RecordingTurns.shared.end()
             throw error
         }
+    }
+
+    /// `record(into:)` once its turn has come.
+    private static func recordInTurn<Sink: ChunkSink & SendableMetatype>(
+        into sink: sending Sink,
+        options: Options,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Void
+    ) async throws -> Sink {
+        try Recorder.start(sink: sink, options: options)
         do {
             try await body()
         } catch {
             _ = Recorder.finish()
-            await RecordingTurns.shared.end()
             throw error
         }
         let finished = Recorder.finish()
-        await RecordingTurns.shared.end()
         guard let sink = finished as? Sink else { throw CancelTraceError.finishedElsewhere }
         return sink
     }
@@ -97,14 +115,16 @@ public enum CancelTrace {
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> Void
     ) async throws {
-        let file: TraceFileWriter
+        // The file is opened only once this call's turn has come, so a call that waits touches no file.
+        await RecordingTurns.shared.begin()
         do {
-            file = try TraceFileWriter(path: path, compressionLevel: options.compressionLevel)
+            let closed = try await recordInTurn(into: try traceFile(path, options: options), options: options, body)
+            closed.close()
+            await RecordingTurns.shared.end()
         } catch {
-            throw CancelTraceError.cannotCreate(error)
+            await RecordingTurns.shared.end()
+            throw error
         }
-        let closed = try await record(into: file, options: options, body)
-        closed.close()
     }
 
     // MARK: Manual events, for code with its own do/catch
@@ -189,6 +209,8 @@ actor RecordingTurns {
     static let shared = RecordingTurns()
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Calls waiting for their turn, for tests.
+    var waitingCount: Int { waiting.count }
 
     func begin() async {
         guard busy else {

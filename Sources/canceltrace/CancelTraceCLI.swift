@@ -22,6 +22,6 @@ struct CancelTraceCLI: AsyncParsableCommand {
             """,
         version: CancelTraceVersion.current,
         subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self,
-                      ExportCommand.self, GenerateCommand.self]
+                      ExportCommand.self, GenerateCommand.self, RunCommand.self]
     )
 }

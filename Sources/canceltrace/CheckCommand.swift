@@ -44,16 +44,16 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         if listRules {
-            print(RuleList.render(configuration: try rules.configuration()))
+            try Output.printLine(RuleList.render(configuration: try rules.configuration()))
             return
         }
         let file = file!
         let configuration = try rules.configuration()
         let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false, progress: progress)
         switch format {
-        case .text: print(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
-        case .json: print(FindingsJSON.render(report, file: file))
-        case .sarif: print(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
+        case .text: try Output.printLine(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
+        case .json: try Output.printLine(FindingsJSON.render(report, file: file))
+        case .sarif: try Output.printLine(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
         }
         try TraceInput.finish(file, report)
         if report.highestLevel == .error { throw ExitCode(1) }
