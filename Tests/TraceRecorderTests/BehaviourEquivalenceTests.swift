@@ -71,7 +71,7 @@ struct BehaviourEquivalenceTests {
         var observed: [Construct: Observed] = [:]
         for construct in Construct.allCases {
             let probe = Probe()
-            let (result, trace) = try await Self.run(construct, cancelOuterAfter: nil, probe: probe) {
+            let (result, trace) = try await Self.run(construct, cancelOuterAfter: program.cancelOuterAfter, probe: probe) {
                 if construct == .plain {
                     await withTaskGroup(of: Int.self) { group in await program.run(&group, probe) }
                 } else {
@@ -166,6 +166,36 @@ struct BehaviourEquivalenceTests {
             }
         }
         #expect(observed[.plain]?.outcome == "1, threw CancellationError(), threw ProgramError(d), true")
+        #expect(observed[.tracedOff] == observed[.plain])
+        #expect(observed[.tracedOn] == observed[.plain])
+    }
+
+    @Test("withCancellationCleanup ≡ do / catch CancellationError / cleanup / rethrow")
+    func cancellationCleanup() async throws {
+        var observed: [Construct: Observed] = [:]
+        for construct in Construct.allCases {
+            let probe = Probe()
+            let (result, trace) = try await Self.run(construct, cancelOuterAfter: ["work ran"], probe: probe) {
+                await outcome { () async throws -> Int in
+                    if construct == .plain {
+                        do {
+                            return try await probe.sleeper("work", 1)()
+                        } catch let cancellation as CancellationError {
+                            probe.note("cleanup")
+                            throw cancellation
+                        }
+                    }
+                    return try await CancelTrace.withCancellationCleanup {
+                        try await probe.sleeper("work", 1)()
+                    } cleanup: {
+                        probe.note("cleanup")
+                    }
+                }
+            }
+            observed[construct] = probe.observed(result)
+            if let trace { Self.expectEveryCancelledEndHasACancel(trace) }
+        }
+        #expect(observed[.plain] == Observed(outcome: "threw CancellationError()", facts: ["cleanup", "work cancelled", "work ran"], ordered: []))
         #expect(observed[.tracedOff] == observed[.plain])
         #expect(observed[.tracedOn] == observed[.plain])
     }

@@ -310,6 +310,12 @@ enum PlainGroupProgram: String, CaseIterable, Sendable {
     case cancelAllReachesRunningChildren
     case addUnlessCancelledRefusesAfterCancelAll
     case waitForAllWaitsForEveryChild
+    case outerCancelReachesTheChildren
+
+    /// Facts after which the test cancels the task running the program, if any.
+    var cancelOuterAfter: [String]? {
+        self == .outerCancelReachesTheChildren ? ["a ran", "b ran"] : nil
+    }
 
     func run<G: PlainGroup>(_ group: inout G, _ probe: Probe) async -> String where G.Child == Int {
         switch self {
@@ -337,6 +343,10 @@ enum PlainGroupProgram: String, CaseIterable, Sendable {
             group.cancelAll()
             await group.waitForAll()
             return "empty"
+        case .outerCancelReachesTheChildren:
+            group.add(probe.waiter("a", 1))
+            group.add(probe.waiter("b", 2))
+            return "\(await group.results().sorted()), cancelled: \(group.isCancelled)"
         }
     }
 }
