@@ -29,6 +29,10 @@ extension Rule {
         var finding = Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
                 time: time, text: message, otherNotes: notes, help: help, cancel: cancel, site: task.site)
         finding.magnitude = magnitude
+        // The Python recorder's pytest plugin marks each task with the test it was created in.
+        if let test = task.marks.first(where: { $0.label.hasPrefix("test ") }) {
+            finding.otherNotes.append("created in \(test.label)")
+        }
         return finding
     }
 }

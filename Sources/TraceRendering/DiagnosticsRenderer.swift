@@ -55,7 +55,7 @@ public struct DiagnosticsRenderer: Sendable {
             return Plural.count(count, level.rawValue)
         }
         let name = TerminalText.escape(file, maxCharacters: 200)
-        let allowed = report.suppressedFindings > 0 ? " (\(Plural.count(report.suppressedFindings, "finding")) allowed by --allow)" : ""
+        let allowed = report.suppressedFindings > 0 ? " (\(Plural.count(report.suppressedFindings, "finding")) allowed by --allow or an ignore mark)" : ""
         if parts.isEmpty { return style.green("no findings") + " in \(name)" + allowed }
         return parts.joined(separator: ", ") + " in \(name)" + allowed
     }

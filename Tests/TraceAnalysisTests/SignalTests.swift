@@ -73,6 +73,13 @@ import TraceFormat
         #expect(finding.notes.contains("created at App/Poller.swift:42 (Poller.start())"))
     }
 
+    @Test func findingsSayWhichTestTheTaskWasCreatedIn() throws {
+        // The Python pytest plugin marks each task with the test it was created in.
+        let report = try cancelledPoller([.mark(2, "test tests/test_poll.py::test_stop", at: ms(201))])
+        let finding = try #require(report.findings.first)
+        #expect(finding.notes.last == "created in test tests/test_poll.py::test_stop")
+    }
+
     @Test func aTaskWithManySignalsKeepsTheLastOne() throws {
         // More signals than a list keeps: the last one still decides.
         var steps: [Step] = []
