@@ -51,7 +51,7 @@ for minor in $versions; do
                 args=()
                 [ "$mode" = traced ] && args=("--canceltrace=$work/$s-$minor.ctrace")
                 t0=$(date +%s.%N)
-                (cd "$s" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "${args[@]}" "${extra[@]}" \
+                (cd "$s" && "$venv/bin/python" -m pytest -q "${args[@]}" "${extra[@]}" \
                     > "$work/$s-$minor.$mode.log" 2>&1) && rc=0 || rc=$?
                 t1=$(date +%s.%N)
                 echo "$minor $s $mode rc=$rc wall=$(echo "$t1 - $t0" | bc) s: $(grep -E 'passed|failed' \

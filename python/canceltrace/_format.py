@@ -121,11 +121,10 @@ def encode_events(events, out, last_time=0):
             out += data
             continue
         if kind >= 0x80:
-            # An extension record: the same body as a core record, after its length. Its time delta is from the
-            # previous timed record and does not move the chunk's clock, so that a reader that skips the record
-            # times every later record right.
+            # An extension record: the same body as a core record, after its length; its time delta moves the
+            # chunk's clock like a core record's (as the Swift reader and recorder do).
             body = bytearray()
-            encode_events(((0,) + ev[1:],), body, last_time)
+            last_time = encode_events(((0,) + ev[1:],), body, last_time)
             out += varint(len(body) - 1)
             out += body[1:]
             continue

@@ -664,7 +664,7 @@ def _site_text(coro):
     return sid, q
 
 
-_SITE_LATENCY_NS = 10_000_000   # a cancelled task that took longer than this to end gets its site
+_SITE_LATENCY_NS = 100_000_000  # slower to end than this after its cancel: gets its site (slow-cancellation default)
 
 
 def _write_site(task, t):

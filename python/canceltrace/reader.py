@@ -154,11 +154,7 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
             if fields is None:
                 raise ValueError("unknown core kind 0x%02x" % kind)
             delta, pos = _varint(raw, pos)
-            if body_end is None:
-                t += delta
-                rec_time = t
-            else:
-                rec_time = t + delta       # an extension's delta does not move the chunk's clock
+            t += delta                     # extension records move the chunk's clock too
             values = []
             for _ in fields:
                 v, pos = _varint(raw, pos)
@@ -175,10 +171,8 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
                 tr.notices.append("times went backwards in chunk at byte %d" % chunk_offset)
                 raised = True
             t = floor
-        if body_end is None or rec_time < t:
-            rec_time = t
         name = F.KIND_NAMES[kind]
-        ev = {"kind": name, "time": rec_time}
+        ev = {"kind": name, "time": t}
         string_fields = F.STRING_FIELDS.get(kind, ())
         for fname, v in zip(fields, values):
             if fname in string_fields:

@@ -122,15 +122,15 @@ def test_site_extension_record_round_trip():
     tr = read_bytes(data)
     sites = [e for e in tr.events if e["kind"] == "site"]
     assert sites == [{"kind": "site", "time": 7, "task": 1, "location": "a.py:3 (f)"},
-                     {"kind": "site", "time": 5, "task": 1, "location": "a.py:3 (f)"}]    # delta 0 from the spawn
+                     {"kind": "site", "time": 7, "task": 1, "location": "a.py:3 (f)"}]    # delta 0 from the site
     assert any("0x81" in n for n in tr.notices)
 
 
-def test_extension_time_does_not_move_the_chunk_clock():
-    # A reader that skips the extension must time later records right: the site's delta is not carried on.
+def test_extension_time_moves_the_chunk_clock():
+    # As in the Swift reader: an extension's time delta counts like a core record's.
     out = bytearray()
     F.encode_events([(F.SPAWN, 5, 1, 0, 0, 4), (F.SITE, 9, 1, 0), (F.END, 12, 1, 0, 0)], out)
-    assert bytes(out) == bytes([F.SPAWN, 5, 1, 0, 0, 4, 0x80, 3, 4, 1, 0, F.END, 7, 1, 0, 0])
+    assert bytes(out) == bytes([F.SPAWN, 5, 1, 0, 0, 4, 0x80, 3, 4, 1, 0, F.END, 3, 1, 0, 0])
     from canceltrace.reader import read_bytes
     tr = read_bytes(F.HEADER + F.frame_chunk(out))
     assert [(e["kind"], e["time"]) for e in tr.events] == [("spawn", 5), ("site", 9), ("end", 12)]

@@ -164,7 +164,8 @@ def test_except_exception_not_recorded_as_catch_but_finally_is(tmp_path):
     tr = read(str(out))
     assert not ctutil.find_events(tr, {"kind": "caught", "task": "w1"})
     for name in ("w2", "w3"):
-        kinds = [e["kind"] for e in tr.events if ctutil.task_names(tr).get(e.get("task")) == name]
+        kinds = [e["kind"] for e in tr.events if ctutil.task_names(tr).get(e.get("task")) == name
+                 and e["kind"] not in ("site", "mark")]
         assert kinds[-5:] == ["caught", "cleanup-begin", "cleanup-end", "rethrow", "end"], (name, kinds)
 
 
@@ -220,6 +221,9 @@ def test_sigkill_mid_run(tmp_path):
                          env=ctutil.env_with_pkg({"CANCELTRACE_FLUSH_INTERVAL": "0.1"}))
     try:
         import time
+        deadline = time.monotonic() + 20          # a loaded machine can take seconds to start the program
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(1.5)
     finally:
         p.kill()

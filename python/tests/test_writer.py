@@ -41,6 +41,8 @@ def shape(trace):
         e.pop("time", None)
         if e.get("kind") == "info" and e.get("key") in skip:
             continue
+        if e.get("kind") == "site":
+            continue      # written for a cancelled task that took over 100 ms to end: depends on the machine's speed
         out.append(tuple(sorted(e.items())))
     return out
 
