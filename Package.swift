@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // Dependencies point one way: TraceFormat ← TraceRecorder; TraceFormat ← TraceAnalysis ← TraceRendering ← canceltrace.
@@ -14,6 +14,8 @@ let package = Package(
         // The static check (Docs/Lint.md) is its own product so nothing else waits for swift-syntax to build.
         .library(name: "CancelLint", targets: ["CancelLint"]),
         .executable(name: "canceltrace-lint", targets: ["canceltrace-lint"]),
+        // `canceltrace run` preloads this into an unmodified Swift program (Docs/Run.md); found beside the CLI.
+        .library(name: "CancelTracePreload", type: .dynamic, targets: ["CPreload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +32,12 @@ let package = Package(
         // The recorder's cheap event clock: the CPU's invariant cycle counter, calibrated against CLOCK_MONOTONIC.
         .target(name: "CCycleCounter"),
         .target(name: "TraceRecorder", dependencies: ["TraceFormat", "CCycleCounter"]),
+        // The LD_PRELOAD recorder in C: no Swift in it, so it loads into any process without a second runtime.
+        .target(
+            name: "CPreload",
+            cSettings: [.unsafeFlags(["-fno-omit-frame-pointer"])],
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("dl"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "TraceAnalysis",
             dependencies: ["TraceFormat", .product(name: "Histogram", package: "hdrhistogram-swift")]
@@ -74,6 +82,9 @@ let package = Package(
         ),
         // A traced child process that CancelTraceCLITests kills with SIGKILL to test crash recovery.
         .executableTarget(name: "canceltrace-crash-child", dependencies: ["TraceRecorder"], path: "Tests/CrashChild"),
-        .testTarget(name: "CancelTraceCLITests", dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]),
+        .testTarget(
+            name: "CancelTraceCLITests",
+            dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]
+        ),
     ]
 )

@@ -267,7 +267,7 @@ enum SeedScenarios {
         do {
             var c = Chunks()
             c.add(.spawn(time: 5, task: 1, parent: 0, name: c.string("main"), how: .root))
-            c.encoder.appendExtension(kind: 0x80, body: [1, 2, 3])
+            c.encoder.appendExtension(kind: 0xA0, body: [1, 2, 3])
             c.encoder.appendExtension(kind: 0xC3, body: [])
             c.add(.end(time: 9, task: 1, outcome: .returned))
             scenarios.append(("extension", c.finish(close: 10)))

@@ -44,6 +44,10 @@ struct CompactTask: Sendable {
     var markTime: UInt64 = 0
     var markLabel: StringID = 0
 
+    var site: StringID = 0
+    var signalTime: UInt64 = 0
+    var signalVia: StringID = 0
+
     var endTime: UInt64 = 0
     var endError: StringID = 0
 
@@ -70,6 +74,8 @@ struct CompactTask: Sendable {
 
     var hasRethrow = false
     var hasMark = false
+    var hasSignal = false
+    var signalWhat = CancellationSignal.flag
 
     var hasEnd = false
     var outcome = Outcome.returned
@@ -112,6 +118,7 @@ struct CompactTask: Sendable {
         task.parent = parent
         task.name = resolvedName(strings)
         task.how = how
+        task.site = strings[site]
         if hasSpawn { task.spawnTime = spawnTime }
         if hasCancel {
             let byName: String? = switch cancelByKind {
@@ -133,6 +140,7 @@ struct CompactTask: Sendable {
         }
         if hasRethrow { task.rethrowTimes = [rethrowTime] }
         if hasMark { task.marks = [Mark(time: markTime, label: strings[markLabel])] }
+        if hasSignal { task.signals = [SignalSeen(time: signalTime, what: signalWhat, via: strings[signalVia])] }
         if hasEnd { task.end = TaskEnd(time: endTime, outcome: outcome, errorType: strings[endError]) }
         return task
     }

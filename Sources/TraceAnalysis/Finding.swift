@@ -21,7 +21,14 @@ public struct Finding: Sendable, Equatable {
     /// One line: what happened, with the task and times. Formatted when read (`FindingText`).
     public var message: String { text.description }
     /// Further lines: who cancelled and why, and other context. Formatted when read, like `message`.
-    public var notes: [String] { (cancel.map { [$0.cause] } ?? []) + otherNotes }
+    public var notes: [String] {
+        (cancel.map { [$0.cause] } ?? []) + (site.isEmpty ? [] : ["created at \(site)"]) + otherNotes
+    }
+    /// Where the task was created (`file:line (function)`), or empty when the trace does not say.
+    public var site: String
+    /// How bad, for rules that measure something (a latency, a duration, in ns); 0 otherwise. The worst finding
+    /// of a group (`FindingGroup`) is the one with the largest.
+    public var magnitude: UInt64 = 0
     /// One line: what to do about it.
     public var help: String
     /// The cancel request behind the finding, when there is one.
@@ -32,8 +39,9 @@ public struct Finding: Sendable, Equatable {
     var otherNotes: [String]
 
     init(rule: String, level: Level, task: TaskID, taskName: String, time: UInt64, text: FindingText,
-         otherNotes: [String], help: String, cancel: CancelRequest?) {
+         otherNotes: [String], help: String, cancel: CancelRequest?, site: String = "") {
         self.rule = rule
+        self.site = site
         self.level = level
         self.task = task
         self.taskName = taskName
@@ -45,7 +53,7 @@ public struct Finding: Sendable, Equatable {
     }
 }
 
-/// Formats trace times the way every output shows them: seconds with millisecond precision.
+/// Formats trace times the way every output shows them: seconds to the microsecond.
 public enum TraceTime {
     /// Seconds with microsecond precision, trailing zeros dropped down to milliseconds: `1.002 s`, `0.012031 s`.
     public static func seconds(_ nanoseconds: UInt64) -> String {

@@ -25,9 +25,11 @@ extension Rule {
     /// A finding of this rule with its configured level and help.
     /// The cancel request's cause comes first among the notes.
     func finding(_ task: TaskLifecycle, in context: RuleContext, time: UInt64, message: FindingText,
-                 notes: [String] = [], cancel: CancelRequest? = nil) -> Finding {
-        Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
-                time: time, text: message, otherNotes: notes, help: help, cancel: cancel)
+                 notes: [String] = [], cancel: CancelRequest? = nil, magnitude: UInt64 = 0) -> Finding {
+        var finding = Finding(rule: id, level: context.configuration.level(for: self), task: task.id, taskName: task.name,
+                time: time, text: message, otherNotes: notes, help: help, cancel: cancel, site: task.site)
+        finding.magnitude = magnitude
+        return finding
     }
 }
 
@@ -54,8 +56,13 @@ public struct RuleContext: Sendable {
 public struct RuleConfiguration: Sendable {
     public var levels: [String: Level?] = [:]
     public var thresholds: [String: UInt64] = [:]
+    /// Findings accepted for particular tasks (`check --allow`).
+    public var suppressions: [Suppression] = []
 
     public init() {}
+
+    /// Whether a suppression drops `finding`.
+    public func suppresses(_ finding: Finding) -> Bool { suppressions.contains { $0.matches(finding) } }
 
     /// The level for `rule`, or nil when the user turned it off.
     public func level(for rule: some Rule) -> Level { (levels[rule.id] ?? nil) ?? rule.defaultLevel }
@@ -71,6 +78,7 @@ public enum Rules {
     public static let all: [any Rule] = [
         SwallowedCancellation(),
         CancellationConverted(),
+        FailedAfterCancel(),
         CompletedAfterCancel(),
         SlowCancellation(),
         CleanupFailed(),

@@ -8,6 +8,8 @@ public struct TaskLifecycle: Sendable, Identifiable {
     public var parent: TaskID = 0
     public var name: String = ""
     public var how: SpawnKind = .unstructured
+    /// Where the task was created (`file:line (function)`, or `module+0xOFFSET`), or empty when not recorded.
+    public var site: String = ""
     /// Nil when the spawn record was lost (a damaged chunk) and the task was first seen later.
     public var spawnTime: UInt64?
     /// The time of the task's first event, spawn or not.
@@ -19,6 +21,8 @@ public struct TaskLifecycle: Sendable, Identifiable {
     public var cleanups: [Cleanup] = []
     public var rethrowTimes: [UInt64] = []
     public var marks: [Mark] = []
+    /// Where the task's code met its cancellation (format 1.1 `signal` records), in order.
+    public var signals: [SignalSeen] = []
     public var end: TaskEnd?
 
     /// Most entries each list keeps, so a pathological trace cannot grow one task without bound.
@@ -35,7 +39,7 @@ public struct TaskLifecycle: Sendable, Identifiable {
     var mayNeedTrim: Bool {
         let limit = Self.maxEntriesPerList
         return cancels.count > limit || catches.count > limit || cleanups.count > limit
-            || rethrowTimes.count > limit || marks.count > limit
+            || rethrowTimes.count > limit || marks.count > limit || signals.count > limit
     }
 
     /// The first cancel request that was never withdrawn: the one the task should have honoured.
@@ -55,6 +59,13 @@ public struct TaskLifecycle: Sendable, Identifiable {
     public var rethrewAfterLastOwnCatch: Bool {
         guard let last = ownCatches.last else { return false }
         return rethrowTimes.contains { $0 >= last.time }
+    }
+
+    /// The last signal at or after the effective cancel request: how the code last met the cancellation that
+    /// stood. `flag` or `stopped` means it stopped on purpose; `received` means the error reached its code.
+    public var lastSignalOfEffectiveCancel: SignalSeen? {
+        guard let cancel = effectiveCancel, let last = signals.last, last.time >= cancel.time else { return nil }
+        return last
     }
 
     /// Time from the effective cancel request to the end; nil when either is missing.
@@ -91,6 +102,17 @@ public struct Cleanup: Sendable, Equatable {
     public var result: CleanupResult?
     public var errorType: String
     public var duration: UInt64? { end.map { $0 >= begin ? $0 - begin : 0 } }
+}
+
+/// A `signal` record: the task's code met its cancellation.
+public struct SignalSeen: Sendable, Equatable {
+    public var time: UInt64
+    public var what: CancellationSignal
+    /// The API that showed it (`Task.isCancelled`, `Task.sleep`), or empty.
+    public var via: String
+
+    /// Whether the code stopped because of the cancellation on purpose (it looked at its flag, or said so).
+    public var isDeliberateStop: Bool { what != .received }
 }
 
 public struct Mark: Sendable, Equatable {

@@ -32,6 +32,11 @@ public struct TaskTracker: Sendable {
     public var liveCount: Int { live.count }
     /// The most tasks alive at once, which bounds this tracker's memory.
     public private(set) var peakLiveCount = 0
+    /// The most live tasks tracked: a trace of spawns that never end would otherwise grow the tracker with the
+    /// file (10 million such spawns fit in 15 MB). Past it, new tasks are not tracked and are counted instead.
+    public var maxLiveTasks = 1_000_000
+    /// Tasks not tracked because `maxLiveTasks` tasks were alive: spawns, and records about tasks never seen.
+    public private(set) var untrackedTasks = 0
 
     public init() {}
 
@@ -71,6 +76,8 @@ public struct TaskTracker: Sendable {
         case .cleanupEnd: return foldCleanupEnd(event, strings: strings)
         case .rethrow: return foldRethrow(event, strings: strings)
         case .mark: return foldMark(event, strings: strings)
+        case .site: return foldSite(event, strings: strings)
+        case .signal: return foldSignal(event, strings: strings)
         }
     }
 
@@ -87,6 +94,8 @@ public struct TaskTracker: Sendable {
             duplicateSpawns += 1
             dropDetail(of: slot)
             live.tasks[slot] = task
+        } else if live.count >= maxLiveTasks {
+            untrackedTasks += 1
         } else {
             insert(task)
         }
@@ -253,6 +262,34 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    private mutating func foldSite(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        guard let slot = live(event) else { return -1 }
+        live.tasks[slot].site = event.location
+        if live.tasks[slot].detail >= 0 {
+            let site = strings()[event.location]
+            updateDetail(slot, strings: strings()) { $0.site = site }
+        }
+        return -1
+    }
+
+    private mutating func foldSignal(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
+        guard event.task != 0 else { return -1 }
+        guard let slot = live(event) else { return -1 }
+        if live.tasks[slot].detail < 0 && !live.tasks[slot].hasSignal {
+            live.tasks[slot].hasSignal = true
+            live.tasks[slot].signalTime = event.time
+            live.tasks[slot].signalWhat = event.signalKind
+            live.tasks[slot].signalVia = event.via
+            return -1
+        }
+        let table = strings()
+        updateDetail(slot, strings: table) {
+            $0.signals.append(SignalSeen(time: event.time, what: event.signalKind, via: table[event.via]))
+        }
+        return -1
+    }
+
     /// Makes the live-task table this tracker's own, copying it when a copy of the tracker shares it. `fold`
     /// needs it; `TraceAnalyzer` calls this once per run of events instead of once per event.
     mutating func makeUnique() {
@@ -293,6 +330,10 @@ public struct TaskTracker: Sendable {
         if let found = live.slot(of: event.task) { return found }
         if live.hasEnded(event.task) {
             recordsAfterEnd += 1
+            return nil
+        }
+        if live.count >= maxLiveTasks {
+            untrackedTasks += 1
             return nil
         }
         return insert(orphan(event))
@@ -365,6 +406,6 @@ public struct TaskTracker: Sendable {
             return removed
         }
         task.elidedEntries += cut(&task.cancels) + cut(&task.catches) + cut(&task.cleanups)
-            + cut(&task.rethrowTimes) + cut(&task.marks)
+            + cut(&task.rethrowTimes) + cut(&task.marks) + cut(&task.signals)
     }
 }

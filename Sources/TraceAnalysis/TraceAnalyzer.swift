@@ -14,6 +14,9 @@ public struct TraceAnalyzer: Sendable {
     /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
     /// without this a small file could make `tasks` grow without bound.
     public var maxKeptTasks = 1_000_000
+    /// Tasks alive at once that the analysis tracks (`TaskTracker.maxLiveTasks`); more are counted in
+    /// `AnalysisReport.untrackedTasks`.
+    public var maxLiveTasks = 1_000_000
 
     public init(configuration: RuleConfiguration = RuleConfiguration(), rules: [any Rule] = Rules.all) {
         self.configuration = configuration
@@ -24,15 +27,20 @@ public struct TraceAnalyzer: Sendable {
     /// - Parameters:
     ///   - keepTasks: keep every lifecycle in the report (for timelines); otherwise only findings and stats.
     ///   - onProgress: called now and then with the bytes read so far.
+    ///   - onTask: called with each task's lifecycle as the analysis is done with it (when it ends, or at the end
+    ///     of the trace) and the time so far: a streaming exporter's input, in memory bounded by the live tasks.
     public func analyze(_ reader: TraceReader, keepTasks: Bool = false,
-                        onProgress: ((UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
+                        onProgress: ((UInt64) -> Void)? = nil,
+                        onTask: ((TaskLifecycle, _ now: UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
         let prefilters = rules.compactMap { rule in (rule as? any PrefilteredRule).map { type(of: $0) } }
         var pass = Pass(analyzer: self, reader: reader, rules: rules, prefilters: prefilters,
                         thresholds: rules.map { configuration.threshold(for: $0) },
-                        prefiltering: !keepTasks && prefilters.count == rules.count, keepTasks: keepTasks)
+                        prefiltering: !keepTasks && onTask == nil && prefilters.count == rules.count, keepTasks: keepTasks,
+                        onTask: onTask)
+        pass.tracker.maxLiveTasks = maxLiveTasks
         let eventsBefore = reader.eventCount
         var progressMark = eventsBefore
         while true {
@@ -60,10 +68,12 @@ public struct TraceAnalyzer: Sendable {
         for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd,
                     cutShort: report.cutShort, damagedChunks: report.damagedChunks)
+            onTask?(task, report.traceEnd)
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
         report.tasksWithoutSpawn = tracker.tasksWithoutSpawn
+        report.untrackedTasks = tracker.untrackedTasks
         report.duplicateSpawns = tracker.duplicateSpawns
         report.recordsAfterEnd = tracker.recordsAfterEnd
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
@@ -97,11 +107,12 @@ public struct TraceAnalyzer: Sendable {
         let thresholds: [UInt64]
         let prefiltering: Bool
         let keepTasks: Bool
+        let onTask: ((TaskLifecycle, UInt64) -> Void)?
         var tracker = TaskTracker()
         var report = AnalysisReport()
 
         init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], prefilters: [any PrefilteredRule.Type],
-             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool) {
+             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?) {
             self.analyzer = analyzer
             self.reader = reader
             self.rules = rules
@@ -109,6 +120,7 @@ public struct TraceAnalyzer: Sendable {
             self.thresholds = thresholds
             self.prefiltering = prefiltering
             self.keepTasks = keepTasks
+            self.onTask = onTask
         }
 
         @inline(__always)
@@ -128,8 +140,10 @@ public struct TraceAnalyzer: Sendable {
                 analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
                                traceEnd: tracker.lastTime, cutShort: false)
             } else {
-                analyzer.examine(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                                 keepTasks: keepTasks, traceEnd: tracker.lastTime, cutShort: false)
+                let task = tracker.takeLifecycle(slot, strings: reader.strings)
+                analyzer.examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime,
+                                 cutShort: false)
+                onTask?(task, tracker.lastTime)
             }
         }
     }
@@ -158,6 +172,11 @@ public struct TraceAnalyzer: Sendable {
                                   damagedChunks: damagedChunks)
         for i in rules.indices {
             for finding in rules[i].check(task, in: context) {
+                if task.suppresses(finding.rule)
+                    || (!configuration.suppressions.isEmpty && configuration.suppresses(finding)) {
+                    report.suppressedFindings += 1
+                    continue
+                }
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
@@ -173,6 +192,9 @@ public struct AnalysisReport: Sendable {
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
+    /// Findings dropped by the configuration's suppressions (`check --allow`) or by the task's own `ignore` mark
+    /// (`TaskLifecycle.suppresses`, from the Python recorder's comments and configuration); not counted elsewhere.
+    public var suppressedFindings = 0
     /// Findings per level, including elided ones.
     public var levelCounts: [Level: Int] = [:]
     /// Every task, in order of first appearance, when the analysis kept them.
@@ -192,6 +214,8 @@ public struct AnalysisReport: Sendable {
     /// Chunks skipped as damaged, wholly or from a malformed record on (`TraceReader.damagedChunks`).
     public var damagedChunks = 0
     public var tasksWithoutSpawn = 0
+    /// Tasks (spawns, or records about unseen tasks) not analyzed because `TraceAnalyzer.maxLiveTasks` were alive.
+    public var untrackedTasks = 0
     public var duplicateSpawns = 0
     /// Records about tasks that had already ended, ignored (`TaskTracker.recordsAfterEnd`).
     public var recordsAfterEnd = 0

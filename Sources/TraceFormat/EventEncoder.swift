@@ -25,6 +25,10 @@ public struct EventEncoder: Sendable {
     public mutating func append(_ event: TraceEvent) {
         precondition(event.kind != .string, "use appendString(id:utf8:) for string definitions")
         _bytes.append(event.kind.rawValue)
+        // An extension record's body is at most 1 + 4 varints (< 0x80 bytes), so its length is one byte, patched
+        // once the body is written.
+        let lengthIndex = _bytes.count
+        if event.kind.isExtension { _bytes.append(0) }
         let time = Swift.max(event.time, lastTime)
         _bytes.appendVarint(time - lastTime)
         lastTime = time
@@ -33,6 +37,7 @@ public struct EventEncoder: Sendable {
         if count > 1 { _bytes.appendVarint(event.fields.1) }
         if count > 2 { _bytes.appendVarint(event.fields.2) }
         if count > 3 { _bytes.appendVarint(event.fields.3) }
+        if event.kind.isExtension { _bytes[lengthIndex] = UInt8(truncatingIfNeeded: _bytes.count - lengthIndex - 1) }
     }
 
     /// Appends a string definition. `utf8` longer than `TraceLayout.maxStringLength` is cut at a Unicode scalar boundary.
@@ -63,8 +68,8 @@ extension EventKind {
         switch self {
         case .close, .string: 0
         case .cleanupBegin, .rethrow, .uncancel, .dropped: 1
-        case .info, .caught, .mark: 2
-        case .cleanupEnd, .end: 3
+        case .info, .caught, .mark, .site: 2
+        case .cleanupEnd, .end, .signal: 3
         case .spawn, .cancel: 4
         }
     }

@@ -19,12 +19,20 @@ public enum EventKind: UInt8, CaseIterable, Sendable {
     case uncancel = 0x17
     case dropped = 0x18
     case mark = 0x19
+    /// Format 1.1, extension range: where a task was created.
+    case site = 0x80
+    /// Format 1.1, extension range: the task's code met its cancellation (saw the flag, received the error, stopped).
+    case signal = 0x81
 
     /// First kind of the extension range: records there carry a byte length so older readers can skip them.
     public static let firstExtensionKind: UInt8 = 0x80
 
     /// The kind's schema: its name in listings and docs, and its fields in wire order after the time delta.
     public var spec: KindSpec { KindSpec.table[Int(rawValue)]! }
+
+    /// Whether records of this kind carry a byte length (kinds from 0x80 on), so that older readers skip them.
+    @inlinable
+    public var isExtension: Bool { rawValue >= Self.firstExtensionKind }
 }
 
 /// The type of one field on the wire. Every field is an unsigned LEB128 varint except `bytes`.
@@ -47,12 +55,15 @@ public struct FieldSpec: Sendable {
     public let doc: String
     /// For enumerations: the label of each value, indexed by value.
     public let values: [String]
+    /// For enumerations: the value every reader reads in place of one it does not know (from a newer writer).
+    public let fallback: UInt8?
 
     init(name: String, type: FieldType, doc: String) {
         self.name = name
         self.type = type
         self.doc = doc
         self.values = []
+        self.fallback = nil
     }
 
     init<E: WireEnum>(name: String, enumeration: E.Type) {
@@ -60,11 +71,15 @@ public struct FieldSpec: Sendable {
         self.type = .enumeration
         self.doc = E.valuesDoc
         self.values = E.allCases.sorted { $0.rawValue < $1.rawValue }.map(\.label)
+        self.fallback = E.fallback.rawValue
     }
 
-    /// The label of enumeration value `value`, or the number when it is unknown.
+    /// The label of enumeration value `value`. An unknown value reads as the field's fallback, as every reader
+    /// reads it, followed by the number itself so that a listing hides nothing: `failed (7)`.
     public func label(of value: UInt64) -> String {
-        value < UInt64(values.count) ? values[Int(value)] : String(value)
+        if value < UInt64(values.count) { return values[Int(value)] }
+        guard let fallback else { return String(value) }
+        return "\(values[Int(fallback)]) (\(value))"
     }
 }
 
@@ -137,6 +152,15 @@ public struct KindSpec: Sendable {
             FieldSpec(name: "task", type: .task, doc: "the task that made the mark, or 0"),
             FieldSpec(name: "label", type: .string, doc: "the mark's text"),
         ], doc: "A user mark."),
+        KindSpec(kind: .site, name: "site", timed: true, fields: [
+            FieldSpec(name: "task", type: .task, doc: "the task"),
+            FieldSpec(name: "location", type: .string, doc: "`file:line (function)`, or `module+0xOFFSET` when not symbolized"),
+        ], doc: "Where the task was created (format 1.1); written right after its spawn."),
+        KindSpec(kind: .signal, name: "signal", timed: true, fields: [
+            FieldSpec(name: "task", type: .task, doc: "the task whose code met its cancellation"),
+            FieldSpec(name: "what", enumeration: CancellationSignal.self),
+            FieldSpec(name: "via", type: .string, doc: "the API that showed it (`Task.isCancelled`, `Task.sleep`), or 0"),
+        ], doc: "The task's code met its own cancellation (format 1.1): it saw its flag, received the error, or said it stops on purpose."),
     ]
 }
 
@@ -144,6 +168,8 @@ public struct KindSpec: Sendable {
 public protocol WireEnum: RawRepresentable, CaseIterable, Sendable where RawValue == UInt8 {
     /// The spelling used in listings, JSON and docs.
     var label: String { get }
+    /// What a value this reader does not know reads as: the value that claims least (Docs/TraceFormat.md).
+    static var fallback: Self { get }
 }
 
 extension WireEnum {
@@ -155,6 +181,7 @@ extension WireEnum {
 /// How a task was started.
 public enum SpawnKind: UInt8, WireEnum {
     case unstructured = 0, child = 1, detached = 2, groupChild = 3, root = 4
+    public static let fallback = SpawnKind.unstructured
     public var label: String {
         switch self {
         case .unstructured: "unstructured"
@@ -169,6 +196,7 @@ public enum SpawnKind: UInt8, WireEnum {
 /// Why cancellation was requested.
 public enum CancelReason: UInt8, WireEnum {
     case unknown = 0, explicit = 1, timeout = 2, siblingFailure = 3, parent = 4, shutdown = 5
+    public static let fallback = CancelReason.unknown
     public var label: String {
         switch self {
         case .unknown: "unknown"
@@ -184,6 +212,8 @@ public enum CancelReason: UInt8, WireEnum {
 /// How a task ended.
 public enum Outcome: UInt8, WireEnum {
     case returned = 0, cancelled = 1, failed = 2
+    /// A task that ended some new way did not simply return.
+    public static let fallback = Outcome.failed
     public var label: String {
         switch self {
         case .returned: "returned"
@@ -193,8 +223,29 @@ public enum Outcome: UInt8, WireEnum {
     }
 }
 
+/// How a task's code met its own cancellation, from the weakest claim to the strongest.
+public enum CancellationSignal: UInt8, WireEnum {
+    /// The code saw its cancelled flag: `Task.isCancelled` returned true, `checkCancellation()` threw, a
+    /// sequence ended while the task was cancelled.
+    case flag = 0
+    /// A cancellation error came back into the code from something it awaited, while the task itself was
+    /// cancelled (a canceller awaiting the child it cancelled does not count).
+    case received = 1
+    /// The code declared that it stops on purpose (`CancelTrace.stopping()`).
+    case stopped = 2
+    public static let fallback = CancellationSignal.flag
+    public var label: String {
+        switch self {
+        case .flag: "flag"
+        case .received: "received"
+        case .stopped: "stopped"
+        }
+    }
+}
+
 /// Whether cleanup completed or threw.
 public enum CleanupResult: UInt8, WireEnum {
     case ok = 0, threw = 1
+    public static let fallback = CleanupResult.threw
     public var label: String { self == .ok ? "ok" : "threw" }
 }

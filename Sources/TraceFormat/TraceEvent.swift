@@ -83,9 +83,16 @@ public struct TraceEvent: Hashable, Sendable {
         TraceEvent(kind: .mark, time: time, fields: (task, label, 0, 0))
     }
 
+    public static func site(time: UInt64, task: TaskID, location: StringID) -> TraceEvent {
+        TraceEvent(kind: .site, time: time, fields: (task, location, 0, 0))
+    }
+    public static func signal(time: UInt64, task: TaskID, what: CancellationSignal, via: StringID = 0) -> TraceEvent {
+        TraceEvent(kind: .signal, time: time, fields: (task, UInt64(what.rawValue), via, 0))
+    }
+
     // MARK: Accessors. Each is meaningful only for the kinds named; inlinable, as the analyzer reads them per event.
 
-    /// The task the event is about (spawn, cancel, caught, cleanup-*, rethrow, end, uncancel, mark); 0 otherwise.
+    /// The task the event is about (spawn, cancel, caught, cleanup-*, rethrow, end, uncancel, mark, site, signal); 0 otherwise.
     @inlinable
     public var task: TaskID {
         switch kind {
@@ -101,13 +108,13 @@ public struct TraceEvent: Hashable, Sendable {
     public var name: StringID { fields.2 }
     /// spawn: how the task was started. Unknown values read as `.unstructured`.
     @inlinable
-    public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .unstructured }
+    public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .fallback }
     /// cancel: the task that asked, or 0.
     @inlinable
     public var canceller: TaskID { fields.1 }
     /// cancel: why. Unknown values read as `.unknown`.
     @inlinable
-    public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .unknown }
+    public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .fallback }
     /// cancel: the message, or 0.
     @inlinable
     public var message: StringID { fields.3 }
@@ -120,15 +127,24 @@ public struct TraceEvent: Hashable, Sendable {
         default: 0
         }
     }
-    /// cleanup-end: ok or threw.
+    /// cleanup-end: ok or threw. Unknown values read as `.threw`.
     @inlinable
-    public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .threw }
+    public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// end: how the task ended. Unknown values read as `.failed`.
     @inlinable
-    public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .failed }
+    public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// dropped: how many events were lost.
     @inlinable
     public var droppedCount: UInt64 { fields.0 }
+    /// site: where the task was created.
+    @inlinable
+    public var location: StringID { fields.1 }
+    /// signal: how the code met its cancellation. Unknown values read as `.flag`, the weakest claim.
+    @inlinable
+    public var signalKind: CancellationSignal { CancellationSignal(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
+    /// signal: the API that showed it, or 0.
+    @inlinable
+    public var via: StringID { fields.2 }
     /// mark: the label. info: the value.
     @inlinable
     public var label: StringID { fields.1 }

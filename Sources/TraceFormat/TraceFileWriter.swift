@@ -15,6 +15,8 @@ public final class TraceFileWriter: ChunkSink {
     private var compressed: [UInt8] = []
     private var chunkBytes: [UInt8] = []
     private let level: Int32
+    /// Whether the file is emptied and given its header at the first write (`init(lockingPath:)`).
+    private var headerPending = false
     /// Bytes written so far, header included.
     public private(set) var bytesWritten: UInt64 = 0
     public private(set) var chunksWritten: Int = 0
@@ -29,6 +31,24 @@ public final class TraceFileWriter: ChunkSink {
         try writeAll(TraceLayout.header)
     }
 
+    /// Opens `path` for one recording: creates it if needed and takes an exclusive lock on it (`flock`), so a
+    /// second recorder — in this process or another — is refused instead of mixing its chunks into the file.
+    /// Nothing in the file changes until the first chunk is written: then it is emptied and the header written.
+    /// A writer that is dropped before that (say, because recording was refused) leaves the file as it was.
+    public init(lockingPath path: String, compressionLevel: Int32 = 6) throws(TraceWriteError) {
+        self.path = path
+        self.level = compressionLevel
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let reason = errno == EWOULDBLOCK ? "another recorder is writing it" : String(cString: strerror(errno))
+            closeDescriptor(fd)
+            fd = -1
+            throw .cannotCreate(path: path, reason: reason)
+        }
+        headerPending = true
+    }
+
     deinit {
         if fd >= 0 { closeDescriptor(fd) }
     }
@@ -36,6 +56,7 @@ public final class TraceFileWriter: ChunkSink {
     /// Compresses `payload` (records from an `EventEncoder`) and appends it as one chunk. Empty payloads are skipped.
     public func writeChunk(_ payload: [UInt8]) throws(TraceWriteError) {
         guard !payload.isEmpty else { return }
+        try writeHeaderIfPending()
         chunkBytes.removeAll(keepingCapacity: true)
         ChunkFraming.append(payload: payload, level: level, to: &chunkBytes, scratch: &compressed)
         try writeAll(chunkBytes)
@@ -44,6 +65,13 @@ public final class TraceFileWriter: ChunkSink {
 
     /// Asks the kernel to put the file on disk (fsync). Not needed for crash safety against a killed process.
     public func sync() { if fd >= 0 { _ = fsync(fd) } }
+
+    private func writeHeaderIfPending() throws(TraceWriteError) {
+        guard headerPending, fd >= 0 else { return }
+        if ftruncate(fd, 0) != 0 { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        try writeAll(TraceLayout.header)
+        headerPending = false
+    }
 
     /// Closes the file. Further writes fail.
     public func close() {

@@ -3,7 +3,7 @@ public enum TraceLayout {
     /// `\x89CTRACE\n`: the high first byte catches 7-bit transfers, the newline catches line-ending rewrites.
     public static let magic: [UInt8] = [0x89, 0x43, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0A]
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 0
+    public static let minorVersion: UInt16 = 1
     /// magic (8) + major (2) + minor (2) + reserved (4).
     public static let headerSize = 16
 

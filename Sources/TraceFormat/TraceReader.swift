@@ -62,6 +62,12 @@ public final class TraceReader {
 
     /// Opens `path` and checks its header.
     public convenience init(path: String) throws(TraceReadError) {
+        try self.init(path: Array(path.utf8CString))
+    }
+
+    /// Opens the file named by the NUL-terminated bytes `path`, which need not be UTF-8 (a Unix file name is any
+    /// bytes), and checks its header.
+    public convenience init(path: [CChar]) throws(TraceReadError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw .cannotOpen(reason: String(cString: strerror(errno))) }
         var status = stat()
@@ -224,12 +230,25 @@ public final class TraceReader {
         }
         // The common case: a timed core record, every field a varint.
         guard let delta = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }
+        guard let fields = Self.fields(kind.fieldCount, bytes, &p, end) else { return malformed(start, "record runs past the chunk") }
+        return timedEvent(kind, delta: delta, fields: fields, from: start, next: p)
+    }
+
+    /// `count` varint fields at `p`, or nil when they run past `end`.
+    @inline(__always)
+    private static func fields(_ count: Int, _ bytes: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int) -> (UInt64, UInt64, UInt64, UInt64)? {
         var fields: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let count = kind.fieldCount
-        if count > 0 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.0 = v }
-        if count > 1 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.1 = v }
-        if count > 2 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.2 = v }
-        if count > 3 { guard let v = RecordRun.varint(bytes, &p, end) else { return malformed(start, "record runs past the chunk") }; fields.3 = v }
+        if count > 0 { guard let v = RecordRun.varint(bytes, &p, end) else { return nil }; fields.0 = v }
+        if count > 1 { guard let v = RecordRun.varint(bytes, &p, end) else { return nil }; fields.1 = v }
+        if count > 2 { guard let v = RecordRun.varint(bytes, &p, end) else { return nil }; fields.2 = v }
+        if count > 3 { guard let v = RecordRun.varint(bytes, &p, end) else { return nil }; fields.3 = v }
+        return fields
+    }
+
+    /// The event of a decoded timed record: applies its time delta (never letting time go backwards) and keeps
+    /// metadata. `next` is where the record after it starts.
+    private func timedEvent(_ kind: EventKind, delta: UInt64, fields: (UInt64, UInt64, UInt64, UInt64),
+                            from start: Int, next p: Int) -> TraceEvent? {
         let (time, overflow) = chunkTime.addingReportingOverflow(delta)
         guard !overflow else { return malformed(start, "time overflows 64 bits") }
         chunkTime = time
@@ -258,6 +277,16 @@ public final class TraceReader {
         if raw >= EventKind.firstExtensionKind {
             guard let length = RecordRun.varint(bytes, &p, end), length <= UInt64(end - p) else {
                 return malformed(start, "extension record runs past the chunk")
+            }
+            if let kind = EventKind(rawValue: raw) {
+                // A known extension kind: a time delta and fields, like a core record, inside its length. Bytes
+                // after the known fields are from a newer minor version and are skipped.
+                let bodyEnd = p + Int(length)
+                guard let delta = RecordRun.varint(bytes, &p, bodyEnd),
+                      let fields = Self.fields(kind.fieldCount, bytes, &p, bodyEnd) else {
+                    return malformed(start, "\(kind.spec.name) record shorter than its fields")
+                }
+                return timedEvent(kind, delta: delta, fields: fields, from: start, next: bodyEnd)
             }
             p += Int(length)
             skippedKinds[raw, default: 0] += 1

@@ -27,15 +27,23 @@ public enum CancelTrace {
     /// Starts recording into a new trace file at `path` (created or truncated).
     ///
     /// Call it once, early in `main`. `finish()` — or a normal process exit — writes the end of the trace.
+    /// The file is locked while recording: another process (or session) that starts on the same path is refused
+    /// with `.cannotCreate`, and a refused start leaves every file as it was.
     /// - Throws: `CancelTraceError` when the file cannot be created or a session is already recording.
     public static func start(path: String, options: Options = Options()) throws(CancelTraceError) {
-        let file: TraceFileWriter
+        let file = try traceFile(path, options: options)
+        try Recorder.start(sink: file, options: options)
+    }
+
+    /// Opens and locks the trace file at `path`, after checking that no session records: the file is emptied only
+    /// by its first write, so a start refused on the way leaves it as it was.
+    private static func traceFile(_ path: String, options: Options) throws(CancelTraceError) -> TraceFileWriter {
+        try Recorder.refuseIfRecording()
         do {
-            file = try TraceFileWriter(path: path, compressionLevel: options.compressionLevel)
+            return try TraceFileWriter(lockingPath: path, compressionLevel: options.compressionLevel)
         } catch {
             throw .cannotCreate(error)
         }
-        try Recorder.start(sink: file, options: options)
     }
 
     /// Starts recording into `sink` (an `InMemoryTrace`, or your own `ChunkSink`). The sink is used only from
@@ -72,20 +80,30 @@ public enum CancelTrace {
     ) async throws -> Sink {
         await RecordingTurns.shared.begin()
         do {
-            try Recorder.start(sink: sink, options: options)
+            let recorded = try await recordInTurn(into: sink, options: options, body)
+            await RecordingTurns.shared.end()
+            return recorded
         } catch {
             await RecordingTurns.shared.end()
             throw error
         }
+    }
+
+    /// `record(into:)` once its turn has come.
+    private static func recordInTurn<Sink: ChunkSink & SendableMetatype>(
+        into sink: sending Sink,
+        options: Options,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Void
+    ) async throws -> Sink {
+        try Recorder.start(sink: sink, options: options)
         do {
             try await body()
         } catch {
             _ = Recorder.finish()
-            await RecordingTurns.shared.end()
             throw error
         }
         let finished = Recorder.finish()
-        await RecordingTurns.shared.end()
         guard let sink = finished as? Sink else { throw CancelTraceError.finishedElsewhere }
         return sink
     }
@@ -97,14 +115,16 @@ public enum CancelTrace {
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> Void
     ) async throws {
-        let file: TraceFileWriter
+        // The file is opened only once this call's turn has come, so a call that waits touches no file.
+        await RecordingTurns.shared.begin()
         do {
-            file = try TraceFileWriter(path: path, compressionLevel: options.compressionLevel)
+            let closed = try await recordInTurn(into: try traceFile(path, options: options), options: options, body)
+            closed.close()
+            await RecordingTurns.shared.end()
         } catch {
-            throw CancelTraceError.cannotCreate(error)
+            await RecordingTurns.shared.end()
+            throw error
         }
-        let closed = try await record(into: file, options: options, body)
-        closed.close()
     }
 
     // MARK: Manual events, for code with its own do/catch
@@ -115,6 +135,14 @@ public enum CancelTrace {
     public static func caught(_ error: any Error) {
         guard isEnabled else { return }
         recordCaught(error)
+    }
+
+    /// Records that the current task caught a `CancellationError`: for `catch is CancellationError`, which binds
+    /// no error value.
+    @inlinable
+    public static func caught() {
+        guard isEnabled else { return }
+        recordCaught(CancellationError())
     }
 
     /// Records that the current task began cleaning up after a cancellation.
@@ -138,6 +166,16 @@ public enum CancelTrace {
         recordRethrow()
     }
 
+    /// Says that the current task stops on purpose because it was cancelled — `guard !Task.isCancelled else
+    /// { return partial }`, a `for await` loop that ended on the cancel, a poller that exits its loop — so that
+    /// `check` reads its normal return as a deliberate stop, not as a cancellation it never saw. Call it on the
+    /// way out. Records a `signal` (stopped) only when the task is cancelled; one branch when recording is off.
+    @inlinable
+    public static func stopping() {
+        guard isEnabled else { return }
+        recordStopping()
+    }
+
     /// Records a labelled point in the current task's timeline.
     @inlinable
     public static func mark(_ label: String) {
@@ -157,50 +195,12 @@ public enum CancelTrace {
     @usableFromInline static func recordRethrow() {
         Recorder.rethrow(task: TaskRecord.current)
     }
+    @usableFromInline static func recordStopping() {
+        guard Task.isCancelled else { return }
+        Recorder.signal(.stopped, task: TaskRecord.current)
+    }
     @usableFromInline static func recordMark(_ label: String) {
         Recorder.mark(label, task: TaskRecord.current)
-    }
-
-    // MARK: Tasks
-
-    /// Records the current async context as a root task named `name` (typically `"main"`), so that tasks
-    /// started inside have a parent. Its end is recorded with `body`'s outcome.
-    public static func withRootTask<T>(
-        name: String,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: () async throws -> T
-    ) async rethrows -> T {
-        let record = isEnabled ? TaskRecord.spawn(name: name, how: .root) : nil
-        return try await TaskRecord.run(record, body)
-    }
-
-    /// Starts an unstructured task, like `Task { }`, recorded as a child of the current traced task.
-    /// Its end is recorded for you: returned, cancelled (it threw `CancellationError`) or failed.
-    @discardableResult
-    public static func task<Success: Sendable>(
-        name: String,
-        priority: TaskPriority? = nil,
-        operation: sending @escaping () async throws -> Success
-    ) -> TracedTask<Success> {
-        guard isEnabled, let record = TaskRecord.spawn(name: name, how: .unstructured) else {
-            return TracedTask(task: Task(priority: priority, operation: operation), record: nil)
-        }
-        let task = Task(priority: priority) { try await TaskRecord.run(record, operation) }
-        return TracedTask(task: task, record: record)
-    }
-
-    /// Starts a detached task, like `Task.detached { }`; its recorded parent is the task that started it.
-    @discardableResult
-    public static func detached<Success: Sendable>(
-        name: String,
-        priority: TaskPriority? = nil,
-        operation: sending @escaping () async throws -> Success
-    ) -> TracedTask<Success> {
-        guard isEnabled, let record = TaskRecord.spawn(name: name, how: .detached) else {
-            return TracedTask(task: Task.detached(priority: priority, operation: operation), record: nil)
-        }
-        let task = Task.detached(priority: priority) { try await TaskRecord.run(record, operation) }
-        return TracedTask(task: task, record: record)
     }
 }
 
@@ -209,6 +209,8 @@ actor RecordingTurns {
     static let shared = RecordingTurns()
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Calls waiting for their turn, for tests.
+    var waitingCount: Int { waiting.count }
 
     func begin() async {
         guard busy else {

@@ -12,6 +12,9 @@ public enum CancelTraceError: Error, CustomStringConvertible, Sendable {
     case finishedElsewhere
     /// `writeFlightRecording()` was called while no flight recorder was running.
     case notFlightRecording
+    /// This process was forked from a process that was recording: the child does not record (its parent's
+    /// session, writer thread and file are the parent's), and cannot start a session of its own.
+    case forkedWhileRecording
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum CancelTraceError: Error, CustomStringConvertible, Sendable {
         case .cannotStartWriterThread: "cannot start recording: no thread for the trace writer"
         case .finishedElsewhere: "the recording was finished by another caller before record(into:) returned"
         case .notFlightRecording: "no flight recorder is running (start one with startFlightRecorder)"
+        case .forkedWhileRecording: "cannot start recording: this process was forked while its parent was recording"
         }
     }
 }

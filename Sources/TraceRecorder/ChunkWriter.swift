@@ -34,6 +34,13 @@ final class ChunkWriter: @unchecked Sendable {
         #endif
         let status = pthread_create(&handle, nil, { context in
             let writer = Unmanaged<ChunkWriter>.fromOpaque(context!).takeRetainedValue()
+            // Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ to the writing thread, and its default
+            // action kills the app. Blocked here, it stays pending on this thread only and the write fails with
+            // EFBIG, which stops the recording with one line like any other write error.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGXFSZ)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
             writer.run()
             return nil
         }, context)

@@ -24,13 +24,20 @@ enum Recorder {
 
     static let state = SessionLock(State(session: nil, writer: nil, flight: nil))
     private static let exitHookInstalled = Atomic<Bool>(false)
+    /// Whether a session is open (set and cleared under the lock): what a fork child checks.
+    private static let sessionOpen = Atomic<Bool>(false)
+    /// Set in a child forked while a session was open. The child has no writer thread, and the session lock may
+    /// have been held by a thread that does not exist in it: it must never take the lock, so it stops recording.
+    private static let forkedWhileRecording = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
-    static let recorderVersion = "0.1.0"
+    static let recorderVersion = CancelTraceVersion.current
 
     /// Runs `body` on the live session, if there is one.
     @inline(__always)
     static func withSession(_ body: (inout Session) -> Void) {
+        // Also read by callers before they format anything; here it keeps a fork child off the lock.
+        guard tracingEnabled.load(ordering: .relaxed) else { return }
         state.withLock { state in
             if state.session != nil { body(&state.session!) }
         }
@@ -38,8 +45,16 @@ enum Recorder {
 
     // MARK: Starting and stopping
 
+    /// Throws `.alreadyRecording` when a session records now (checked again by `start`), or
+    /// `.forkedWhileRecording` in a fork child of a recording process.
+    static func refuseIfRecording() throws(CancelTraceError) {
+        if forkedWhileRecording.load(ordering: .relaxed) { throw .forkedWhileRecording }
+        if sessionOpen.load(ordering: .relaxed) { throw .alreadyRecording }
+    }
+
     static func start(sink: sending any ChunkSink, options: CancelTrace.Options,
                       flight: FlightRing? = nil) throws(CancelTraceError) {
+        if forkedWhileRecording.load(ordering: .relaxed) { throw .forkedWhileRecording }
         let queue = ChunkQueue(capacity: options.maxPendingChunks, chunkSize: options.chunkSize)
         let writer = ChunkWriter(sink: sink, queue: queue,
                                  flushIntervalNanoseconds: nanoseconds(options.flushInterval))
@@ -57,19 +72,29 @@ enum Recorder {
             state.session = session
             state.writer = writer
             state.flight = flight
+            sessionOpen.store(true, ordering: .relaxed)
         }
         if !exitHookInstalled.exchange(true, ordering: .relaxed) {
             atexit { _ = Recorder.finish() }
+            pthread_atfork(nil, nil) {
+                // Async-signal-safe: two atomic stores. The parent's session goes on untouched.
+                if Recorder.sessionOpen.load(ordering: .relaxed) {
+                    Recorder.forkedWhileRecording.store(true, ordering: .relaxed)
+                    tracingEnabled.store(false, ordering: .relaxed)
+                }
+            }
         }
     }
 
     /// Writes the `close` record, drains the writer and returns the sink, or nil when nothing was recording.
     static func finish() -> (any ChunkSink)? {
         tracingEnabled.store(false, ordering: .relaxed)
+        if forkedWhileRecording.load(ordering: .relaxed) { return nil }
         let (writer, flight): (ChunkWriter?, FlightRing?) = state.withLock { state in
             guard state.session != nil else { return (nil, nil) }
             state.session!.close()
             state.session = nil
+            sessionOpen.store(false, ordering: .relaxed)
             defer {
                 state.writer = nil
                 state.flight = nil
@@ -84,6 +109,7 @@ enum Recorder {
     /// Hands the partial chunk to the writer and waits until it and everything before it reached the flight
     /// recorder's ring. Nil when no flight recorder is running.
     static func flushToFlightRing() -> FlightRing? {
+        if forkedWhileRecording.load(ordering: .relaxed) { return nil }
         let found: (FlightRing, ChunkQueue)? = state.withLock { state in
             guard state.session != nil, let flight = state.flight else { return nil }
             state.session!.finishChunk(mustKeep: true)
@@ -140,14 +166,18 @@ enum Recorder {
     // Tasks come as `TaskRecord`s and are resolved under the lock with `Session.id(of:)`: a task that outlived the
     // session it was spawned in (or one from before a restart) must not write its id into another session.
 
-    /// Records a spawn; returns the new task's id and the number of the session that recorded it.
-    static func spawn(name: String, how: SpawnKind, parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
+    /// Records a spawn (named `name`, or after its call site when nil); returns the new task's id and the number
+    /// of the session that recorded it.
+    static func spawn(name: String?, site: CallSite, how: SpawnKind,
+                      parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
         var spawned: (TaskID, UInt64)?
         withSession { session in
-            let nameID = session.string(name)
+            let siteIDs = session.site(site)
+            let nameID = name.map { session.string($0) } ?? siteIDs.name
             let task = session.allocateTaskID()
-            session.append(.spawn(time: session.now(), task: task, parent: session.id(of: parent), name: nameID,
-                                  how: how))
+            let time = session.now()
+            session.append(.spawn(time: time, task: task, parent: session.id(of: parent), name: nameID, how: how))
+            session.append(.site(time: time, task: task, location: siteIDs.location))
             spawned = (task, session.number)
         }
         return spawned
@@ -178,6 +208,10 @@ enum Recorder {
 
     static func rethrow(task: TaskRecord?) {
         withSession { session in session.append(.rethrow(time: session.now(), task: session.id(of: task))) }
+    }
+
+    static func signal(_ what: CancellationSignal, task: TaskRecord?) {
+        withSession { session in session.append(.signal(time: session.now(), task: session.id(of: task), what: what)) }
     }
 
     static func mark(_ label: String, task: TaskRecord?) {

@@ -19,11 +19,17 @@ struct Session {
     private var recentStrings = [(text: String, id: StringID)?](repeating: nil, count: Session.recentStringSlots)
     private static let recentStringSlots = 256
     private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
+    /// The default name and the location text of each call site that started a task, formatted once.
+    private var siteIDs: [CallSite.Key: (name: StringID, location: StringID)] = [:]
     /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
     private var stringTexts: [String] = []
     private var stringBytes = 0
-    /// The first string id defined in the current chunk.
-    private var firstStringOfChunk: StringID = 1
+    /// Strings defined in the current chunk.
+    private var definedInChunk: [StringID] = []
+    /// Strings whose every definition went out in dropped chunks: each is defined again in the chunk that next
+    /// uses it, not copied into every chunk after the drop (which grew chunks past the format's limit and made
+    /// each drop cost all the strings defined since the last kept chunk).
+    private var lostDefinitions = Set<StringID>()
     private var nextTaskID: TaskID = 1
 
     /// Events in the current chunk, not counting `dropped` records.
@@ -69,9 +75,19 @@ struct Session {
     mutating func string(_ text: String) -> StringID {
         if text.isEmpty { return 0 }
         let slot = Session.recentSlot(of: text)
-        if let recent = recentStrings[slot], recent.text == text { return recent.id }
-        let id = lookUpOrDefine(text)
+        if let recent = recentStrings[slot], recent.text == text { return defined(recent.id) }
+        let id = defined(lookUpOrDefine(text))
         recentStrings[slot] = (text, id)
+        return id
+    }
+
+    /// `id`, after defining it again in the current chunk if its definitions were all dropped.
+    @inline(__always)
+    private mutating func defined(_ id: StringID) -> StringID {
+        if !lostDefinitions.isEmpty, lostDefinitions.remove(id) != nil {
+            encoder.appendString(id: id, utf8: stringTexts[Int(id) - 1].utf8)
+            definedInChunk.append(id)
+        }
         return id
     }
 
@@ -102,10 +118,19 @@ struct Session {
     /// The id of an error type's name, formatted only the first time the type is seen.
     mutating func typeName(of error: any Error) -> StringID {
         let type = Swift.type(of: error)
-        if let id = typeNameIDs[ObjectIdentifier(type)] { return id }
+        if let id = typeNameIDs[ObjectIdentifier(type)] { return defined(id) }
         let id = string(String(describing: type))
         typeNameIDs[ObjectIdentifier(type)] = id
         return id
+    }
+
+    /// The ids of `site`'s default task name and location text, formatted only the first time it is seen.
+    mutating func site(_ site: CallSite) -> (name: StringID, location: StringID) {
+        let key = site.key
+        if let ids = siteIDs[key] { return ids }
+        let ids = (name: string(site.defaultName), location: string(site.location))
+        siteIDs[key] = ids
+        return ids
     }
 
     private mutating func overflowString() -> StringID {
@@ -121,6 +146,7 @@ struct Session {
         stringBytes += text.utf8.count
         let id = StringID(stringTexts.count)
         encoder.appendString(id: id, utf8: text.utf8)
+        definedInChunk.append(id)
         return id
     }
 
@@ -144,7 +170,8 @@ struct Session {
 
     /// Hands the current chunk to the writer. With the drop policy and a full queue (and unless `mustKeep`) the
     /// chunk is discarded instead: its events are counted for the next `dropped` record, and the strings it
-    /// defined are defined again in the next chunk so that later events still resolve their names.
+    /// defined are defined again when a later event uses them, so that it still resolves its names. The work
+    /// of a drop is bounded by the chunk's own contents: the app never waits for the writer.
     mutating func finishChunk(mustKeep: Bool) {
         guard !encoder.bytes.isEmpty else { return }
         if queue.submit(&encoder, waitForRoom: mustKeep || policy == .block) {
@@ -154,9 +181,8 @@ struct Session {
             clock.recalibrate()
             encoder.startChunk()
             eventsInChunk = 0
-            for index in Int(firstStringOfChunk - 1)..<stringTexts.count {
-                encoder.appendString(id: StringID(index + 1), utf8: stringTexts[index].utf8)
-            }
+            lostDefinitions.formUnion(definedInChunk)
+            definedInChunk.removeAll(keepingCapacity: true)
         }
         dropsReportedInChunk = 0
         if unreportedDrops > 0 {
@@ -176,6 +202,6 @@ struct Session {
         unreportedDrops -= dropsReportedInChunk
         dropsReportedInChunk = 0
         eventsInChunk = 0
-        firstStringOfChunk = StringID(stringTexts.count + 1)
+        definedInChunk.removeAll(keepingCapacity: true)
     }
 }

@@ -4,10 +4,18 @@ import TraceFormat
 /// Findings in the style of the Swift compiler and rustc: `error[rule-id]: one line`, indented notes, help last.
 public struct DiagnosticsRenderer: Sendable {
     public var style: Style
+    /// Whether findings of one rule about tasks made at one place print as one (`FindingGroup`).
+    public var grouped: Bool
 
-    public init(style: Style) { self.style = style }
+    public init(style: Style, grouped: Bool = true) {
+        self.style = style
+        self.grouped = grouped
+    }
 
-    public func render(_ finding: Finding) -> String {
+    public func render(_ finding: Finding) -> String { render(finding, alsoIn: nil) }
+
+    /// A finding, and when it stands for a group, how many more tasks had it.
+    private func render(_ finding: Finding, alsoIn group: FindingGroup?) -> String {
         let head = switch finding.level {
         case .error: style.boldRed("error[\(finding.rule)]")
         case .warning: style.boldYellow("warning[\(finding.rule)]")
@@ -17,13 +25,20 @@ public struct DiagnosticsRenderer: Sendable {
         for note in finding.notes {
             lines.append("  \(style.blue("=")) note: \(TerminalText.escape(note, maxCharacters: 500))")
         }
+        if let group, group.count > 1 {
+            let place = finding.site.isEmpty ? "with the same name" : "created at the same place"
+            let worst = finding.magnitude > 0 ? "the worst shown; " : ""
+            lines.append("  \(style.blue("=")) note: \(Plural.count(group.count - 1, "more task")) \(place) had this finding between \(TraceTime.seconds(group.firstTime)) and \(TraceTime.seconds(group.lastTime)) (\(worst)`--no-group` lists each)")
+        }
         lines.append("  \(style.blue("=")) help: \(finding.help)")
         return lines.joined(separator: "\n")
     }
 
     /// Every finding, the reader's notices, and a closing count, for `check`.
     public func render(_ report: AnalysisReport, file: String) -> String {
-        var blocks = report.findings.map(render)
+        var blocks = grouped
+            ? FindingGroup.group(report.findings).map { render($0.worst, alsoIn: $0) }
+            : report.findings.map(render)
         if report.elidedFindings > 0 {
             blocks.append(style.dim("… \(report.elidedFindings) more findings not shown"))
         }
@@ -40,7 +55,8 @@ public struct DiagnosticsRenderer: Sendable {
             return Plural.count(count, level.rawValue)
         }
         let name = TerminalText.escape(file, maxCharacters: 200)
-        if parts.isEmpty { return style.green("no findings") + " in \(name)" }
-        return parts.joined(separator: ", ") + " in \(name)"
+        let allowed = report.suppressedFindings > 0 ? " (\(Plural.count(report.suppressedFindings, "finding")) allowed by --allow)" : ""
+        if parts.isEmpty { return style.green("no findings") + " in \(name)" + allowed }
+        return parts.joined(separator: ", ") + " in \(name)" + allowed
     }
 }

@@ -26,6 +26,8 @@ public enum FindingsJSON {
         let notes: [String]
         let help: String
         let cancel: Cancel?
+        /// Where the task was created; absent when the trace does not say.
+        let site: String?
     }
 
     struct Cancel: Encodable {
@@ -37,14 +39,18 @@ public enum FindingsJSON {
     }
 
     public static func render(_ report: AnalysisReport, file: String) -> String {
+        var budget = BoundedFinding.Budget()
         let document = Document(
             file: file,
             findings: report.findings.map { finding in
-                Item(rule: finding.rule, level: finding.level.rawValue, task: finding.task, taskName: finding.taskName,
-                     timeNs: finding.time, message: finding.message, notes: finding.notes, help: finding.help,
-                     cancel: finding.cancel.map {
-                         Cancel(timeNs: $0.time, by: $0.by, byName: $0.byName, reason: $0.reason.label, message: $0.message)
-                     })
+                let text = BoundedFinding(finding, budget: &budget)
+                return Item(rule: finding.rule, level: finding.level.rawValue, task: finding.task, taskName: text.taskName,
+                            timeNs: finding.time, message: text.message, notes: text.notes, help: text.help,
+                            cancel: finding.cancel.map {
+                                Cancel(timeNs: $0.time, by: $0.by, byName: text.byName, reason: $0.reason.label,
+                                       message: text.cancelMessage ?? "")
+                            },
+                            site: text.site.isEmpty ? nil : text.site)
             },
             counts: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, report.levelCounts[$0] ?? 0) }),
             elidedFindings: report.elidedFindings,
@@ -56,6 +62,6 @@ public enum FindingsJSON {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // JSONEncoder escapes every control character, so any recorded name stays valid JSON.
         let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.escapingLineSeparators(String(decoding: data, as: UTF8.self))
     }
 }

@@ -37,36 +37,39 @@ public struct SARIFRenderer: Sendable {
                 "properties": properties,
             ]
         }
+        var budget = BoundedFinding.Budget()
         let results: [[String: Any]] = report.findings.map { finding in
+            let text = BoundedFinding(finding, budget: &budget)
+            let shortName = BoundedFinding.cut(finding.taskName)
             var properties: [String: Any] = [
                 "task": finding.task,
-                "taskName": finding.taskName,
+                "taskName": text.taskName,
                 "timeNs": finding.time,
                 "time": TraceTime.seconds(finding.time),
-                "notes": finding.notes,
-                "help": finding.help,
+                "notes": text.notes,
+                "help": text.help,
             ]
             if let cancel = finding.cancel {
                 var cancelProperties: [String: Any] = [
                     "timeNs": cancel.time, "time": TraceTime.seconds(cancel.time), "by": cancel.by,
-                    "reason": cancel.reason.label, "message": cancel.message,
+                    "reason": cancel.reason.label, "message": text.cancelMessage ?? "",
                 ]
-                if let byName = cancel.byName { cancelProperties["byName"] = byName }
+                if let byName = text.byName { cancelProperties["byName"] = byName }
                 properties["cancel"] = cancelProperties
             }
             var result: [String: Any] = [
                 "ruleId": finding.rule,
                 "level": Self.level(finding.level),
-                "message": ["text": ([finding.message] + finding.notes + ["help: " + finding.help]).joined(separator: "\n")],
+                "message": ["text": ([text.message] + text.notes + ["help: " + text.help]).joined(separator: "\n")],
                 "locations": [[
                     "physicalLocation": ["artifactLocation": ["uri": uri, "index": 0]],
                     "logicalLocations": [[
-                        "name": finding.taskName.isEmpty ? "#\(finding.task)" : finding.taskName,
+                        "name": finding.taskName.isEmpty ? "#\(finding.task)" : shortName,
                         "fullyQualifiedName": "task #\(finding.task)",
                         "kind": "object",
                     ]],
                 ]],
-                "partialFingerprints": ["canceltrace/task-rule": "\(finding.rule):\(finding.task):\(finding.taskName)"],
+                "partialFingerprints": ["canceltrace/task-rule": "\(finding.rule):\(finding.task):\(shortName)"],
                 "properties": properties,
             ]
             if let index = ruleIndex[finding.rule] { result["ruleIndex"] = index }
@@ -101,7 +104,7 @@ public struct SARIFRenderer: Sendable {
         // JSONSerialization escapes every control character, so recorded names stay valid JSON.
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.escapingLineSeparators(String(decoding: data, as: UTF8.self))
     }
 
     static func level(_ level: Level) -> String {

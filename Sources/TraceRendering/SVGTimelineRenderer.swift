@@ -41,8 +41,8 @@ public struct SVGTimelineRenderer: Sendable {
         let forest = TaskForest(tasks)
         let visible = try forest.entries(focus: focus)
         let lanes = Lane.build(visible, tasks: tasks, maxLanes: maxLanes)
-        let start = visible.map { tasks[$0.index].spawnTime ?? tasks[$0.index].firstSeen }.min() ?? 0
-        let end = max(report.traceEnd, start + 1)
+        let (start, end) = Scale.bounds(start: visible.map { tasks[$0.index].spawnTime ?? tasks[$0.index].firstSeen }.min() ?? 0,
+                                        traceEnd: report.traceEnd)
         let labels = lanes.map { label(of: $0, tasks) }
         let longest = zip(lanes, labels).map { Double(min($0.depth, TaskForest.maxIndentDepth)) * 12 + Double($1.plain.count) * 7.3 }.max() ?? 0
         let labelWidth = min(max(longest + 24, 140), Double(width) / 3)
@@ -326,11 +326,9 @@ public struct SVGTimelineRenderer: Sendable {
         let step = Self.tickStep(span: geometry.span, plotWidth: geometry.plotWidth)
         var out = ["<g class=\"axis\" data-y=\"\(MarkupText.number(top))\">"]
         out.append("<line x1=\"\(MarkupText.number(geometry.plotLeft))\" y1=\"\(MarkupText.number(top))\" x2=\"\(MarkupText.number(geometry.plotLeft + geometry.plotWidth))\" y2=\"\(MarkupText.number(top))\"/>")
-        var tick: UInt64 = 0
-        while tick <= geometry.span {
+        for tick in Scale.ticks(span: geometry.span, step: step) {
             let x = MarkupText.number(geometry.x(tick))
             out.append("<line x1=\"\(x)\" y1=\"\(MarkupText.number(top))\" x2=\"\(x)\" y2=\"\(MarkupText.number(top + 5))\"/><text x=\"\(x)\" y=\"\(MarkupText.number(top + 18))\" text-anchor=\"middle\">\(MarkupText.escape(Scale.label(tick, step: step)))</text>")
-            tick += step
         }
         out.append("</g>")
         return out
@@ -338,13 +336,7 @@ public struct SVGTimelineRenderer: Sendable {
 
     /// A round step (1, 2 or 5 × 10ⁿ ns) giving about one tick per 90 pixels.
     static func tickStep(span: UInt64, plotWidth: Double) -> UInt64 {
-        let raw = Double(span) / max(2, (plotWidth / 90).rounded(.down))
-        var power: UInt64 = 1
-        for _ in 0...18 {
-            for factor: UInt64 in [1, 2, 5] where Double(factor * power) >= raw { return factor * power }
-            power *= 10
-        }
-        return power
+        Scale.tickStep(raw: Double(span) / max(2, (plotWidth / 90).rounded(.down)))
     }
 
     private static func legend(y: Double) -> String {

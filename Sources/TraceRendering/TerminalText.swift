@@ -39,13 +39,58 @@ public enum TerminalText {
         return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
-    /// `text` padded with spaces to `width` characters (or cut, with an ellipsis).
+    /// `text` padded with spaces to `width` terminal columns (or cut, with an ellipsis).
     public static func pad(_ text: String, to width: Int) -> String {
-        let count = text.count
-        if count == width { return text }
-        if count < width { return text + String(repeating: " ", count: width - count) }
+        let shown = cut(text, toWidth: width)
+        let columns = displayWidth(shown)
+        return columns >= width ? shown : shown + String(repeating: " ", count: width - columns)
+    }
+
+    /// `text` cut to at most `width` terminal columns, ending with `…` when cut.
+    public static func cut(_ text: String, toWidth width: Int) -> String {
+        // ASCII: one column per byte.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            if text.utf8.count <= width { return text }
+            guard width > 0 else { return "" }
+            return String(text.prefix(width - 1)) + "…"
+        }
+        if displayWidth(text) <= width { return text }
         guard width > 0 else { return "" }
-        return String(text.prefix(width - 1)) + "…"
+        var out = ""
+        var used = 0
+        for character in text {
+            let columns = displayWidth(of: character)
+            if used + columns > width - 1 { break }
+            out.append(character)
+            used += columns
+        }
+        return out + "…"
+    }
+
+    /// Columns `text` takes in a terminal: 2 for East Asian wide and fullwidth characters and for emoji, 0 for
+    /// combining marks and zero-width characters, 1 otherwise (what `wcwidth` says, without the C locale).
+    public static func displayWidth(_ text: String) -> Int {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }
+        return text.reduce(0) { $0 + displayWidth(of: $1) }
+    }
+
+    static func displayWidth(of character: Character) -> Int {
+        let scalars = character.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if scalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }) { return 2 }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        switch first.value {
+        case 0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF,
+             0x4E00...0x9FFF, 0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19,
+             0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF,
+             0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
     }
 }
 

@@ -36,18 +36,18 @@ public struct TimelineRenderer: Sendable {
         for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
         let lanes = Lane.build(visible, tasks: report.tasks, maxLanes: maxLanes)
 
-        let start = visible.map { report.tasks[$0.index].spawnTime ?? report.tasks[$0.index].firstSeen }.min() ?? 0
-        let end = max(report.traceEnd, start + 1)
+        let (start, end) = Scale.bounds(start: visible.map { report.tasks[$0.index].spawnTime ?? report.tasks[$0.index].firstSeen }.min() ?? 0,
+                                        traceEnd: report.traceEnd)
         let labels = lanes.map { $0.label(report.tasks) }
         let outcomes = lanes.map { $0.outcomeText(report.tasks) }
-        let labelWidth = min(max(labels.map(\.count).max() ?? 10, 10) + 2, width / 3)
+        let labelWidth = min(max(labels.map(TerminalText.displayWidth).max() ?? 10, 10) + 2, width / 3)
         let outcomeWidth = min(max(outcomes.map(\.count).max() ?? 8, 8), 34)
         let laneWidth = width - labelWidth - outcomeWidth - 2
         let scale = Scale(start: start, end: end, columns: laneWidth)
 
         var out: [String] = []
         let taskCount = visible.count
-        out.append(style.bold(TerminalText.escape(title, maxCharacters: width - 30))
+        out.append(style.bold(TerminalText.cut(TerminalText.escape(title, maxCharacters: width - 30), toWidth: width - 30))
                    + "  \(taskCount) task\(taskCount == 1 ? "" : "s"), \(TraceTime.duration(end - start))")
         for (lane, (label, outcome)) in zip(lanes, zip(labels, outcomes)) {
             let level = lane.members.compactMap { severity[report.tasks[$0].id] }.max()
@@ -172,23 +172,12 @@ struct Scale {
     /// The axis line with ticks at round times, and their labels below.
     func axis(indent: Int) -> [String] {
         let span = end - start
-        let targetTicks = max(2, columns / 14)
-        let raw = Double(span) / Double(targetTicks)
-        var step: UInt64 = 1
-        outer: for exponent in 0...18 {
-            var power: UInt64 = 1
-            for _ in 0..<exponent { power *= 10 }
-            for factor: UInt64 in [1, 2, 5] where Double(factor * power) >= raw {
-                step = factor * power
-                break outer
-            }
-        }
+        let step = Self.tickStep(raw: Double(span) / Double(max(2, columns / 14)))
         var line = [Character](repeating: "─", count: columns)
         var labels = [Character](repeating: " ", count: columns + 12)
         line[0] = "└"
-        var tick: UInt64 = 0
         var nextFree = 0
-        while tick <= span {
+        for tick in Self.ticks(span: span, step: step) {
             let column = column(start + tick)
             if column > 0 { line[column] = "┴" }
             let text = Array(Self.label(tick, step: step))
@@ -196,10 +185,34 @@ struct Scale {
                 for (i, c) in text.enumerated() { labels[column + i] = c }
                 nextFree = column + text.count + 2
             }
-            tick += step
         }
         let pad = String(repeating: " ", count: indent)
         return [pad + String(line), (pad + String(labels)).trimmingTrailingSpaces()]
+    }
+
+    /// The drawn time range: from `start` to the trace's end, at least 1 ns long, also when `start` is the
+    /// clock's last value (the reader accepts any 64-bit time).
+    static func bounds(start: UInt64, traceEnd: UInt64) -> (start: UInt64, end: UInt64) {
+        let start = min(start, UInt64.max - 1)
+        return (start, max(traceEnd, start + 1))
+    }
+
+    /// A round tick step, 1, 2 or 5 × 10ⁿ ns, at least `raw` (10¹⁹ ns when nothing smaller is).
+    static func tickStep(raw: Double) -> UInt64 {
+        var power: UInt64 = 1
+        for _ in 0...18 {
+            for factor: UInt64 in [1, 2, 5] where Double(factor * power) >= raw { return factor * power }
+            power *= 10
+        }
+        return power
+    }
+
+    /// 0, `step`, 2 × `step`, … up to `span`, stopping before the sum would pass 2⁶⁴ − 1.
+    static func ticks(span: UInt64, step: UInt64) -> some Sequence<UInt64> {
+        sequence(first: UInt64(0)) { tick in
+            let (next, overflow) = tick.addingReportingOverflow(max(step, 1))
+            return overflow || next > span ? nil : next
+        }
     }
 
     static func label(_ time: UInt64, step: UInt64) -> String {

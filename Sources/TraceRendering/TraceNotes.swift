@@ -19,6 +19,9 @@ public enum TraceNotes {
         if report.tasksWithoutSpawn > 0 {
             lines.append(style.yellow("note: ") + "\(report.tasksWithoutSpawn) tasks appear without a spawn record")
         }
+        if report.untrackedTasks > 0 {
+            lines.append(style.yellow("note: ") + "\(report.untrackedTasks) spawns or records of tasks not analyzed: more than \(TraceAnalyzer().maxLiveTasks) tasks were alive at once")
+        }
         if report.duplicateSpawns > 0 {
             lines.append(style.yellow("note: ") + "\(report.duplicateSpawns) spawn records reused a live task id; the later spawn replaced the earlier task")
         }

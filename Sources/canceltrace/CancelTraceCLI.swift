@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceFormat
 
 @main
 struct CancelTraceCLI: AsyncParsableCommand {
@@ -21,10 +22,6 @@ struct CancelTraceCLI: AsyncParsableCommand {
             """,
         version: CancelTraceVersion.current,
         subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self,
-                      ExportCommand.self, GenerateCommand.self, LintCommand.self]
+                      ExportCommand.self, GenerateCommand.self, RunCommand.self, LintCommand.self]
     )
-}
-
-enum CancelTraceVersion {
-    static let current = "0.1.0"
 }

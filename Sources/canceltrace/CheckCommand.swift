@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceFormat
 import TraceAnalysis
 import TraceRendering
 
@@ -28,6 +29,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Output format: text, json (Docs/Exports.md) or sarif (SARIF 2.1.0).")
     var format: Format = .text
 
+    @Flag(help: "Text output: list every finding, instead of one per rule and place the tasks were created (with a count).")
+    var noGroup = false
+
     @Flag(help: "List the rules with their levels and thresholds, and exit.")
     var listRules = false
 
@@ -40,16 +44,16 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         if listRules {
-            print(RuleList.render(configuration: try rules.configuration()))
+            try Output.printLine(RuleList.render(configuration: try rules.configuration()))
             return
         }
         let file = file!
         let configuration = try rules.configuration()
         let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false, progress: progress)
         switch format {
-        case .text: print(DiagnosticsRenderer(style: display.style).render(report, file: file))
-        case .json: print(FindingsJSON.render(report, file: file))
-        case .sarif: print(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
+        case .text: try Output.printLine(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
+        case .json: try Output.printLine(FindingsJSON.render(report, file: file))
+        case .sarif: try Output.printLine(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
         }
         try TraceInput.finish(file, report)
         if report.highestLevel == .error { throw ExitCode(1) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceFormat
 import TraceRendering
 
 struct EventsCommand: ParsableCommand {
@@ -27,16 +28,16 @@ struct EventsCommand: ParsableCommand {
                 output += line
                 output += "\n"
                 if output.utf8.count > 1 << 16 {
-                    print(output, terminator: "")
+                    try Output.standardOutput.write(output)
                     output = ""
                 }
             }
-        } catch {
-            print(output, terminator: "")
+        } catch let error as TraceReadError {
+            try Output.standardOutput.write(output)
             throw TraceInput.fail(input.file, error.description)
         }
-        print(output, terminator: "")
-        for notice in reader.notices { print((notice.isDamage ? "damaged: " : "note: ") + notice.description) }
+        try Output.standardOutput.write(output)
+        for notice in reader.notices { try Output.printLine((notice.isDamage ? "damaged: " : "note: ") + notice.description) }
         if reader.sawDamage {
             throw TraceInput.fail(input.file, "damaged trace: some chunks or records were skipped (see the notes above)")
         }

@@ -32,22 +32,34 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let report = try TraceInput.analyze(input.file, configuration: try rules.configuration(), keepTasks: true, progress: progress)
         let target = output ?? ((input.file as NSString).deletingPathExtension + ".json.gz")
-        let exporter = PerfettoExporter()
-        let bytes: [UInt8]
-        if target.hasSuffix(".json") {
-            bytes = exporter.json(report, file: input.file)
-        } else {
+        // The input first: a missing trace is reported as such, before any output is created.
+        let reader = try TraceInput.open(input.file)
+        let destination = try Output.open(target, input: input.file)
+        // Streamed: each task goes out as the analysis ends it, so memory stays bounded by the live tasks.
+        let gzip = target.hasSuffix(".json") ? nil : try GzipStream()
+        var failure: (any Error)?
+        func send(_ bytes: [UInt8], finish: Bool = false) {
+            guard failure == nil else { return }
             do {
-                bytes = try exporter.gzip(report, file: input.file)
+                try destination.write(try gzip?.compress(bytes, finish: finish) ?? bytes)
             } catch {
-                throw TraceInput.fail(target, "\(error)")
+                failure = error
             }
         }
-        try TraceInput.write(bytes, to: target)
+        var stream = PerfettoStream(file: input.file) { send($0) }
+        var tasks = 0
+        let report = try TraceInput.analyze(input.file, reader: reader, configuration: try rules.configuration(), keepTasks: false,
+                                            progress: progress) { task, now in
+            stream.add(task, traceEnd: now)
+            tasks += 1
+        }
+        stream.finish(findings: report.findings, info: report.info)
+        send([], finish: true)
+        if let failure { throw failure }
+        try destination.commit()
         if target != "-" && !progress.quiet {
-            FileHandle.standardError.write(Data("wrote \(TerminalText.escape(target, maxCharacters: 300)) (\(report.tasks.count) task\(report.tasks.count == 1 ? "" : "s"), \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"))\n".utf8))
+            FileHandle.standardError.write(Data("wrote \(TerminalText.escape(target, maxCharacters: 300)) (\(tasks) task\(tasks == 1 ? "" : "s"), \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"))\n".utf8))
         }
         try TraceInput.finish(input.file, report)
     }

@@ -59,7 +59,7 @@ struct GenerateCommand: ParsableCommand {
             throw TraceInput.fail(output, "\(error)")
         }
         builder.sink.close()
-        print("\(output): \(builder.eventCount) events, \(generator.spawned) tasks, \(builder.sink.bytesWritten) bytes")
+        try Output.printLine("\(output): \(builder.eventCount) events, \(generator.spawned) tasks, \(builder.sink.bytesWritten) bytes")
     }
 }
 

@@ -20,7 +20,7 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         // Stats prints finding counts only.
         let report = try TraceInput.analyze(input.file, keepTasks: false, keepFindings: false, progress: progress)
-        print(StatsRenderer(style: display.style).render(report, file: input.file))
+        try Output.printLine(StatsRenderer(style: display.style).render(report, file: input.file))
         try TraceInput.finish(input.file, report)
     }
 }

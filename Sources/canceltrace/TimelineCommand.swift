@@ -43,7 +43,9 @@ struct TimelineCommand: ParsableCommand {
     var maxLanes: Int?
 
     func run() throws {
-        let report = try TraceInput.analyze(input.file, keepTasks: true, progress: progress)
+        let reader = try TraceInput.open(input.file)
+        let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
+        let report = try TraceInput.analyze(input.file, reader: reader, keepTasks: true, progress: progress)
         let text: String
         do {
             switch format {
@@ -61,11 +63,8 @@ struct TimelineCommand: ParsableCommand {
         } catch {
             throw TraceInput.fail(input.file, error.description)
         }
-        if let output {
-            try TraceInput.write(Array(text.utf8), to: output)
-        } else {
-            print(text, terminator: "")
-        }
+        try destination.write(text)
+        try destination.commit()
         try TraceInput.finish(input.file, report)
     }
 

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import TraceAnalysis
 import TraceFormat
+import TraceRendering
 
 /// Opening and analyzing a trace, with every read failure turned into one line on stderr and exit status 2.
 enum TraceInput {
     /// Opens `file`, or reports why not and exits 2.
     static func open(_ file: String) throws -> TraceReader {
         do {
-            return try TraceReader(path: file)
+            return try TraceReader(path: CommandLineBytes.path(file))
         } catch {
             throw fail(file, error.description)
         }
@@ -16,31 +17,20 @@ enum TraceInput {
 
     /// Reads and analyzes `file`, with a progress bar on stderr when `progress` says so. `keepFindings: false`
     /// (for a command that prints only counts) counts findings without keeping them.
-    static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
-                        keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil) throws -> AnalysisReport {
-        let reader = try open(file)
+    static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
+                        keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil,
+                        onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
+        let reader = try reader ?? open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
         var analyzer = TraceAnalyzer(configuration: configuration)
         if !keepFindings { analyzer.maxFindings = 0 }
         do {
             return try analyzer
-                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
+                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },
+                         onTask: onTask)
         } catch {
             throw fail(file, error.description)
-        }
-    }
-
-    /// Writes `bytes` to `output`, or to stdout when it is `-`; a failure is one line and exit status 2.
-    static func write(_ bytes: [UInt8], to output: String) throws {
-        if output == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw fail(output, "cannot write: \((error as NSError).localizedDescription)")
         }
     }
 
@@ -51,8 +41,9 @@ enum TraceInput {
         throw fail(file, "damaged trace: \(count) chunk\(count == 1 ? "" : "s") or records skipped (see the notes above)")
     }
 
+    /// Prints `file: message` as one error line (the name escaped: it may hold any byte) and returns exit status 2.
     static func fail(_ file: String, _ message: String) -> ExitCode {
-        printError("\(file): \(message)")
+        printError("\(TerminalText.escape(file, maxCharacters: 300)): \(message)")
         return ExitCode(2)
     }
 

@@ -19,8 +19,18 @@ struct CLIRunner {
     }()
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(executable: binary, arguments, environment: environment)
+    }
+
+    /// Runs `script` with `/bin/sh -c`: for what `Process` cannot say, such as a resource limit or a file name
+    /// that is not UTF-8.
+    static func run(shell script: String, environment: [String: String] = [:]) throws -> Result {
+        try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: environment)
+    }
+
+    static func run(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NO_COLOR")

@@ -62,6 +62,14 @@ struct Step: Sendable {
     static func mark(_ task: TaskID, _ label: String, at time: UInt64) -> Step {
         Step(time: time) { builder in .mark(time: time, task: task, label: builder.string(label)) }
     }
+
+    static func site(_ task: TaskID, _ location: String, at time: UInt64) -> Step {
+        Step(time: time) { builder in .site(time: time, task: task, location: builder.string(location)) }
+    }
+
+    static func signal(_ task: TaskID, _ what: CancellationSignal, via: String = "", at time: UInt64) -> Step {
+        Step(time: time) { builder in .signal(time: time, task: task, what: what, via: builder.string(via)) }
+    }
 }
 
 /// Milliseconds, as trace nanoseconds.

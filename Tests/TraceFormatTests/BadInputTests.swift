@@ -49,9 +49,9 @@ import Testing
         var (bytes, _) = try smallTrace()
         bytes[8] = UInt8(truncatingIfNeeded: major)
         bytes[9] = UInt8(truncatingIfNeeded: major >> 8)
-        #expect(throws: TraceReadError.unsupportedVersion(major: major, minor: 0)) { try TraceReader(bytes: bytes) }
-        #expect("\(TraceReadError.unsupportedVersion(major: major, minor: 0))"
-                == "unsupported trace format version \(major).0: this reader understands 1.x")
+        #expect(throws: TraceReadError.unsupportedVersion(major: major, minor: TraceLayout.minorVersion)) { try TraceReader(bytes: bytes) }
+        #expect("\(TraceReadError.unsupportedVersion(major: major, minor: TraceLayout.minorVersion))"
+                == "unsupported trace format version \(major).\(TraceLayout.minorVersion): this reader understands 1.x")
     }
 
     // MARK: Newer writers
@@ -59,10 +59,10 @@ import Testing
     @Test func aNewerMinorVersionWithExtensionKindsReadsEveryCoreEvent() throws {
         var encoder = EventEncoder()
         encoder.append(.spawn(time: 5, task: 1, parent: 0, name: 0, how: .root))
-        encoder.appendExtension(kind: 0x80, body: [])
+        encoder.appendExtension(kind: 0xA0, body: [])
         encoder.appendExtension(kind: 0xFF, body: [UInt8](repeating: 0x11, count: 70_000))
         encoder.append(.cancel(time: 6, task: 1, by: 0, reason: .shutdown))
-        encoder.appendExtension(kind: 0x80, body: [0x16, 0x00, 0x01])  // looks like a core record inside: skipped whole
+        encoder.appendExtension(kind: 0xA0, body: [0x16, 0x00, 0x01])  // looks like a core record inside: skipped whole
         encoder.append(.end(time: 9, task: 1, outcome: .cancelled))
         var trace = InMemoryTrace()
         trace.writeChunk(encoder.bytes)
@@ -71,7 +71,7 @@ import Testing
         let (events, reader) = try readAll(bytes)
         #expect(events.map(\.kind) == [.spawn, .cancel, .end])
         #expect(reader.notices.first == .newerMinorVersion(major: 1, minor: 9))
-        #expect(reader.notices.contains(.skippedUnknownKind(kind: 0x80, count: 2)))
+        #expect(reader.notices.contains(.skippedUnknownKind(kind: 0xA0, count: 2)))
         #expect(reader.notices.contains(.skippedUnknownKind(kind: 0xFF, count: 1)))
         #expect(!reader.sawDamage)
     }

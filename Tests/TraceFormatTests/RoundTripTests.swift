@@ -59,14 +59,59 @@ import Testing
     @Test func extensionKindsAreSkippedWithANotice() throws {
         var encoder = EventEncoder()
         encoder.append(.spawn(time: 5, task: 1, parent: 0, name: 0, how: .root))
-        encoder.appendExtension(kind: 0x81, body: [1, 2, 3, 4])
-        encoder.appendExtension(kind: 0x81, body: [])
+        encoder.appendExtension(kind: 0xA1, body: [1, 2, 3, 4])
+        encoder.appendExtension(kind: 0xA1, body: [])
         encoder.append(.end(time: 9, task: 1, outcome: .returned))
         var trace = InMemoryTrace()
         trace.writeChunk(encoder.bytes)
         let (read, reader) = try readAll(trace.bytes)
         #expect(read.map(\.kind) == [.spawn, .end])
-        #expect(reader.notices.contains(.skippedUnknownKind(kind: 0x81, count: 2)))
+        #expect(reader.notices.contains(.skippedUnknownKind(kind: 0xA1, count: 2)))
+    }
+
+    @Test func siteAndSignalRecordsRoundTripInsideTheirLength() throws {
+        var encoder = EventEncoder()
+        let written: [TraceEvent] = [
+            .spawn(time: 5, task: 1, parent: 0, name: 0, how: .root),
+            .site(time: 5, task: 1, location: 3),
+            .signal(time: 7, task: 1, what: .received, via: 4),
+            .signal(time: 1 << 40, task: UInt64.max, what: .stopped, via: UInt64.max),
+            .end(time: 1 << 41, task: 1, outcome: .returned),
+        ]
+        for event in written { encoder.append(event) }
+        // Each extension record is kind, one length byte, then the body that length covers.
+        #expect(encoder.bytes[encoder.bytes.firstIndex(of: 0x80)! + 1] == 3)
+        var trace = InMemoryTrace()
+        trace.writeChunk(encoder.bytes)
+        let (read, reader) = try readAll(trace.bytes)
+        #expect(read == written)
+        #expect(!reader.sawDamage)
+        #expect(!reader.notices.contains { if case .skippedUnknownKind = $0 { true } else { false } })
+    }
+
+    @Test func aSiteRecordWithExtraTrailingBytesFromANewerWriterKeepsItsFields() throws {
+        var encoder = EventEncoder()
+        encoder.append(.spawn(time: 5, task: 1, parent: 0, name: 0, how: .root))
+        encoder.appendExtension(kind: EventKind.site.rawValue, body: [0x01, 0x01, 0x00, 0x7F, 0x7F])
+        encoder.append(.end(time: 9, task: 1, outcome: .returned))
+        var trace = InMemoryTrace()
+        trace.writeChunk(encoder.bytes)
+        let (read, reader) = try readAll(trace.bytes)
+        #expect(read.map(\.kind) == [.spawn, .site, .end])
+        #expect(read[1] == .site(time: 6, task: 1, location: 0))
+        #expect(read[2].time == 10)  // the end's delta (4) counts from the site's time, as every delta does
+        #expect(!reader.sawDamage)
+    }
+
+    @Test func aSignalRecordShorterThanItsFieldsIsMalformed() throws {
+        var encoder = EventEncoder()
+        encoder.append(.spawn(time: 5, task: 1, parent: 0, name: 0, how: .root))
+        encoder.appendExtension(kind: EventKind.signal.rawValue, body: [0x01, 0x01])
+        var trace = InMemoryTrace()
+        trace.writeChunk(encoder.bytes)
+        let (read, reader) = try readAll(trace.bytes)
+        #expect(read.map(\.kind) == [.spawn])
+        #expect(reader.sawDamage)
     }
 
     @Test func theSpecTableCoversEveryKindOnce() {

@@ -186,3 +186,36 @@ import TraceFormat
         #expect(validator.terminationStatus == 0, "schema errors: \(output)")
     }
 }
+
+/// Issue 11 item 11: the Perfetto export streams, task by task as the analysis ends them.
+@Suite struct PerfettoStreamingTests {
+    @Test func theExportIsWrittenWhileTheTraceIsStillBeingRead() throws {
+        let bytes = try SyntheticTraces.churn(count: 20_000)
+        let reader = try TraceReader(bytes: bytes)
+        var document: [UInt8] = []
+        var eventsReadAtFirstPiece: Int?
+        var stream = PerfettoStream(file: "churn") { piece in
+            if eventsReadAtFirstPiece == nil { eventsReadAtFirstPiece = Int(reader.eventCount) }
+            document += piece
+        }
+        let report = try TraceAnalyzer().analyze(reader, keepTasks: false, onTask: { task, now in stream.add(task, traceEnd: now) })
+        stream.finish(findings: report.findings, info: report.info)
+        #expect(report.tasks.isEmpty, "no task is kept for the export")
+        let first = try #require(eventsReadAtFirstPiece)
+        #expect(first < Int(reader.eventCount) / 2, "the first piece went out after \(first) of \(reader.eventCount) events")
+        let events = try PerfettoTests.checkStructure(document, tasks: 20_001)
+        #expect(events.filter { $0["ph"] as? String == "b" }.count == 20_001)
+    }
+
+    @Test func aStreamedExportMatchesTheOneFromAKeptReport() throws {
+        let bytes = try SyntheticTraces.swallow()
+        let kept = try SyntheticTraces.report(bytes)
+        var streamed: [UInt8] = []
+        var stream = PerfettoStream(file: "t") { streamed += $0 }
+        let report = try TraceAnalyzer().analyze(TraceReader(bytes: bytes), onTask: { task, now in stream.add(task, traceEnd: now) })
+        stream.finish(findings: report.findings, info: report.info)
+        let a = try PerfettoTests.checkStructure(streamed, tasks: 3), b = try PerfettoTests.checkStructure(PerfettoExporter().json(kept, file: "t"), tasks: 3)
+        #expect(a.count == b.count)
+        #expect(Set(a.map { "\($0["ph"]!) \($0["name"]!) \($0["ts"] ?? "")" }) == Set(b.map { "\($0["ph"]!) \($0["name"]!) \($0["ts"] ?? "")" }))
+    }
+}

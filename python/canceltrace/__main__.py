@@ -37,25 +37,45 @@ def _run(argv):
         elif a in ("-h", "--help"):
             sys.stdout.write(__doc__)
             return 0
+        elif a.startswith("-") and a != "-":
+            sys.stderr.write("canceltrace run: unknown option %s (options: --output FILE, -m MODULE)\n" % a)
+            return 2
         else:
             rest = argv[i + 1:]
             break
     else:
         return _usage()
     script = None if module else argv[i]
+    # Fail as `python app.py` / `python -m mod` would, before any trace is written.
+    if module:
+        import importlib.util
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            sys.stderr.write("%s: No module named %s\n" % (sys.executable, module))
+            return 1
+    elif not os.path.isfile(script):
+        path = os.path.abspath(script)
+        error = "[Errno 21] Is a directory" if os.path.isdir(path) else "[Errno 2] No such file or directory"
+        sys.stderr.write("%s: can't open file %r: %s\n" % (sys.executable, path, error))
+        return 2
     if output is None:
         base = module if module else os.path.splitext(os.path.basename(script))[0]
         output = base + ".ctrace"
 
     from . import _recorder
+    try:
+        _recorder.start(output, process=module or os.path.basename(script))
+    except OSError as e:
+        sys.stderr.write("canceltrace: cannot write %s: %s\n" % (output, e.strerror or e))
+        return 2
     if module:
         sys.argv = [module] + rest     # runpy sets argv[0] to the module's file
-        process = module
     else:
         sys.argv = [script] + rest
         sys.path[0] = os.path.dirname(os.path.abspath(script))
-        process = os.path.basename(script)
-    _recorder.start(output, process=process)
     try:
         if module:
             runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -51,4 +51,8 @@ def findings(trace):
     for tid, st in tasks.items():
         if not st["ended"]:
             out.append({"rule": "leaked-task", "level": "warning", "task": tid, "taskName": st["name"]})
-    return out
+    ignored = {}      # task -> rules named by its "ignore ..." marks (see Docs/Rules.md)
+    for e in trace.events:
+        if e["kind"] == "mark" and e["label"].startswith("ignore "):
+            ignored.setdefault(e["task"], set()).update(e["label"][7:].split(","))
+    return [f for f in out if not ({"all", f["rule"]} & ignored.get(f["task"], set()))]

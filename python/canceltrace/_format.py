@@ -8,7 +8,7 @@ import zlib
 
 MAGIC = b"\x89CTRACE\n"
 MAJOR = 1
-MINOR = 0
+MINOR = 1                            # 1.1: extension kinds site (0x80), signal (0x81)
 HEADER = MAGIC + struct.pack("<HHI", MAJOR, MINOR, 0)
 CHUNK_MARKER = b"CTCK"
 CHUNK_RAW_TARGET = 64 << 10          # recorders cut chunks at 64 KiB raw
@@ -31,11 +31,13 @@ END = 0x16
 UNCANCEL = 0x17
 DROPPED = 0x18
 MARK = 0x19
+# Extension kinds (format 1.1): body = length:varint, then the time delta and fields as in a core record
+SITE = 0x80
 
 KIND_NAMES = {
     INFO: "info", STRING: "string", CLOSE: "close", SPAWN: "spawn", CANCEL: "cancel",
     CAUGHT: "caught", CLEANUP_BEGIN: "cleanup-begin", CLEANUP_END: "cleanup-end",
-    RETHROW: "rethrow", END: "end", UNCANCEL: "uncancel", DROPPED: "dropped", MARK: "mark",
+    RETHROW: "rethrow", END: "end", UNCANCEL: "uncancel", DROPPED: "dropped", MARK: "mark", SITE: "site",
 }
 # Field names after the time delta, in order (string records are special: id, utf8).
 KIND_FIELDS = {
@@ -51,10 +53,12 @@ KIND_FIELDS = {
     UNCANCEL: ("task",),
     DROPPED: ("count",),
     MARK: ("task", "label"),
+    SITE: ("task", "location"),
 }
 STRING_FIELDS = {
     INFO: ("key", "value"), SPAWN: ("name",), CANCEL: ("message",), CAUGHT: ("error",),
     CLEANUP_END: ("error",), END: ("error",), MARK: ("label",),
+    SITE: ("location",),
 }
 
 # Enumerations
@@ -115,6 +119,15 @@ def encode_events(events, out, last_time=0):
             n = len(data)
             out += table[n] if n < size else varint(n)
             out += data
+            continue
+        if kind >= 0x80:
+            # An extension record: the same body as a core record, after its length. Its time delta is from the
+            # previous timed record and does not move the chunk's clock, so that a reader that skips the record
+            # times every later record right.
+            body = bytearray()
+            encode_events(((0,) + ev[1:],), body, last_time)
+            out += varint(len(body) - 1)
+            out += body[1:]
             continue
         t = ev[1]
         if t > last_time:

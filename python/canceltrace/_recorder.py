@@ -149,7 +149,7 @@ def _classify_code(code):
     special = None
     reason = F.REASON_EXPLICIT
     try:
-        if code is _TRACED_CANCEL_CODE:
+        if code is _TRACED_CANCEL_CODE or code in _TASK_CANCEL_CODES:
             return (F.REASON_PARENT, "task-cancel")
         path = os.path.abspath(fn) if fn and not fn.startswith("<") else fn
     except Exception:
@@ -171,12 +171,27 @@ def _classify_code(code):
             reason = F.REASON_SHUTDOWN
         elif base == "base_events.py" and name in ("shutdown_default_executor", "close"):
             reason = F.REASON_SHUTDOWN
+        return (reason, special)
+    for suffix, func, lib_reason, lib_special in _LIBRARY_CANCELLERS:
+        if name == func and path.endswith(suffix):
+            return (lib_reason, lib_special)
     return (reason, special)
+
+
+# Libraries whose cancel scopes cancel a task and consume exactly that cancellation themselves (see Docs/Python.md
+# "Scope-owned cancels"): (file path suffix, function calling cancel(), reason, special handling).
+_ANYIO = os.sep + os.path.join("anyio", "_backends", "_asyncio.py")
+_LIBRARY_CANCELLERS = (
+    (_ANYIO, "_deliver_cancellation", F.REASON_EXPLICIT, "anyio-scope"),
+    (_ANYIO, "_cancel_all_tasks", F.REASON_SHUTDOWN, None),      # anyio's Runner backport (3.9, 3.10)
+    (_ANYIO, "_on_sigint", F.REASON_SHUTDOWN, None),
+    (os.sep + os.path.join("async_timeout", "__init__.py"), "_on_timeout", F.REASON_TIMEOUT, "owned"),
+)
 
 
 def _traced_id(task):
     try:
-        return task._ct_id if type(task) is CTTask and task._ct_id >= _first_id else 0
+        return task._ct_id if type(task) in _TRACED and task._ct_id >= _first_id else 0
     except Exception:
         return 0
 
@@ -188,8 +203,10 @@ def _running_task_id():
     return _traced_id(_current_task(loop))
 
 
-def _cancel_cause(frame):
-    """(reason, by-task-id) for a cancel() called from ``frame``."""
+def _cancel_cause(frame, task):
+    """(reason, by-task-id) for a cancel() of ``task`` called from ``frame``. A negative ``by`` means a request
+    whose owner withdraws it itself: -1 - by for a TaskGroup interrupting its owner, -(1 << 40) - by for a
+    scope-owned request."""
     if frame is None:
         return F.REASON_UNKNOWN, _running_task_id()
     code = frame.f_code
@@ -222,14 +239,40 @@ def _cancel_cause(frame):
             return F.REASON_SIBLING, _traced_id(up.f_locals.get("task"))
         # __aexit__ aborts the children because the group's body raised or its owner was cancelled.
         return F.REASON_PARENT, _running_task_id()
+    global _owned_scope
+    if special == "owned":
+        # async-timeout's Timeout: it drops its task (`_task = None`) when it exits.
+        _owned_scope = (frame.f_locals.get("self"), "_task")
+        return reason, -_OWNED - _running_task_id()
+    if special == "anyio-scope":
+        # CancelScope._deliver_cancellation(origin): `origin` is the scope that was cancelled. The request is
+        # that scope's own when `task` hosts it (anyio counts exactly these for its uncancel() calls): its
+        # __exit__ consumes the cancellation it caused. Other tasks in the scope (a task group's children) are
+        # expected to end cancelled.
+        origin = frame.f_locals.get("origin")
+        by = _running_task_id()
+        try:
+            deadline = getattr(origin, "_deadline", None)
+            loop = _get_running_loop()
+            if deadline is not None and loop is not None and deadline <= loop.time():
+                reason = F.REASON_TIMEOUT
+        except Exception:
+            pass
+        if origin is not None and getattr(origin, "_host_task", None) is task:
+            _owned_scope = (origin, "_host_task")    # None again once the scope has exited
+            return reason, -_OWNED - by
+        return reason, by
     if special == "tg-done":
         # The group interrupts its owner's body; it withdraws this request itself (uncancel) on exit.
-        return F.REASON_SIBLING, -_traced_id(frame.f_locals.get("task")) or -1
+        return F.REASON_SIBLING, -1 - _traced_id(frame.f_locals.get("task"))
     return reason, _running_task_id()
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The traced task class
+
+_OWNED = 1 << 40     # see _cancel_cause
+_owned_scope = None  # set by _cancel_cause for a scope-owned request: (scope, attribute that is None once exited)
 
 _how_override = 0   # set while TaskGroup.create_task runs (see _install_taskgroup_hook)
 
@@ -275,7 +318,10 @@ class _State:
     seen = False    # a caught was recorded since the last request
     open = None     # 3.12+: the catch being watched (see _mon_handled)
     tg = 0          # requests from a TaskGroup interrupting its owner
+    owned = 0       # scope-owned requests: catches of them are the scope's, and its owner consumes them
+    scopes = None   # their scopes, in order: [(scope, attribute that is None once the scope has exited)]
     blind = False   # counted in _blind_pending
+    first = 0       # perf_counter_ns of the first cancel request (see _record_end: when to write the site)
 
 
 _ENDED = _State()           # sentinel: the task's end was recorded
@@ -292,7 +338,8 @@ def _name_sid(coro, name):
     return sid if sid is not None else _sid(q)
 
 
-_spawn_specs = {}     # id(code) -> (name string id, end seen by monitoring, code) for unnamed coroutines
+_spawn_specs = {}     # id(code) -> (name string id, end seen by monitoring, code, qualname) for unnamed coroutines
+_spawn_specs_q = {}   # (id(code), qualname) -> the same, for further qualnames of one code object
 _SPAWN = F.SPAWN
 _END = F.END
 _HOW_ROOT = F.HOW_ROOT
@@ -317,86 +364,185 @@ def _spawn_spec(coro, name):
         return _name_sid(coro, name), fast
     if _full_names:
         return 0, fast
-    spec = _spawn_specs[id(code)] = (_name_sid(coro, None), fast, code)
+    q = coro.__qualname__
+    spec = (_name_sid(coro, None), fast, code, q)
+    first = _spawn_specs.get(id(code))
+    if first is None or first[3] is q:
+        _spawn_specs[id(code)] = spec
+    else:
+        # Another function with the same code (functools.wraps-decorated coroutines share the wrapper's code,
+        # each with its own __qualname__).
+        _spawn_specs_q[(id(code), q)] = spec
     return spec
 
 
-class CTTask(_BaseTask):
-    """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
+def _traced_class(_BaseTask):
+    """The traced subclass of a task class: the C asyncio.Task (CTTask), or the pure-Python Task that
+    backports.asyncio.runner uses on 3.9/3.10 (see _install_backport)."""
 
-    __slots__ = ("_ct_id", "_ct_st")
+    class CTTask(_BaseTask):
+        """asyncio.Task that reports its life to the recorder. Behaviour is the base Task's, unchanged."""
 
-    def __init__(self, coro, *, loop=None, name=None, **kw):
-        self._ct_st = None
-        self._ct_id = 0
-        if not _active:
-            _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-            return
-        try:
-            parent = _current_task(loop) if loop is not None else _loopless_parent()
-            if parent is None:
-                pid, how = 0, _HOW_ROOT
-            else:
-                pid = parent._ct_id if type(parent) is CTTask and parent._ct_id >= _first_id else 0
-                how = _how_override
-            # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
-            spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
-            if spec is None:
-                spec = _spawn_spec(coro, name)
-            tid = self._ct_id = next(_ids)
-            if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
-                _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, None), how))
-                spec = (-1, spec[1])
-        except BaseException:
+        __slots__ = ("_ct_id", "_ct_st")
+
+        def __init__(self, coro, *, loop=None, name=None, **kw):
+            self._ct_st = None
             self._ct_id = 0
+            if not _active:
+                _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
+                return
+            try:
+                parent = _current_task(loop) if loop is not None else _loopless_parent()
+                if parent is None:
+                    pid, how = 0, _HOW_ROOT
+                else:
+                    pid = parent._ct_id if type(parent) in _TRACED and parent._ct_id >= _first_id else 0
+                    how = _how_override
+                # (name string id, end seen by monitoring) of an unnamed coroutine's code, else the slow path
+                spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
+                if spec is not None and spec[3] is not coro.__qualname__:
+                    spec = _spawn_specs_q.get((id(coro.cr_code), coro.__qualname__))
+                if kw and kw.get("eager_start"):   # 3.12+: the first step runs inside __init__: record the spawn first
+                    if name is None:
+                        # loop.create_task(coro, name=...) with a task factory names the task only after creating
+                        # it, too late for an eager task's spawn: take the name from its frame.
+                        # (3.12's asyncio.create_task also names it afterwards.)
+                        f = _getframe(2)
+                        if f is not None and f.f_code is _LOOP_CREATE_TASK_CODE:
+                            name = f.f_locals.get("name")
+                            if name is None and f.f_back is not None and f.f_back.f_code is _CREATE_TASK_CODE:
+                                name = f.f_back.f_locals.get("name")
+                            if name is not None:
+                                name = str(name)
+                                spec = None
+                    if spec is None:
+                        spec = _spawn_spec(coro, name)
+                    tid = self._ct_id = next(_ids)
+                    _append((_SPAWN, _perf_ns() - _t0, tid, pid, spec[0] or _name_sid(coro, name), how))
+                    spec = (-1, spec[1])
+                else:
+                    if spec is None:
+                        spec = _spawn_spec(coro, name)
+                    tid = self._ct_id = next(_ids)
+            except BaseException:
+                self._ct_id = 0
+                _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
+                return
             _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-            return
-        _BaseTask.__init__(self, coro, loop=loop, name=name, **kw)
-        try:
-            sid = spec[0]
-            if sid >= 0:
-                if sid == 0:
-                    sid = _name_sid(coro, self.get_name())
-                global _last_spawn
-                _last_spawn = sp = (_SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
-                _append(sp)
-            if not spec[1]:
-                self.add_done_callback(_on_done)
-            if len(_events) >= _batch:
-                _rec.flush_from_producer()
-        except BaseException:
-            pass
-
-    def cancel(self, msg=None):
-        if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
             try:
-                if not self.done():
-                    _record_cancel(self, msg, _getframe(1))
-            except BaseException:
-                pass
-        return _BaseTask.cancel(self, msg)
-
-    def set_name(self, value):
-        _BaseTask.set_name(self, value)
-        if _active and self._ct_id >= _first_id:
-            try:
-                _renamed(self)
+                sid = spec[0]
+                if sid >= 0:
+                    if sid == 0:
+                        sid = _name_sid(coro, self.get_name())
+                    global _last_spawn
+                    _last_spawn = sp = (_SPAWN, _perf_ns() - _t0, tid, pid, sid, how)
+                    _append(sp)
+                if not spec[1]:
+                    self.add_done_callback(_on_done)
+                if len(_events) >= _batch:
+                    _rec.flush_from_producer()
             except BaseException:
                 pass
 
-    if hasattr(_BaseTask, "uncancel"):
-        def uncancel(self):
-            if _active and self._ct_st is not None and self._ct_st is not _ENDED:
+        def cancel(self, msg=None):
+            if _active and self._ct_st is not _ENDED and self._ct_id >= _first_id:
                 try:
-                    _record_uncancel(self)
+                    if not self.done():
+                        _record_cancel(self, msg, _getframe(1))
                 except BaseException:
                     pass
-            return _BaseTask.uncancel(self)
+            return _BaseTask.cancel(self, msg)
 
+        def set_name(self, value):
+            _BaseTask.set_name(self, value)
+            if _active and self._ct_id >= _first_id:
+                try:
+                    _renamed(self)
+                except BaseException:
+                    pass
+
+        if hasattr(_BaseTask, "uncancel"):
+            def uncancel(self):
+                if _active and self._ct_st is not None and self._ct_st is not _ENDED:
+                    try:
+                        _record_uncancel(self)
+                    except BaseException:
+                        pass
+                return _BaseTask.uncancel(self)
+
+    return CTTask
+
+
+CTTask = _traced_class(_BaseTask)
+_TRACED = {CTTask}     # the traced task classes (CTTask, and the backport's once installed)
+_TASK_CANCEL_CODES = set()   # code of base classes' cancel() that pass a request on (the backport's)
+
+
+def _install_backport():
+    """backports.asyncio.runner (pytest-asyncio's Runner on 3.9/3.10) creates the main task of each test with
+    its own pure-Python Task class: trace it too, with a traced subclass of that class."""
+    mod = sys.modules.get("backports.asyncio.runner.runner")
+    base = getattr(mod, "Task", None)
+    py_task = getattr(_aio_tasks, "_PyTask", None)
+    if not isinstance(base, type) or base in _TRACED or py_task is None or not issubclass(base, py_task):
+        return
+    cls = _traced_class(base)
+    cls.__name__ = cls.__qualname__ = base.__name__
+    _TRACED.add(cls)
+    try:
+        _TASK_CANCEL_CODES.add(base.cancel.__code__)
+    except AttributeError:
+        pass
+    _installed["backport"] = (mod, base)
+    mod.Task = cls
+
+
+def _uninstall_backport():
+    mod, base = _installed.pop("backport", (None, None))
+    if mod is not None:
+        mod.Task = base
+    try:
+        sys.meta_path.remove(_BackportFinder)
+    except ValueError:
+        pass
+
+
+_BACKPORT = "backports.asyncio.runner.runner"
+
+
+class _BackportFinder:
+    """On 3.9/3.10, while recording: when backports.asyncio.runner is imported after recording started, trace its
+    Task as soon as the module has run (one short call per import of a module not yet loaded)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != _BACKPORT:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original = loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                if _active:
+                    _install_backport()
+            except Exception:
+                pass
+        loader.exec_module = exec_module
+        return spec
 
 # Tasks print as "Task" (repr, "Task exception was never retrieved"), exactly as without the recorder.
 CTTask.__name__ = CTTask.__qualname__ = "Task"
 _TRACED_CANCEL_CODE = CTTask.cancel.__code__
+try:
+    _LOOP_CREATE_TASK_CODE = asyncio.base_events.BaseEventLoop.create_task.__code__
+except AttributeError:
+    _LOOP_CREATE_TASK_CODE = None
+_CREATE_TASK_CODE = getattr(getattr(_aio_tasks, "create_task", None), "__code__", None)
 
 
 _last_spawn = None
@@ -428,20 +574,32 @@ def _record_cancel(task, msg, frame):
         by = 0
         if loop is not None:
             cur = _current_task(loop)
-            if type(cur) is CTTask and cur._ct_id >= _first_id:
+            if type(cur) in _TRACED and cur._ct_id >= _first_id:
                 by = cur._ct_id
     else:
-        reason, by = _cancel_cause(frame)
+        reason, by = _cancel_cause(frame, task)
     st = task._ct_st
     if st is None:
         st = task._ct_st = _State()
-    if by < 0:                    # TaskGroup interrupting its owner: remember it (see _record_end)
-        by = 0 if by == -1 else -by
-        st.tg += 1
+        st.first = _perf_ns()
+    elif st.scopes:
+        _settle_owned(task, st)
+    if by < 0:
+        if by <= -_OWNED:         # scope-owned (see _caught and _record_end)
+            by = -_OWNED - by
+            st.owned += 1
+            if st.scopes is None:
+                st.scopes = []
+            st.scopes.append(_owned_scope)
+        else:                     # TaskGroup interrupting its owner: remember it (see _record_end)
+            by = -1 - by
+            st.tg += 1
     _append((F.CANCEL, _perf_ns() - _t0, task._ct_id, by, reason,
              0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
     st.pend += 1
     st.seen = False
+    if _thread_paused:
+        _resume_after_fork()
     if _mon_tool is not None:
         coro = task._coro
         if type(coro) is _CoroType and not coro.cr_running:
@@ -454,15 +612,147 @@ def _record_cancel(task, msg, frame):
             _monitoring_on()
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Where a task's code is (`site`), and the test it ran in. Written for the tasks findings can be about (at the
+# first cancel request, or when the task is left pending at shutdown), so that other tasks cost nothing.
+
+_site_cache = {}      # (id(code), qualname) -> (string id, code)
+_tests = []           # pytest: (first task id of the test, string id of "test <nodeid>"), in order
+_cwd = ""
+
+
+def set_test(nodeid):
+    """The tasks created from now on belong to test ``nodeid`` (the pytest plugin calls this at each setup)."""
+    if _active:
+        try:
+            _tests.append((_peek_next_id(), _sid("test " + nodeid), nodeid))
+        except Exception:
+            pass
+
+
+def _peek_next_id():
+    """The id the next task will get."""
+    global _ids
+    n = next(_ids)
+    _ids = itertools.count(n)
+    return n
+
+
+def _site_text(coro):
+    try:
+        code = coro.cr_code if type(coro) is _CoroType else getattr(coro, "gi_code", None) or coro.ag_code
+    except AttributeError:
+        code = None
+    try:
+        q = coro.__qualname__
+    except AttributeError:
+        q = type(coro).__qualname__
+    if code is None:
+        return None, q
+    key = (id(code), q)
+    hit = _site_cache.get(key)
+    if hit is not None:
+        return hit[0], q
+    fn = code.co_filename
+    try:
+        if _cwd and os.path.isabs(fn) and fn.startswith(_cwd):
+            fn = os.path.relpath(fn, _cwd)
+    except Exception:
+        pass
+    sid = _sid("%s:%d (%s)" % (fn, code.co_firstlineno, q))
+    _site_cache[key] = (sid, code)
+    return sid, q
+
+
+_SITE_LATENCY_NS = 10_000_000   # a cancelled task that took longer than this to end gets its site
+
+
+def _write_site(task, t):
+    """Write the task's `site` (and the test it ran in, and its suppressions) at time ``t``: at its end when a
+    finding can be about it, or when it is left pending at shutdown. Tasks cancelled and ended promptly (most of
+    them) cost nothing."""
+    try:
+        coro = task._coro
+        if type(coro) is _CoroType and not _tests and not _suppress.entries:
+            # the common case: a coroutine whose site and comment suppressions are known (one dict lookup)
+            hit = _site_fast.get(id(coro.cr_code))
+            if hit is not None and hit[2] is coro.__qualname__:
+                _append((F.SITE, t, task._ct_id, hit[0]))
+                if hit[1]:
+                    _append((F.MARK, t, task._ct_id, hit[1]))
+                return
+        _write_site_slow(task, coro, t)
+    except Exception:
+        pass
+
+
+_site_fast = {}      # id(code) -> (site string id, "ignore ..." string id or 0, qualname, code)
+
+
+def _write_site_slow(task, coro, t):
+    sid, q = _site_text(coro)
+    tid = task._ct_id
+    if sid is None:
+        sid = _sid(q)
+    _append((F.SITE, t, tid, sid))
+    test = None
+    if _tests:
+        import bisect
+        i = bisect.bisect_right(_tests, (tid, 1 << 62)) - 1
+        if i >= 0:
+            test = _tests[i]
+            _append((F.MARK, t, tid, test[1]))
+    rules = _suppress.rules_for(task, q, test[2] if test else None)
+    ignore = _sid("ignore " + rules) if rules else 0
+    if ignore:
+        _append((F.MARK, t, tid, ignore))
+    if type(coro) is _CoroType and not _suppress.entries:
+        _site_fast[id(coro.cr_code)] = (sid, ignore, q, coro.cr_code)
+
+
+from . import _suppress   # noqa: E402  (needs nothing from this module)
+
+
+def _settle_owned(task, st, t=None):
+    """Withdraw the scope-owned requests whose scope has exited since (it consumed them; on 3.11+ the library's
+    own uncancel() did that already). Called before the task's next cancel and at its end."""
+    keep = []
+    for entry in st.scopes:
+        try:
+            exited = getattr(entry[0], entry[1]) is None
+        except Exception:
+            exited = False
+        if exited and st.owned > 0 and st.pend > 0:
+            if t is None:
+                t = _now()
+            _append((F.UNCANCEL, t, task._ct_id))
+            st.owned -= 1
+            st.pend -= 1
+        elif not exited:
+            keep.append(entry)
+    st.scopes = keep
+    if st.pend == 0:
+        _pending_release(st)
+
+
 def _record_uncancel(task):
     if task.cancelling() <= 0:
         return
-    _append((F.UNCANCEL, _now(), task._ct_id))
+    t = _now()
     st = task._ct_st
+    if st.open is not None and st.pend <= 1:
+        # The last request is withdrawn while a catch is open: the handler has completed (or is completing)
+        # without re-raising; its cleanup ends here, not at the task's next catch or end.
+        _close_open(task, st, t, rethrow=False)
+    _append((F.UNCANCEL, t, task._ct_id))
     if st.pend > 0:
         st.pend -= 1
         if st.tg > st.pend:
             st.tg = st.pend
+        if st.owned > st.pend:
+            st.owned = st.pend
+            if st.scopes:
+                del st.scopes[0]
         if st.pend == 0:
             _pending_release(st)
 
@@ -492,6 +782,46 @@ def _on_done(task):
         pass
 
 
+_error_names = {}    # exception type -> its name in the trace
+
+
+def _error_name(cls):
+    """Built-in exceptions by name (KeyError), asyncio's as asyncio.X (asyncio.TimeoutError on 3.9/3.10; its
+    CancelledError stays CancelledError, the trace's name for a cancellation), others module-qualified, so that
+    concurrent.futures.CancelledError is not taken for a cancellation."""
+    name = _error_names.get(cls)
+    if name is None:
+        q = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+        mod = getattr(cls, "__module__", None) or ""
+        if cls is _CancelledError or mod == "builtins" or not mod:
+            name = q
+        elif mod == "asyncio" or mod.startswith("asyncio."):
+            name = "asyncio." + q
+        else:
+            name = mod + "." + q
+        if len(_error_names) < 10000:
+            _error_names[cls] = name
+    return name
+
+
+_EXIT_ERRORS = (SystemExit, KeyboardInterrupt)
+
+
+def _is_exit_error(exc):
+    """SystemExit / KeyboardInterrupt, or an exception group holding one (what a TaskGroup raises for them)."""
+    for _ in range(32):
+        if isinstance(exc, _EXIT_ERRORS):
+            return True
+        inner = getattr(exc, "exceptions", None)
+        if not isinstance(inner, tuple) or not inner or not isinstance(exc, BaseException):
+            return False
+        for e in inner:
+            if isinstance(e, _EXIT_ERRORS):
+                return True
+        exc = inner[0]
+    return False
+
+
 def _record_end(task, t, outcome=None, err=0):
     st = task._ct_st
     task._ct_st = _ENDED
@@ -505,24 +835,33 @@ def _record_end(task, t, outcome=None, err=0):
         if exc is None:
             outcome, err = F.OUTCOME_RETURNED, 0
         else:
-            outcome, err = F.OUTCOME_FAILED, _sid(type(exc).__qualname__)
+            outcome, err = F.OUTCOME_FAILED, _sid(_error_name(type(exc)))
     if st is not None and st is not _ENDED:
+        if outcome != F.OUTCOME_CANCELLED or st.seen or _perf_ns() - st.first > _SITE_LATENCY_NS:
+            # A task a finding can be about: it did not end cancelled, caught its cancellation, or took a while.
+            _write_site(task, t)
         if st.open is not None:
             _close_open(task, st, t, rethrow=False)
+        if st.scopes:
+            _settle_owned(task, st, t)
         had_pending = st.pend > 0
-        if st.tg > 0 and outcome != F.OUTCOME_CANCELLED:
+        if (st.tg > 0 or st.owned > 0) and outcome != F.OUTCOME_CANCELLED:
             # A TaskGroup cancelled its owner to interrupt the body and did not withdraw the request: CPython
             # 3.11's TaskGroup.__aexit__ skips uncancel() when the request arrives while it waits for the
-            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup: record the
-            # withdrawal.
-            n = min(st.tg, st.pend)
+            # children (fixed in 3.12). The group turned that cancellation into its ExceptionGroup. Likewise a
+            # scope-owned request (anyio on 3.9/3.10, async-timeout) was consumed or converted by its scope.
+            # Record the withdrawal.
+            n = min(st.tg + st.owned, st.pend)
             for _ in range(n):
                 _append((F.UNCANCEL, t, tid))
             st.pend -= n
-            st.tg = 0
-        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen:
+            st.tg = st.owned = 0
+        if st.pend > 0 and outcome != F.OUTCOME_CANCELLED and not st.seen \
+                and not (outcome == F.OUTCOME_FAILED and _is_exit_error(task._exception)):
             # A pending cancellation is always delivered as CancelledError at the task's next step; a task
             # that then did not end cancelled caught it somewhere we could not see (inferred; see docs).
+            # Not when it ended with SystemExit / KeyboardInterrupt (or a group of them): asyncio gives those
+            # precedence over a cancellation (a TaskGroup re-raises them), no code of the task converted it.
             _append((F.CAUGHT, t, tid, _SID_CANCELLED))
         if had_pending:
             st.pend = 0
@@ -590,7 +929,7 @@ def _task_here():
     if loop is None:
         return None
     task = _current_task(loop)
-    return task if type(task) is CTTask and task._ct_id >= _first_id else None
+    return task if type(task) in _TRACED and task._ct_id >= _first_id else None
 
 
 def _mon_handled(code, offset, exc):
@@ -675,11 +1014,18 @@ def _caught(code, offset, info, exc):
     if task is None:
         return
     st = task._ct_st
-    if st is None or st is _ENDED or st.pend <= 0:
-        return                 # not this task's own cancellation (e.g. the canceller awaiting its child)
+    if st is None or st is _ENDED or st.pend <= st.owned:
+        # not this task's own cancellation (e.g. the canceller awaiting its child), or one that a scope of this
+        # task requested and will consume itself
+        return
     o = st.open
-    if o is not None and o[0] is exc and o[1] is code:
-        return                 # seen already (both the global and the local event report it)
+    if o is not None:
+        if o[0] is exc and o[1] is code:
+            return             # seen already (both the global and the local event report it)
+        if exc is not o[0] and st.seen and _called_from(o[1]):
+            # Code that the open handler called caught another CancelledError (e.g. it cancelled and awaited a
+            # helper task): not this task's cancellation, which the handler still holds.
+            return
     t = _now()
     if st.open is not None:
         _close_open(task, st, t, rethrow=False)
@@ -696,6 +1042,18 @@ def _caught(code, offset, info, exc):
         _monitoring_on(watch_raises=True)
     else:
         _n_open += 1
+
+
+def _called_from(code):
+    """True when a frame of ``code`` is on the stack above the frame that a monitoring callback reports."""
+    f = _getframe(3)
+    for _ in range(64):
+        if f is None:
+            return False
+        if f.f_code is code:
+            return True
+        f = f.f_back
+    return False
 
 
 def _close_open(task, st, t, rethrow, threw_error=None):
@@ -763,6 +1121,8 @@ def _mon_raise(code, offset, exc):
         if here is None:
             return
         task, st, o = here
+        if type(exc) is StopIteration:
+            return             # an awaited coroutine returned (3.12+ reports its StopIteration as a raise)
         if exc is o[0] or isinstance(exc, _CancelledError):
             if code is o[1]:
                 _close_open(task, st, _now(), rethrow=True)      # raise e / raise CancelledError()
@@ -774,7 +1134,7 @@ def _mon_raise(code, offset, exc):
             if first[1] is code:
                 _close_open(task, st, _now(), rethrow=False)     # the handler raised another error itself
             else:
-                _close_open(task, st, _now(), rethrow=False, threw_error=type(exc).__qualname__)
+                _close_open(task, st, _now(), rethrow=False, threw_error=_error_name(type(exc)))
     except BaseException:
         pass
 
@@ -920,6 +1280,7 @@ def _uninstall_monitoring():
         _ret_codes.clear()
         _handlers_watched.clear()
         _spawn_specs.clear()
+        _spawn_specs_q.clear()
         ev = mon.events
         for e in (ev.EXCEPTION_HANDLED, ev.RERAISE, ev.RAISE, ev.PY_RETURN, ev.PY_UNWIND, ev.INSTRUCTION):
             mon.register_callback(_mon_tool, e, None)
@@ -1037,6 +1398,8 @@ class Recorder:
     # -- writing
     def flush_from_producer(self):
         # Called on the recording thread when a batch is full; never waits for a flush in progress.
+        if _thread_paused:
+            _resume_after_fork()
         if self.flush_lock.acquire(blocking=False):
             try:
                 self._drain(False)
@@ -1105,12 +1468,27 @@ class Recorder:
             self.sink.close()
 
     def _periodic(self):
-        while not self._stop.wait(self.flush_interval):
+        stop = self._stop
+        while not stop.wait(self.flush_interval):
             try:
                 self.flush(force=True, timeout=0.5)
                 _monitoring_settle()
             except Exception:
                 pass
+
+    def pause_thread(self):
+        """Before fork(): end the flush thread, so that the process forks with one thread (3.12+ warns about
+        fork() in a multi-threaded process)."""
+        thread = self._thread
+        if thread is not None:
+            self._stop.set()
+            thread.join(1.0)
+            self._thread = None
+
+    def resume_thread(self):
+        if self._thread is None and _active:
+            self._stop = threading.Event()
+            self.start_thread()
 
     def start_thread(self):
         if self.flush_interval and self.flush_interval > 0:
@@ -1149,6 +1527,17 @@ def start(path, process=None, flush_interval=None, level=None):
     # A fresh trace: new string table, ids above every earlier recording's.
     _strings.clear()
     _spawn_specs.clear()
+    _spawn_specs_q.clear()
+    _site_cache.clear()
+    _site_fast.clear()
+    for bad in _suppress.reset():
+        sys.stderr.write("canceltrace: CANCELTRACE_IGNORE: not understood, ignored: %r\n" % (bad,))
+    del _tests[:]
+    global _cwd
+    try:
+        _cwd = os.getcwd() + os.sep
+    except OSError:
+        _cwd = ""
     _string_count = _string_bytes = _blind_pending = _n_open = 0
     del _events[:]
     _first_id = next(_ids)
@@ -1177,12 +1566,24 @@ def start(path, process=None, flush_interval=None, level=None):
         _aio_tasks.eager_task_factory = factory
         asyncio.eager_task_factory = factory
     _install_taskgroup_hook()
+    try:
+        if _BACKPORT in sys.modules:
+            _install_backport()
+        elif PY < (3, 11) and _BackportFinder not in sys.meta_path:
+            sys.meta_path.insert(0, _BackportFinder)
+    except Exception:
+        pass
     _active = True
     rec.flush(force=True)            # header + metadata on disk at once
     rec.start_thread()
     atexit.register(stop)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_child)
+    global _fork_hooks
+    if hasattr(os, "register_at_fork") and not _fork_hooks:
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                            after_in_child=_after_fork_child)
+        _fork_hooks = True
+    if os._exit is _original_os_exit:
+        os._exit = _os_exit
     return rec
 
 
@@ -1200,6 +1601,57 @@ def mark(label, task=None):
         pass
 
 
+_fork_hooks = False
+_original_os_exit = os._exit
+
+
+def _os_exit(status):
+    """os._exit while recording: hand what is recorded to the file first (no `close`: the trace reads as not
+    closed, and tasks still running have no end)."""
+    rec = _rec
+    if rec is not None and _active:
+        try:
+            rec.flush(force=True, timeout=1.0)
+        except BaseException:
+            pass
+    _original_os_exit(status)
+
+
+_os_exit.__name__ = _os_exit.__qualname__ = "_exit"
+_os_exit.__doc__ = _original_os_exit.__doc__
+
+
+def _before_fork():
+    rec = _rec
+    if rec is not None:
+        try:
+            rec.pause_thread()
+        except BaseException:
+            pass
+
+
+def _after_fork_parent():
+    # Not restarted here: CPython 3.13 counts the threads after this hook. The next cancel or full batch restarts
+    # the flush thread (until then, events wait in memory, and reach the file at the latest at exit).
+    global _thread_paused
+    if _rec is not None:
+        _thread_paused = True
+
+
+_thread_paused = False
+
+
+def _resume_after_fork():
+    global _thread_paused
+    _thread_paused = False
+    rec = _rec
+    if rec is not None:
+        try:
+            rec.resume_thread()
+        except BaseException:
+            pass
+
+
 def _after_fork_child():
     # The child must not write into the parent's trace.
     global _active, _rec
@@ -1212,7 +1664,12 @@ def _after_fork_child():
             rec.abandon()
         except Exception:
             pass
+        # Kept: collecting it would make subprocess warn that the (parent's) writer process is still running.
+        _abandoned.append(rec)
     _uninstall_monitoring()
+
+
+_abandoned = []
 
 
 def stop():
@@ -1224,11 +1681,13 @@ def stop():
     try:
         t = _now()
         for task in _live_tasks():
-            if type(task) is CTTask and task._ct_id >= _first_id and task._ct_st is not _ENDED:
+            if type(task) in _TRACED and task._ct_id >= _first_id and task._ct_st is not _ENDED:
                 try:
                     if task.done():
                         _record_end(task, t)
                     else:
+                        if task._ct_st is None or task._ct_st is not _ENDED:
+                            _write_site(task, t)
                         _append((F.MARK, t, task._ct_id, _SID_PENDING))
                 except Exception:
                     pass
@@ -1243,6 +1702,9 @@ def stop():
         pass
     _uninstall_monitoring()
     _uninstall_taskgroup_hook()
+    _uninstall_backport()
+    if os._exit is _os_exit:
+        os._exit = _original_os_exit
     if "Task" in _installed and _aio_tasks.Task is CTTask:
         _aio_tasks.Task = _installed.pop("Task")
     if "eager_task_factory" in _installed:

@@ -142,20 +142,31 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
                 tr.strings[sid] = raw[pos:pos + n].decode("utf-8", "replace")
                 pos += n
                 continue
+            body_end = None
             if kind >= 0x80:
                 n, pos = _varint(raw, pos)
-                pos += n
-                tr.notices.append("skipped extension record 0x%02x" % kind)
-                continue
+                if kind not in F.KIND_FIELDS:
+                    pos += n
+                    tr.notices.append("skipped extension record 0x%02x" % kind)
+                    continue
+                body_end = pos + n
             fields = F.KIND_FIELDS.get(kind)
             if fields is None:
                 raise ValueError("unknown core kind 0x%02x" % kind)
             delta, pos = _varint(raw, pos)
-            t += delta
+            if body_end is None:
+                t += delta
+                rec_time = t
+            else:
+                rec_time = t + delta       # an extension's delta does not move the chunk's clock
             values = []
             for _ in fields:
                 v, pos = _varint(raw, pos)
                 values.append(v)
+            if body_end is not None:
+                if pos > body_end:
+                    raise ValueError("extension record longer than its length")
+                pos = body_end             # a newer writer may add fields: skip them
         except ValueError as e:
             tr.notices.append("undecodable record in chunk at byte %d, payload offset %d: %s" % (chunk_offset, start, e))
             break
@@ -164,8 +175,10 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
                 tr.notices.append("times went backwards in chunk at byte %d" % chunk_offset)
                 raised = True
             t = floor
+        if body_end is None or rec_time < t:
+            rec_time = t
         name = F.KIND_NAMES[kind]
-        ev = {"kind": name, "time": t}
+        ev = {"kind": name, "time": rec_time}
         string_fields = F.STRING_FIELDS.get(kind, ())
         for fname, v in zip(fields, values):
             if fname in string_fields:

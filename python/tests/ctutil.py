@@ -128,3 +128,38 @@ def wait_for_writer(path, timeout=10.0):
             return
         time.sleep(0.02)
     raise AssertionError("%s is still open after %.0f s" % (path, timeout))
+
+
+def unrethrown_catches(trace):
+    """Names of tasks that caught their own cancellation (a `caught` while one of their cancel requests was not
+    withdrawn), did not rethrow after that catch, and did not end cancelled: the tasks `canceltrace check`
+    reports as swallowed-cancellation (returned) or cancellation-converted (failed). Same semantics as the Swift
+    rule: the catch decides, a later withdrawal does not undo it."""
+    names = task_names(trace)
+    pending, own, rethrown, out = {}, {}, {}, []
+    for e in trace.events:
+        k, t = e["kind"], e.get("task")
+        if k == "cancel":
+            pending[t] = pending.get(t, 0) + 1
+        elif k == "uncancel":
+            pending[t] = max(0, pending.get(t, 0) - 1)
+        elif k == "caught" and pending.get(t, 0) > 0:
+            own[t], rethrown[t] = True, False
+        elif k == "rethrow":
+            rethrown[t] = True
+        elif k == "end" and own.get(t) and not rethrown.get(t) and e["outcome"] != "cancelled":
+            out.append(names.get(t, "#%d" % t))
+    return out
+
+
+def check_with_cli(path):
+    """`canceltrace check --format json` findings of ``path`` when CANCELTRACE_BIN names the Swift CLI, else
+    None."""
+    binary = os.environ.get("CANCELTRACE_BIN")
+    if not binary:
+        return None
+    res = subprocess.run([binary, "check", str(path), "--format", "json"], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode in (0, 1), res.stderr
+    data = json.loads(res.stdout)
+    return data["findings"] if isinstance(data, dict) else data

@@ -21,7 +21,7 @@ def test_varint():
 
 
 def test_header_bytes():
-    assert F.HEADER == bytes.fromhex("89 43 54 52 41 43 45 0A 01 00 00 00 00 00 00 00")
+    assert F.HEADER == bytes.fromhex("89 43 54 52 41 43 45 0A 01 00 01 00 00 00 00 00")   # v1.1
 
 
 def test_spec_example_chunk():
@@ -109,3 +109,28 @@ def test_long_strings_are_bounded():
     b = F.bounded_utf8(s)
     assert len(b) <= F.MAX_STRING_LENGTH
     b.decode("utf-8")
+
+
+def test_site_extension_record_round_trip():
+    # format 1.1: kind 0x80, body = length, then time delta and fields like a core record; readers skip trailing
+    # fields a newer writer may add.
+    out = bytearray()
+    F.encode_events([(F.STRING, 1, b"a.py:3 (f)"), (F.SPAWN, 5, 1, 0, 1, 4), (F.SITE, 7, 1, 1)], out)
+    assert bytes(out[-5:]) == bytes([0x80, 3, 2, 1, 1])
+    from canceltrace.reader import read_bytes
+    data = F.HEADER + F.frame_chunk(out + bytes([0x80, 4, 0, 1, 1, 9]) + bytes([0x81, 2, 0, 0]))
+    tr = read_bytes(data)
+    sites = [e for e in tr.events if e["kind"] == "site"]
+    assert sites == [{"kind": "site", "time": 7, "task": 1, "location": "a.py:3 (f)"},
+                     {"kind": "site", "time": 5, "task": 1, "location": "a.py:3 (f)"}]    # delta 0 from the spawn
+    assert any("0x81" in n for n in tr.notices)
+
+
+def test_extension_time_does_not_move_the_chunk_clock():
+    # A reader that skips the extension must time later records right: the site's delta is not carried on.
+    out = bytearray()
+    F.encode_events([(F.SPAWN, 5, 1, 0, 0, 4), (F.SITE, 9, 1, 0), (F.END, 12, 1, 0, 0)], out)
+    assert bytes(out) == bytes([F.SPAWN, 5, 1, 0, 0, 4, 0x80, 3, 4, 1, 0, F.END, 7, 1, 0, 0])
+    from canceltrace.reader import read_bytes
+    tr = read_bytes(F.HEADER + F.frame_chunk(out))
+    assert [(e["kind"], e["time"]) for e in tr.events] == [("spawn", 5), ("site", 9), ("end", 12)]

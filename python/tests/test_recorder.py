@@ -277,8 +277,10 @@ def test_pytest_plugin(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     assert "2 passed" in res.stdout and "canceltrace: recording to" in res.stdout
     tr = read(str(out))
-    marks = [e["label"] for e in tr.events if e["kind"] == "mark"]
+    marks = [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] == 0]
     assert marks == ["test test_x.py::test_one", "test test_x.py::test_two"]
+    task_marks = [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] != 0]
+    assert task_marks == ["test test_x.py::test_one"]          # the cancelled task: the test it ran in
     from canceltrace._findings import findings
     assert [f["rule"] for f in findings(tr)] == ["swallowed-cancellation"]
 

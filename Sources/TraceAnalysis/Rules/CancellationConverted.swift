@@ -16,13 +16,22 @@ public struct CancellationConverted: Rule, PrefilteredRule {
     public init() {}
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
-        guard let end = task.end, end.outcome == .failed, let cancel = task.effectiveCancel,
-              let caught = task.catchesOfEffectiveCancel.last else { return [] }
+        guard let end = task.end, end.outcome == .failed, let cancel = task.effectiveCancel else { return [] }
         if cancel.reason == .timeout && Self.namesATimeout(end.errorType) { return [] }
         let error = end.errorType.isEmpty ? "another error" : end.errorType
-        return [finding(task, in: context, time: end.time,
-                        message: "\(label: task) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(seconds: caught.time) and ended with \(error) at \(seconds: end.time)",
-                        cancel: cancel)]
+        if let caught = task.catchesOfEffectiveCancel.last {
+            return [finding(task, in: context, time: end.time,
+                            message: "\(label: task) caught \(caught.errorType.isEmpty ? "its cancellation" : caught.errorType) at \(seconds: caught.time) and ended with \(error) at \(seconds: end.time)",
+                            cancel: cancel)]
+        }
+        // Without a recorded catch: the cancellation error reached the task's code, which then failed otherwise.
+        if let signal = task.lastSignalOfEffectiveCancel, signal.what == .received {
+            let via = signal.via.isEmpty ? "" : " from \(signal.via)"
+            return [finding(task, in: context, time: end.time,
+                            message: "\(label: task) received CancellationError\(via) at \(seconds: signal.time) and ended with \(error) at \(seconds: end.time)",
+                            cancel: cancel)]
+        }
+        return []
     }
 
     /// `errorType.lowercased().contains("timeout")`, without building the lowercased copy for the usual ASCII
@@ -50,6 +59,6 @@ public struct CancellationConverted: Rule, PrefilteredRule {
     }
 
     static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {
-        task.hasEnd && task.outcome == .failed && task.hasEffectiveCancel && task.hasCatch
+        task.hasEnd && task.outcome == .failed && task.hasEffectiveCancel && (task.hasCatch || task.hasSignal)
     }
 }

@@ -9,15 +9,20 @@ public struct CompletedAfterCancel: Rule, PrefilteredRule {
         The task was asked to cancel and later returned normally, and nothing in the trace shows its code \
         noticing: no catch, no rethrow. The usual cause in Swift is `try? await Task.sleep(…)` (or any `try?` \
         around a throwing async call) in a loop, which turns the CancellationError into nil and keeps going; or \
-        work that never checks `Task.isCancelled`.
+        work that never checks `Task.isCancelled`. A task that shows it stopped on purpose after the cancel — a \
+        `signal` record: it saw its flag (`Task.isCancelled`, `checkCancellation()`), or called \
+        `CancelTrace.stopping()` — is not reported. Without a catch or a signal, the trace cannot tell apart the         three ways to get here: the error was dropped (`try?`, a catch-all or a `Result` wrapper whose catch was         not recorded), the code never looked at the cancellation, or it returned early on purpose. Recording         what happened makes the finding exact: `CancelTrace.caught()` in the catch turns a dropped error into         `swallowed-cancellation`; `CancelTrace.stopping()` on a deliberate early return (or after a `for await`         loop that ended on the cancel) removes the finding; a task still reported then never looked.
         """
-    public let help = "let CancellationError propagate (use `try`, not `try?`), or check `Task.isCancelled` / `Task.checkCancellation()` and stop"
+    public let help = "nothing shows the task saw the cancel: if a `try?` or a catch dropped the CancellationError, let it propagate; if it returned early on purpose, call `CancelTrace.stopping()` there; otherwise check `Task.isCancelled` and stop"
 
     public init() {}
 
     public func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] {
+        // A signal after the cancel decides instead: `flag`/`stopped` is a deliberate stop (no finding), and
+        // `received` is `swallowed-cancellation`'s.
         guard let end = task.end, end.outcome == .returned, let cancel = task.effectiveCancel,
-              !task.catches.contains(where: { $0.time >= cancel.time }) else { return [] }
+              !task.catches.contains(where: { $0.time >= cancel.time }),
+              task.lastSignalOfEffectiveCancel == nil else { return [] }
         return [finding(task, in: context, time: end.time,
                         message: "\(label: task) was cancelled at \(seconds: cancel.time) and returned normally at \(seconds: end.time) with no sign it saw the cancellation",
                         cancel: cancel)]

@@ -21,7 +21,7 @@ public struct SlowCancellation: Rule, PrefilteredRule {
               latency > threshold else { return [] }
         return [finding(task, in: context, time: end.time,
                         message: "\(label: task) ended at \(seconds: end.time), \(duration: latency) after its cancel request at \(seconds: cancel.time), more than \(duration: threshold)",
-                        cancel: cancel)]
+                        cancel: cancel, magnitude: latency)]
     }
 
     static func mayReport(on task: CompactTask, threshold: UInt64) -> Bool {

@@ -20,7 +20,7 @@ public struct SlowCleanup: Rule, PrefilteredRule {
             guard let duration = cleanup.duration, let end = cleanup.end, duration > threshold else { return nil }
             return finding(task, in: context, time: end,
                            message: "cleanup in \(label: task) took \(duration: duration) (\(seconds: cleanup.begin) to \(seconds: end)), more than \(duration: threshold)",
-                           cancel: task.effectiveCancel)
+                           cancel: task.effectiveCancel, magnitude: duration)
         }
     }
 

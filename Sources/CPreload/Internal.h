@@ -1,0 +1,67 @@
+// Shared between the hooks (Hooks.c) and the event buffers and writer (Writer.c). Not installed.
+#ifndef CANCELTRACE_PRELOAD_INTERNAL_H
+#define CANCELTRACE_PRELOAD_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// The format's codes this writer uses (Docs/TraceFormat.md, .json). RunCommandTests reads these lines and checks
+// each against TraceFormat's EventKind table and CancelTraceVersion: they are the contract, not a free copy.
+#define CT_WIRE_MAJOR 1
+#define CT_WIRE_MINOR 1
+#define CT_WIRE_INFO 0x01
+#define CT_WIRE_STRING 0x02
+#define CT_WIRE_CLOSE 0x03
+#define CT_WIRE_SPAWN 0x10
+#define CT_WIRE_CANCEL 0x11
+#define CT_WIRE_END 0x16
+#define CT_WIRE_DROPPED 0x18
+#define CT_WIRE_SITE 0x80
+#define CT_WIRE_SIGNAL 0x81
+#define CT_RECORDER_VERSION "0.1.0"
+
+/// Event kinds in the per-thread buffers; the writer turns them into format records.
+enum ct_kind {
+    CT_SPAWN = 1,   // f0 task, f1 parent, f2 how (| CT_SPAWN_ASYNC_LET), f3..f5 return addresses (innermost first)
+    CT_CANCEL = 2,  // f0 task, f1 by, f2 reason
+    CT_END = 3,     // f0 task, f1 outcome, f2 error type name (const char *, lives forever), f3 its length
+    CT_SIGNAL = 4,  // f0 task, f1 what (0 flag, 1 received), f2 via (static const char *)
+};
+
+/// Flag in a spawn's `how`: the task is an `async let` child.
+#define CT_SPAWN_ASYNC_LET 0x100
+
+/// One event: 64 bytes, written by one thread into its own ring, read by the writer thread.
+typedef struct {
+    uint64_t time;
+    uint32_t kind;
+    uint32_t unused;
+    uint64_t f[6];
+} ct_event;
+
+/// Whether events are recorded (false before setup, after the trace closed, and in a forked child).
+extern _Atomic int ct_recording;
+
+/// Nanoseconds since the trace started.
+uint64_t ct_now(void);
+
+/// Appends one event to the calling thread's buffer: no lock, no allocation (after the thread's first event).
+/// Drops and counts the event when the buffer is full.
+void ct_emit(uint32_t kind, uint64_t time, uint64_t f0, uint64_t f1, uint64_t f2, uint64_t f3, uint64_t f4,
+             uint64_t f5);
+
+/// The calling thread's stack bounds, cached with its buffer: frame walks never leave them.
+void ct_stack_bounds(uintptr_t *low, uintptr_t *high);
+
+/// Opens the trace file and starts the writer thread. `items` are metadata key/value pairs (NULL-terminated).
+/// Returns 0 on success; on failure prints one line to stderr and returns -1 (nothing is recorded).
+int ct_writer_start(const char *path, const char *const *items);
+
+/// Writes everything buffered and the `close` record; called once at exit.
+void ct_writer_finish(void);
+
+/// In a forked child: stop recording without touching locks the parent's threads may have held.
+void ct_writer_forget_after_fork(void);
+
+#endif

@@ -1,0 +1,277 @@
+#if os(Linux) && arch(x86_64)
+import Foundation
+import Testing
+import TraceFormat
+
+/// `canceltrace run` on unmodified programs: Tests/RunScenarios/main.swift (the eight sample scenarios in plain
+/// Swift), compiled here with the toolchain's swiftc at -O and -Onone, recorded by the preload library.
+@Suite(.serialized)
+struct RunCommandTests {
+    /// What the trace must say about one task: how it was spawned, whether it was cancelled, how it ended.
+    struct TaskShape: Hashable, CustomStringConvertible {
+        let how: SpawnKind
+        let cancelled: Bool
+        let outcome: Outcome?
+        let error: String
+        var description: String { "\(how.label) \(cancelled ? "cancelled" : "-") \(outcome?.label ?? "no end") \(error)" }
+    }
+
+    static func shape(_ how: SpawnKind, cancelled: Bool = false, _ outcome: Outcome, _ error: String = "") -> TaskShape {
+        TaskShape(how: how, cancelled: cancelled, outcome: outcome, error: error)
+    }
+
+    /// Every task of each scenario as the program creates, cancels and ends it (the root: the async main).
+    static let expected: [String: [TaskShape]] = [
+        "cancel-cleanup-rethrow": [shape(.unstructured, cancelled: true, .cancelled, "CancellationError"), shape(.unstructured, .returned)],
+        "swallow-catch-all": [shape(.unstructured, cancelled: true, .returned)],
+        "swallow-try-sleep": [shape(.unstructured, cancelled: true, .returned)],
+        "timeout": [shape(.groupChild, cancelled: true, .cancelled, "CancellationError"), shape(.groupChild, .failed, "TimeoutError")],
+        "group-sibling-failure": [shape(.groupChild, cancelled: true, .cancelled, "CancellationError"),
+                                  shape(.groupChild, cancelled: true, .cancelled, "CancellationError"),
+                                  shape(.groupChild, .failed, "SensorOffline")],
+        "shield": [shape(.unstructured, cancelled: true, .returned), shape(.unstructured, .returned)],
+        "convert-error": [shape(.unstructured, cancelled: true, .failed, "FetchFailed")],
+        "canceller-awaits": [shape(.unstructured, cancelled: true, .cancelled, "CancellationError")],
+    ]
+
+    static let scenarios = expected.keys.sorted()
+
+    /// The rules each scenario triggers under `run` (Docs/Run.md explains each difference from the API trace).
+    static let expectedRules: [String: [String]] = [
+        "swallow-catch-all": ["swallowed-cancellation"],
+        "swallow-try-sleep": ["swallowed-cancellation"],
+        "convert-error": ["cancellation-converted"],
+        "shield": ["completed-after-cancel"],
+    ]
+
+    @Test(arguments: ["-O", "-Onone"], scenarios)
+    func scenarioTraceShowsEachTaskCancelAndOutcome(optimization: String, scenario: String) throws {
+        let binary = try ScenarioBinaries.path(optimization)
+        let (result, trace) = try RunOutput.record(binary, [scenario])
+        #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
+        let spawns = trace.events.filter { $0.kind == .spawn }
+        let root = try #require(spawns.first { $0.spawnKind == .root }, "no root task in \(trace.events)")
+        let cancelled = Set(trace.events.filter { $0.kind == .cancel }.map(\.task))
+        let ends = Dictionary(trace.events.filter { $0.kind == .end }.map { ($0.task, $0) }, uniquingKeysWith: { a, _ in a })
+        let shapes = spawns.filter { $0.task != root.task }.map { spawn in
+            let end = ends[spawn.task]
+            return TaskShape(how: spawn.spawnKind, cancelled: cancelled.contains(spawn.task), outcome: end?.outcome,
+                             error: end.map { trace.strings[$0.errorType] } ?? "")
+        }
+        #expect(shapes.sorted { $0.description < $1.description } == Self.expected[scenario]!.sorted { $0.description < $1.description })
+        #expect(ends[root.task]?.outcome == .returned)
+        // Every cancel is main's doing: explicit, or through a group main owns.
+        for cancel in trace.events where cancel.kind == .cancel {
+            #expect(cancel.canceller == root.task, "\(cancel)")
+        }
+        #expect(trace.sawClose)
+        #expect(trace.info["preload-mode"] == "full")
+        // The findings `run` prints, each with the spawn site symbolized to the scenario's source line.
+        let findings = result.stdout.split(separator: "\n").filter { $0.hasPrefix("error[") || $0.hasPrefix("warning[") || $0.hasPrefix("note[") }
+        let rules = findings.map { String($0[$0.index(after: $0.firstIndex(of: "[")!)..<$0.firstIndex(of: "]")!]) }
+        #expect(rules == Self.expectedRules[scenario, default: []], "\(result.stdout)")
+        if !rules.isEmpty { #expect(result.stdout.contains("created at Tests/RunScenarios/main.swift:") || result.stdout.contains("RunScenarios/main.swift:")) }
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func cancelledTaskThatMetItsCancellationRecordsTheDelivery(optimization: String) throws {
+        let binary = try ScenarioBinaries.path(optimization)
+        let (_, trace) = try RunOutput.record(binary, ["swallow-catch-all"])
+        let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
+        #expect(trace.events.contains {
+            $0.kind == .signal && $0.task == task && $0.signalKind == .received && trace.strings[$0.via].hasSuffix("sleep")
+        })
+        // Every task has a site, right after its spawn.
+        for (index, spawn) in trace.events.enumerated() where spawn.kind == .spawn {
+            let next = trace.events[index + 1]
+            #expect(next.kind == .site && next.task == spawn.task && !trace.strings[next.location].isEmpty)
+        }
+    }
+
+    @Test func programKeepsItsOutputAndExitStatus() throws {
+        let binary = try ScenarioBinaries.path("-Onone")
+        let plain = try ProcessRunner.run(binary, ["no-such-scenario"])
+        #expect(plain.status == 64)
+        let (traced, _) = try RunOutput.record(binary, ["no-such-scenario"])
+        #expect(traced.status == 64)
+        #expect(traced.stdout.hasPrefix(plain.stdout))
+        #expect(!plain.stdout.isEmpty)
+        let swallowed = try ProcessRunner.run(binary, ["swallow-catch-all"])
+        let (tracedSwallow, _) = try RunOutput.record(binary, ["swallow-catch-all"])
+        #expect(tracedSwallow.stdout.hasPrefix(swallowed.stdout))
+        #expect(swallowed.stdout == "long_task: success()\n")
+    }
+
+    @Test func unknownRuntimeLayoutRecordsSpawnsAndExplicitCancelsOnly() throws {
+        let binary = try ScenarioBinaries.path("-Onone")
+        let (result, trace) = try RunOutput.record(binary, ["swallow-catch-all"], environment: ["CANCELTRACE_TEST_UNKNOWN_LAYOUT": "1"])
+        #expect(result.stdout.hasPrefix("long_task: success()\n"))
+        #expect(result.stderr.contains("canceltrace: Swift concurrency runtime layout"))
+        #expect(trace.info["preload-mode"] == "degraded")
+        #expect(trace.info["notice"]?.contains("only spawns and explicit cancels") == true)
+        #expect(trace.events.filter { $0.kind == .spawn }.count == 2)
+        let cancels = trace.events.filter { $0.kind == .cancel }
+        #expect(cancels.count == 1 && cancels.first?.cancelReason == .explicit)
+        #expect(!trace.events.contains { $0.kind == .end })
+        // Without ends, no task may be reported as leaked or slow.
+        #expect(!result.stdout.contains("[leaked-task]") && !result.stdout.contains("[slow-cancellation]"), "\(result.stdout)")
+        #expect(result.stdout.contains("only spawns and explicit cancels were recorded"))
+    }
+
+    /// The C writer's codes (`CT_WIRE_*` in Sources/CPreload/Internal.h) are the format's: each kind's code and
+    /// name, the version, and the recorder version.
+    @Test func preloadWriterUsesTheFormatsCodes() throws {
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/CPreload/Internal.h")
+        let text = try String(contentsOf: header, encoding: .utf8)
+        var defines: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("#define CT_") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count == 3 { defines[String(parts[1])] = String(parts[2]) }
+        }
+        let kinds = defines.filter { $0.key.hasPrefix("CT_WIRE_") && !["CT_WIRE_MAJOR", "CT_WIRE_MINOR"].contains($0.key) }
+        #expect(kinds.count == 9)
+        for (name, value) in kinds {
+            let code = try #require(UInt8(value.dropFirst(2), radix: 16), "\(name) = \(value)")
+            let kind = try #require(EventKind(rawValue: code), "\(name) = \(value) is no kind")
+            #expect(kind.spec.name == name.dropFirst("CT_WIRE_".count).lowercased(), "\(name) = \(value)")
+        }
+        #expect(defines["CT_WIRE_MAJOR"] == String(TraceLayout.majorVersion))
+        #expect(defines["CT_WIRE_MINOR"] == String(TraceLayout.minorVersion))
+        #expect(defines["CT_RECORDER_VERSION"] == "\"\(CancelTraceVersion.current)\"")
+    }
+
+    /// A Swift program of the toolchain itself (here swift-format; `swift test` starts swift-help, plugins…) is
+    /// a build tool: it runs, and writes no trace.
+    @Test func toolchainProgramsAreNotTraced() throws {
+        let swiftFormat = URL(fileURLWithPath: ScenarioBinaries.swiftc).deletingLastPathComponent().appendingPathComponent("swift-format").path
+        let (result, traces) = try RunOutput.run(swiftFormat, ["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(traces.isEmpty)
+    }
+
+    @Test func nonSwiftProgramRunsUntracedWithoutATrace() throws {
+        let (result, traces) = try RunOutput.run("/bin/sh", ["-c", "echo plain; exit 3"])
+        #expect(result.status == 3)
+        #expect(result.stdout.hasPrefix("plain\n"))
+        #expect(traces.isEmpty)
+    }
+}
+
+/// The trace of one `canceltrace run`, read back.
+struct RunTrace {
+    var events: [TraceEvent] = []
+    var strings = StringTable()
+    var info = TraceInfo()
+    var sawClose = false
+}
+
+enum RunOutput {
+    /// Runs `binary arguments` under `canceltrace run` into a fresh folder; returns the run and its one trace.
+    static func record(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> (CLIRunner.Result, RunTrace) {
+        let (result, traces) = try run(binary, arguments, environment: environment)
+        #expect(traces.count == 1, "\(traces) \(result.stderr)")
+        return (result, traces.first ?? RunTrace())
+    }
+
+    /// Runs `binary arguments` under `canceltrace run` into a fresh folder; returns the run and every trace written.
+    static func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> (CLIRunner.Result, [RunTrace]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("canceltrace-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try CLIRunner.run(["run", "--output", folder, "--color", "never", "--", binary] + arguments,
+                                       environment: environment)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".ctrace") }
+        return (result, try files.map { try read((folder as NSString).appendingPathComponent($0)) })
+    }
+
+    static func read(_ path: String) throws -> RunTrace {
+        let reader = try TraceReader(path: path)
+        var trace = RunTrace()
+        while let event = try reader.next() { trace.events.append(event) }
+        trace.strings = reader.strings
+        trace.info = reader.info
+        trace.sawClose = reader.sawClose
+        return trace
+    }
+}
+
+/// The scenario program compiled once per optimization level.
+enum ScenarioBinaries {
+    static let built: [String: Result<String, Error>] = {
+        var built: [String: Result<String, Error>] = [:]
+        for optimization in ["-O", "-Onone"] { built[optimization] = Result { try compile(optimization) } }
+        return built
+    }()
+
+    static func path(_ optimization: String) throws -> String { try built[optimization]!.get() }
+
+    struct CompileFailed: Error, CustomStringConvertible { let description: String }
+
+    /// The toolchain's swiftc: beside the libswiftCore.so this test process runs on, else on PATH.
+    static var swiftc: String {
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        if let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/libswiftCore.so") }),
+           let slash = line.firstIndex(of: "/") {
+            let library = URL(fileURLWithPath: String(line[slash...]))
+            // <toolchain>/usr/lib/swift/linux/libswiftCore.so → <toolchain>/usr/bin/swiftc
+            let swiftc = library.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("bin/swiftc").path
+            if FileManager.default.isExecutableFile(atPath: swiftc) { return swiftc }
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").map { "\($0)/swiftc" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            ?? "swiftc"
+    }
+
+    static func compile(_ optimization: String) throws -> String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("RunScenarios/main.swift").path
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("run-scenarios\(optimization)-\(UUID().uuidString)").path
+        let result = try ProcessRunner.run(swiftc, [optimization, "-g", source, "-o", output])
+        guard result.status == 0 else { throw CompileFailed(description: "swiftc \(optimization) failed: \(result.stderr)") }
+        return output
+    }
+}
+
+/// Runs a program directly, capturing its output.
+enum ProcessRunner {
+    static func run(_ path: String, _ arguments: [String]) throws -> CLIRunner.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = Thread.detachNewThreadResult { err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIRunner.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                                stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+extension Thread {
+    final class Box<T>: @unchecked Sendable {
+        var value: T?
+        let done = DispatchSemaphore(value: 0)
+        func wait() -> T {
+            done.wait()
+            return value!
+        }
+    }
+
+    static func detachNewThreadResult<T>(_ body: @escaping @Sendable () -> T) -> Box<T> {
+        let box = Box<T>()
+        let thread = Thread {
+            box.value = body()
+            box.done.signal()
+        }
+        thread.start()
+        return box
+    }
+}
+#endif

@@ -1,0 +1,149 @@
+// The eight scenarios of Samples/Swift written as plain Swift: no TraceRecorder, no annotations. RunCommandTests
+// compiles this file with swiftc at -O and -Onone and records each scenario with `canceltrace run`
+// (Docs/Run.md lists what each trace shows). Usage: run-scenarios SCENARIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SensorOffline: Error {}
+struct FetchFailed: Error {}
+struct TimeoutError: Error {}
+
+/// Stands in for I/O that must finish even in a cancelled task (its own unstructured task: the cancel does not reach it).
+func closeConnection() async {
+    _ = await Task { try await Task.sleep(for: .milliseconds(2)) }.result
+}
+
+/// The usual hand-written timeout: race the operation against a sleep in a throwing group.
+func withTimeout<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+func cancelCleanupRethrow() async {
+    let task = Task {
+        do {
+            try await Task.sleep(for: .seconds(100))
+        } catch {
+            await closeConnection()
+            throw error
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    task.cancel()
+    print("long_task:", await task.result)
+}
+
+func swallowCatchAll() async {
+    let task = Task {
+        do {
+            try await Task.sleep(for: .seconds(100))
+        } catch {
+            // BUG: nothing rethrows, so the task returns normally after being cancelled.
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    task.cancel()
+    print("long_task:", await task.result)
+}
+
+func swallowTrySleep() async {
+    let poller = Task {
+        for _ in 0..<200 {
+            try? await Task.sleep(for: .milliseconds(5))  // BUG: `try?` eats the cancellation
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(12))
+    poller.cancel()
+    print("poller:", await poller.result)
+}
+
+func timeout() async {
+    do {
+        try await withTimeout(.milliseconds(20)) { try await Task.sleep(for: .seconds(100)) }
+        print("slow_operation: finished")
+    } catch {
+        print("slow_operation:", error)
+    }
+}
+
+func groupSiblingFailure() async {
+    do {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await Task.sleep(for: .seconds(100)) }
+            group.addTask { try await Task.sleep(for: .seconds(100)) }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(10))
+                throw SensorOffline()
+            }
+            do {
+                while try await group.next() != nil {}
+            } catch {
+                group.cancelAll()  // a body that throws waits for the siblings; it does not cancel them
+                throw error
+            }
+        }
+    } catch {
+        print("group:", error)
+    }
+}
+
+func shield() async {
+    let outer = Task {
+        // The critical part runs in its own task, which the outer task's cancel does not reach.
+        try await Task { try await Task.sleep(for: .milliseconds(60)) }.value
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    outer.cancel()
+    print("outer:", await outer.result)
+}
+
+func convertError() async {
+    let task = Task {
+        do {
+            try await Task.sleep(for: .seconds(100))
+        } catch is CancellationError {
+            throw FetchFailed()  // BUG: the cancellation becomes a failure
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    task.cancel()
+    print("fetch:", await task.result)
+}
+
+func cancellerAwaits() async {
+    let work = Task { try await Task.sleep(for: .seconds(100)) }
+    try? await Task.sleep(for: .milliseconds(10))
+    work.cancel()
+    do {
+        try await work.value
+        print("work: finished")
+    } catch {
+        print("work:", error)  // the child's cancellation, not main's
+    }
+}
+
+let scenarios: [String: () async -> Void] = [
+    "cancel-cleanup-rethrow": cancelCleanupRethrow,
+    "swallow-catch-all": swallowCatchAll,
+    "swallow-try-sleep": swallowTrySleep,
+    "timeout": timeout,
+    "group-sibling-failure": groupSiblingFailure,
+    "shield": shield,
+    "convert-error": convertError,
+    "canceller-awaits": cancellerAwaits,
+]
+
+let name = CommandLine.arguments.dropFirst().first ?? ""
+guard let scenario = scenarios[name] else {
+    print("usage: run-scenarios \(scenarios.keys.sorted().joined(separator: "|"))")
+    exit(64)
+}
+await scenario()
