@@ -156,7 +156,7 @@ final class FileAnalyzer: SyntaxVisitor {
         guard let statement = node.parent?.as(CodeBlockItemSyntax.self) ?? SyntaxFacts.statement(holding: Syntax(node)) else {
             return .visitChildren
         }
-        let follow = Follow.after(statement)
+        let follow = Follow.afterCatch(clause.clause, doStatement: statement)
         if case .packsIntoResult(let failure) = verdict {
             // A Result read after the catch is how many APIs hand errors on; in a loop that goes round, the
             // cancellation becomes one more element and the work continues.
@@ -287,6 +287,20 @@ enum Follow {
     var isLoop: Bool {
         if case .loop = self { return true }
         return false
+    }
+
+    /// What runs after a catch clause: its own last `return`/`continue`/`break` decides, else what follows the `do`.
+    static func afterCatch(_ clause: CatchClauseSyntax, doStatement: CodeBlockItemSyntax) -> Follow {
+        guard let last = clause.body.statements.last else { return after(doStatement) }
+        if last.item.is(ReturnStmtSyntax.self) && SyntaxFacts.isExit(last) { return .ends }
+        if last.item.is(ContinueStmtSyntax.self), let loop = SyntaxFacts.enclosingLoop(Syntax(clause)) {
+            return SyntaxFacts.loopEndsOnCancel(loop) ? .checked : .loop(loop)
+        }
+        if last.item.is(BreakStmtSyntax.self), let loop = SyntaxFacts.enclosingLoop(Syntax(clause)),
+           let loopStatement = SyntaxFacts.statement(holding: loop) {
+            return after(loopStatement)
+        }
+        return after(doStatement)
     }
 
     static func after(_ start: CodeBlockItemSyntax) -> Follow {

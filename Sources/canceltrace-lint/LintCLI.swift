@@ -16,7 +16,7 @@ struct LintCLI: ParsableCommand {
         discussion: """
             Parses Swift files (folders are walked, skipping .build and hidden folders) and prints compiler-style \
             findings: `file:line:column: error[rule-id]: …`, the line with a caret, notes and a help line. \
-            Silence one line with `// canceltrace:ignore RULE -- reason` on it or on the line above.
+            Silence one line with `// canceltrace: ignore[RULE] reason` on it or on the line above.
             Exit status: 0 when no finding is at error level, 1 when one is, 2 when a path cannot be read, \
             64 on bad arguments. Rules: `--list-rules`, or Docs/Lint.md.
 

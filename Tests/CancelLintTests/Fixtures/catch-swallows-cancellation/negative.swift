@@ -172,3 +172,16 @@ func fireAndForget() {
         }
     }
 }
+
+func fireAndForgetLoopThatReturns(parts: [Part]) {
+    Task {
+        for part in parts {
+            do {
+                try await write(part)
+            } catch {
+                return  // the loop stops, and nobody holds the task
+            }
+        }
+        finished()
+    }
+}

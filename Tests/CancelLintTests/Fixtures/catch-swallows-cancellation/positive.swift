@@ -66,3 +66,14 @@ func keptTask() -> Task<Void, Never> {
     }
     return task
 }
+
+func catchReturnsSoItReturnsNormally() async -> Bool {
+    for attempt in 0..<3 {
+        do {
+            try await send(attempt)
+        } catch {  // expect: catch-swallows-cancellation
+            return false
+        }
+    }
+    return true
+}

@@ -1,7 +1,7 @@
-// Suppression comments: on the line, on the line above, every rule or named rules.
+// Suppression comments (spelled as in the Python recorder): on the line or the line above, every rule or named rules.
 func suppressedOnLine() async {
     while true {
-        try? await Task.sleep(for: .seconds(1))  // canceltrace:ignore try-optional-cancellable -- the loop is a daemon
+        try? await Task.sleep(for: .seconds(1))  // canceltrace: ignore[try-optional-cancellable] daemon loop
         refresh()
     }
 }
@@ -9,13 +9,18 @@ func suppressedOnLine() async {
 func suppressedAbove() async {
     do {
         try await server.run()
-    // canceltrace:ignore
+    // canceltrace: ignore
     } catch {
         print("\(error)")
     }
 }
 
 func otherRuleNamed() async {
-    try? await Task.sleep(for: .seconds(1))  // canceltrace:ignore catch-swallows-cancellation  // expect: try-optional-cancellable
+    try? await Task.sleep(for: .seconds(1))  // canceltrace: ignore[catch-swallows-cancellation]  // expect: try-optional-cancellable
+    await work()
+}
+
+func notTheMarker() async {
+    try? await Task.sleep(for: .seconds(1))  // canceltrace: ignored  // expect: try-optional-cancellable
     await work()
 }
