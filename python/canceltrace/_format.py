@@ -33,11 +33,13 @@ DROPPED = 0x18
 MARK = 0x19
 # Extension kinds (format 1.1): body = length:varint, then the time delta and fields as in a core record
 SITE = 0x80
+SIGNAL = 0x81
 
 KIND_NAMES = {
     INFO: "info", STRING: "string", CLOSE: "close", SPAWN: "spawn", CANCEL: "cancel",
     CAUGHT: "caught", CLEANUP_BEGIN: "cleanup-begin", CLEANUP_END: "cleanup-end",
     RETHROW: "rethrow", END: "end", UNCANCEL: "uncancel", DROPPED: "dropped", MARK: "mark", SITE: "site",
+    SIGNAL: "signal",
 }
 # Field names after the time delta, in order (string records are special: id, utf8).
 KIND_FIELDS = {
@@ -54,11 +56,12 @@ KIND_FIELDS = {
     DROPPED: ("count",),
     MARK: ("task", "label"),
     SITE: ("task", "location"),
+    SIGNAL: ("task", "what", "via"),
 }
 STRING_FIELDS = {
     INFO: ("key", "value"), SPAWN: ("name",), CANCEL: ("message",), CAUGHT: ("error",),
     CLEANUP_END: ("error",), END: ("error",), MARK: ("label",),
-    SITE: ("location",),
+    SITE: ("location",), SIGNAL: ("via",),
 }
 
 # Enumerations
@@ -70,6 +73,18 @@ RESULT_OK, RESULT_THREW = 0, 1
 RESULT_NAMES = ("ok", "threw")
 OUTCOME_RETURNED, OUTCOME_CANCELLED, OUTCOME_FAILED = 0, 1, 2
 OUTCOME_NAMES = ("returned", "cancelled", "failed")
+SIGNAL_FLAG, SIGNAL_RECEIVED, SIGNAL_STOPPED = 0, 1, 2
+SIGNAL_NAMES = ("flag", "received", "stopped")
+
+# Enumerations by (kind, field): their value names, and the value a reader reads in place of one it does not
+# know (the one that claims least; Docs/TraceFormat.md "Unknown enumeration values").
+ENUMS = {
+    ("spawn", "how"): (HOW_NAMES, HOW_UNSTRUCTURED),
+    ("cancel", "reason"): (REASON_NAMES, REASON_UNKNOWN),
+    ("cleanup-end", "result"): (RESULT_NAMES, RESULT_THREW),
+    ("end", "outcome"): (OUTCOME_NAMES, OUTCOME_FAILED),
+    ("signal", "what"): (SIGNAL_NAMES, SIGNAL_FLAG),
+}
 
 
 def varint(value):

@@ -46,21 +46,13 @@ def _varint(buf, pos):
             raise ValueError("varint too long")
 
 
-_ENUMS = {
-    ("spawn", "how"): F.HOW_NAMES,
-    ("cancel", "reason"): F.REASON_NAMES,
-    ("cleanup-end", "result"): F.RESULT_NAMES,
-    ("end", "outcome"): F.OUTCOME_NAMES,
-}
-
-
 def _enum_name(kind, field, value):
-    names = _ENUMS.get((kind, field))
-    if names is None:
+    """The name of enumeration value ``value``; an unknown one reads as the field's fallback, as in every reader."""
+    spec = F.ENUMS.get((kind, field))
+    if spec is None:
         return value
-    if value < len(names):
-        return names[value]
-    return "failed" if kind == "end" else names[0]
+    names, fallback = spec
+    return names[value] if value < len(names) else names[fallback]
 
 
 def read_bytes(data):
