@@ -159,29 +159,27 @@ private final class BodyScan: SyntaxVisitor {
     }
 
     override func visit(_ node: InfixOperatorExprSyntax) -> SyntaxVisitorContinueKind {
-        guard let binding, node.operator.is(AssignmentExprSyntax.self) else { return .visitChildren }
-        let value = SyntaxFacts.unparenthesized(node.rightOperand)
-        if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
-            forwards = true  // `saved = error`: kept to be thrown or reported later.
-        } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
-                  SyntaxFacts.mentions(call, anyOf: [binding]) {
-            failureValue = failureValue ?? value
-        }
+        if node.operator.is(AssignmentExprSyntax.self) { noteAssignment(of: node.rightOperand) }
         return .visitChildren
     }
 
     override func visit(_ node: SequenceExprSyntax) -> SyntaxVisitorContinueKind {
-        // Before operator folding `a = b` is a sequence: [a, =, b].
+        // The parser does not fold operators: `a = b` is the sequence [a, =, b].
         let elements = Array(node.elements)
-        guard let binding, elements.count == 3, elements[1].is(AssignmentExprSyntax.self) else { return .visitChildren }
-        let value = SyntaxFacts.unparenthesized(elements[2])
+        if elements.count == 3, elements[1].is(AssignmentExprSyntax.self) { noteAssignment(of: elements[2]) }
+        return .visitChildren
+    }
+
+    /// `saved = error` keeps the error to be thrown or reported later; `result = .failure(error)` packs it.
+    private func noteAssignment(of assigned: ExprSyntax) {
+        guard let binding else { return }
+        let value = SyntaxFacts.unparenthesized(assigned)
         if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
             forwards = true
         } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
                   SyntaxFacts.mentions(call, anyOf: [binding]) {
             failureValue = failureValue ?? value
         }
-        return .visitChildren
     }
 
     override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {

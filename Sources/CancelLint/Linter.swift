@@ -53,7 +53,7 @@ public struct Linter: Sendable {
     /// Lints in-memory sources (file name, text); the module of a file is the folder under `Sources/` or
     /// `Tests/` it is in, or else its own folder.
     public func lint(sources: [(file: String, text: String)], sites: [String] = []) -> LintReport {
-        let results = UnsafeResults(count: sources.count)
+        let results = ResultSlots(count: sources.count)
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             results.set(index, analyze(file: sources[index].file, text: sources[index].text))
         }
@@ -145,7 +145,7 @@ public struct Linter: Sendable {
 }
 
 /// Per-index slots that `concurrentPerform` fills, each from one iteration only.
-private final class UnsafeResults: @unchecked Sendable {
+private final class ResultSlots: @unchecked Sendable {
     private var slots: [Linter.FileResult?]
     private let lock = NSLock()
 
