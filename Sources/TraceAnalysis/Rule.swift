@@ -12,6 +12,8 @@ public protocol Rule: Sendable {
     var explanation: String { get }
     /// What to do, printed as `help:`.
     var help: String { get }
+    /// What to do in Python's terms, for traces from the Python recorder; nil when `help` fits both.
+    var pythonHelp: String? { get }
     /// The default threshold, for rules that have one.
     var defaultThreshold: UInt64? { get }
 
@@ -21,6 +23,7 @@ public protocol Rule: Sendable {
 
 extension Rule {
     public var defaultThreshold: UInt64? { nil }
+    public var pythonHelp: String? { nil }
 
     /// A finding of this rule with its configured level and help.
     /// The cancel request's cause comes first among the notes.

@@ -77,6 +77,7 @@ public struct TraceAnalyzer: Sendable {
         report.duplicateSpawns = tracker.duplicateSpawns
         report.recordsAfterEnd = tracker.recordsAfterEnd
         report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
+        if report.info[TraceInfo.Key.runtime] == "python" { Self.speakPython(&report.findings, rules: rules) }
         if keepTasks {
             // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
             // each many times and needs a buffer of half of them.
@@ -146,6 +147,13 @@ public struct TraceAnalyzer: Sendable {
                 onTask?(task, tracker.lastTime)
             }
         }
+    }
+
+    /// Help in the trace's language: Python syntax for a trace from the Python recorder.
+    static func speakPython(_ findings: inout [Finding], rules: [any Rule]) {
+        var helps: [String: String] = [:]
+        for rule in rules { if let help = rule.pythonHelp { helps[rule.id] = help } }
+        for i in findings.indices { if let help = helps[findings[i].rule] { findings[i].help = help } }
     }
 
     /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.

@@ -47,6 +47,10 @@ import TraceAnalysis
             let help = rule.help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             let helped = flat.contains("**Help:** \(help)")
             #expect(helped, "\(rule.id): the doc's help differs from the rule's")
+            if let python = rule.pythonHelp {
+                let pythonHelped = flat.contains("**Help (Python traces):** \(python.split(whereSeparator: \.isWhitespace).joined(separator: " "))")
+                #expect(pythonHelped, "\(rule.id): the doc's Python help differs from the rule's")
+            }
         }
     }
 }

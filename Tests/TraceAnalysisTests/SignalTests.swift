@@ -88,3 +88,32 @@ import TraceFormat
         #expect(try cancelledPoller(steps).findings.isEmpty)
     }
 }
+
+@Suite struct TraceLanguageTests {
+    @Test func aPythonTraceGetsPythonHelp() throws {
+        var builder = TraceBuilder(sink: InMemoryTrace())
+        try builder.info([(TraceInfo.Key.runtime, "python")])
+        try builder.append(.spawn(time: 0, task: 1, parent: 0, name: builder.string("main"), how: .root))
+        try builder.append(.spawn(time: 1, task: 2, parent: 1, name: builder.string("worker"), how: .unstructured))
+        try builder.append(.cancel(time: 2, task: 2, by: 1, reason: .explicit))
+        try builder.append(.caught(time: 3, task: 2, error: builder.string("CancelledError")))
+        try builder.append(.end(time: 4, task: 2, outcome: .returned))
+        try builder.append(.end(time: 5, task: 1, outcome: .returned))
+        try builder.close(time: 6)
+        let report = try TraceAnalyzer().analyze(TraceReader(bytes: builder.sink.bytes))
+        let finding = try #require(report.findings.first)
+        #expect(finding.rule == "swallowed-cancellation")
+        #expect(finding.help == SwallowedCancellation().pythonHelp)
+        #expect(finding.help.contains("bare `raise`") && !finding.help.contains("throw error"))
+    }
+
+    @Test func aSwiftTraceKeepsSwiftHelp() throws {
+        let report = try TraceScript.analyze(underMain([
+            .spawn(2, "worker", parent: 1, at: ms(1)),
+            .cancel(2, by: 1, at: ms(2)),
+            .caught(2, at: ms(3)),
+            .end(2, .returned, at: ms(4)),
+        ]))
+        #expect(report.findings.first?.help == SwallowedCancellation().help)
+    }
+}

@@ -12,6 +12,7 @@ public struct CancellationConverted: Rule, PrefilteredRule {
         (`uncancel`), and a cancel with reason `timeout` that ends in an error whose type names a timeout is excepted.
         """
     public let help = "let the cancellation error propagate; if another error must be raised, raise it only when the task was not cancelled"
+    public let pythonHelp: String? = "let CancelledError propagate (`raise` after cleanup); raise another error only when the task was not cancelled (`asyncio.current_task().cancelling() == 0` on 3.11+)"
 
     public init() {}
 

@@ -10,6 +10,7 @@ public struct CleanupFailed: Rule, PrefilteredRule {
         the cancellation on its way up.
         """
     public let help = "make cleanup not throw, or catch and log its error, then rethrow the cancellation"
+    public let pythonHelp: String? = "make cleanup not raise (or catch and log its error), then re-raise the CancelledError with a bare `raise`"
 
     public init() {}
 

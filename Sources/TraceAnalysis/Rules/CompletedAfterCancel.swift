@@ -14,6 +14,7 @@ public struct CompletedAfterCancel: Rule, PrefilteredRule {
         `CancelTrace.stopping()` — is not reported. Without a catch or a signal, the trace cannot tell apart the         three ways to get here: the error was dropped (`try?`, a catch-all or a `Result` wrapper whose catch was         not recorded), the code never looked at the cancellation, or it returned early on purpose. Recording         what happened makes the finding exact: `CancelTrace.caught()` in the catch turns a dropped error into         `swallowed-cancellation`; `CancelTrace.stopping()` on a deliberate early return (or after a `for await`         loop that ended on the cancel) removes the finding; a task still reported then never looked.
         """
     public let help = "nothing shows the task saw the cancel: if a `try?` or a catch dropped the CancellationError, let it propagate; if it returned early on purpose, call `CancelTrace.stopping()` there; otherwise check `Task.isCancelled` and stop"
+    public let pythonHelp: String? = "nothing shows the task saw the cancel: a `try`/`except` higher up may have dropped the CancelledError (re-raise it), or the coroutine never awaited after the cancel; await regularly in long loops and let CancelledError propagate"
 
     public init() {}
 

@@ -19,6 +19,7 @@ public struct FailedAfterCancel: Rule, PrefilteredRule {
         type names a timeout is excepted, as for `cancellation-converted`.
         """
     public let help = "if the failure comes from the cancellation, let CancellationError propagate (or throw it when `Task.isCancelled`); record the catch with `CancelTrace.caught()` so the trace shows it"
+    public let pythonHelp: String? = "if the failure comes from the cancellation, let CancelledError propagate instead of raising another error from the handler or a `finally:`"
 
     public init() {}
 

@@ -12,6 +12,7 @@ public struct LeakedTask: Rule, PrefilteredRule {
         finding says so.
         """
     public let help = "await or cancel every task you start before shutting down (structured concurrency does this for you)"
+    public let pythonHelp: String? = "await or cancel every task you create before the loop closes (`asyncio.TaskGroup` or `anyio` task groups do this for you); keep a reference to each task"
 
     public init() {}
 

@@ -11,6 +11,7 @@ public struct SlowCancellation: Rule, PrefilteredRule {
         `--threshold slow-cancellation=DURATION`.
         """
     public let help = "check for cancellation inside long loops and before expensive steps (`try Task.checkCancellation()`)"
+    public let pythonHelp: String? = "await something (`await asyncio.sleep(0)`) inside long CPU-bound loops so the cancellation can be delivered, and keep `except CancelledError:` handlers short"
     public let defaultThreshold: UInt64? = 100_000_000
 
     public init() {}

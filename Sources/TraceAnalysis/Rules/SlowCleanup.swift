@@ -10,6 +10,7 @@ public struct SlowCleanup: Rule, PrefilteredRule {
         timeouts. The threshold (default 100 ms) is set with `--threshold slow-cleanup=DURATION`.
         """
     public let help = "bound cleanup with its own timeout, or move slow work out of the cancellation path"
+    public let pythonHelp: String? = "bound cleanup with its own timeout (`asyncio.timeout`, shielded if it must finish) or move slow work out of the cancellation path"
     public let defaultThreshold: UInt64? = 100_000_000
 
     public init() {}

@@ -14,6 +14,7 @@ public struct SwallowedCancellation: Rule, PrefilteredRule {
         `returned-after-cancellation-error`.
         """
     public let help = "rethrow the cancellation error after cleanup (`throw error` in Swift, bare `raise` in Python)"
+    public let pythonHelp: String? = "re-raise the CancelledError after cleanup: a bare `raise` in the `except` block (or `except Exception:` instead of `except BaseException:` / bare `except:`)"
 
     public init() {}
 
