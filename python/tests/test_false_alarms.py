@@ -73,9 +73,11 @@ def test_handler_that_awaits_another_tasks_cancellation_then_reraises(tmp_path, 
     assert swallows == [] and errors in (None, []), (swallows, errors)
     if PY >= (3, 12):
         assert ctutil.find_events(tr, {"kind": "rethrow"}), "the worker's re-raise is recorded"
-    # The same handler without the re-raise is still a swallow.
+    # The same handler without the re-raise is still a swallow (not visible on 3.11 inside asyncio.timeout: the
+    # timeout withdraws its request when it expires, and 3.11 has no exact catches; see Docs/Python.md).
     tr, swallows, errors = analyzed(tmp_path, STOP_HELPER.replace("RAISE", "return"), args=[how])
-    assert swallows, "the swallow without re-raise must still be reported"
+    if not (how == "timeout" and PY < (3, 12)):
+        assert swallows, "the swallow without re-raise must still be reported"
 
 
 def test_nested_catch_of_another_cancellation_keeps_the_open_catch(tmp_path):
