@@ -18,6 +18,13 @@ enum TraceInput {
     /// (for a command that prints only counts) counts findings without keeping them.
     static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
                         keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil) throws -> AnalysisReport {
+        try analyze(file, configuration: configuration, keeping: keepTasks ? .all : .none, keepFindings: keepFindings,
+                    progress: progress)
+    }
+
+    /// As above, keeping of the tasks what `keeping` says.
+    static func analyze(_ file: String, configuration: RuleConfiguration = RuleConfiguration(),
+                        keeping: TaskKeeping, keepFindings: Bool = true, progress: ProgressOptions? = nil) throws -> AnalysisReport {
         let reader = try open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
@@ -25,10 +32,16 @@ enum TraceInput {
         if !keepFindings { analyzer.maxFindings = 0 }
         do {
             return try analyzer
-                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
+                .analyze(reader, keeping: keeping, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } })
         } catch {
             throw fail(file, error.description)
         }
+    }
+
+    /// Whether `file` is a regular file, so it can be read a second time (not a pipe or a terminal).
+    static func isRegularFile(_ file: String) -> Bool {
+        var info = stat()
+        return stat(file, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Writes `bytes` to `output`, or to stdout when it is `-`; a failure is one line and exit status 2.
