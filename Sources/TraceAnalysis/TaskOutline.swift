@@ -19,25 +19,25 @@ public struct TaskOutline: Sendable {
     public private(set) var begins: [UInt64] = []
     /// The end's time; meaningful only when the task ended (`outcome(of:)` is not nil).
     public private(set) var ends: [UInt64] = []
-    private var outcomeCodes: [UInt8] = []
+    @usableFromInline private(set) var outcomeCodes: [UInt8] = []
     /// Index into `standingCancels`, or -1: the task's `effectiveCancel`.
-    private var cancelIndices: [Int32] = []
-    private var standingCancels: [StandingCancel] = []
+    @usableFromInline private(set) var cancelIndices: [Int32] = []
+    @usableFromInline private(set) var standingCancels: [StandingCancel] = []
     /// Full lifecycles, by task index: those the analysis was asked to keep (`OutlineRetention`), and those
     /// `supply(_:)` added.
     public private(set) var details: [Int: TaskLifecycle] = [:]
 
     /// A task's `effectiveCancel`, its strings as indices into `names`.
-    struct StandingCancel: Sendable, Equatable {
-        var time: UInt64
-        var by: TaskID
+    @usableFromInline struct StandingCancel: Sendable, Equatable {
+        @usableFromInline var time: UInt64
+        @usableFromInline var by: TaskID
         /// -1 when the canceller's name was not known.
         var byName: Int32
         var message: Int32
         var reason: CancelReason
     }
 
-    private static let running: UInt8 = .max
+    @usableFromInline static let running: UInt8 = .max
     private var nameIndexByText: [String: Int32] = [:]
 
     public init() {}
@@ -54,15 +54,18 @@ public struct TaskOutline: Sendable {
 
     public var count: Int { ids.count }
 
+    @inlinable
     public func name(of index: Int) -> String { names[Int(nameIndices[index])] }
 
     /// How the task ended; nil while it was still running at the end of the trace.
+    @inlinable
     public func outcome(of index: Int) -> Outcome? {
         let code = outcomeCodes[index]
         return code == Self.running ? nil : Outcome(rawValue: code)
     }
 
     /// The end's time, nil while still running.
+    @inlinable
     public func end(of index: Int) -> UInt64? { outcomeCodes[index] == Self.running ? nil : ends[index] }
 
     /// The cancel request that stood (`TaskLifecycle.effectiveCancel`), if any.
@@ -75,12 +78,14 @@ public struct TaskOutline: Sendable {
     }
 
     /// The time of the cancel request that stood, if any (`standingCancel(of:)` without building the request).
+    @inlinable
     public func standingCancelTime(of index: Int) -> UInt64? {
         let at = cancelIndices[index]
         return at < 0 ? nil : standingCancels[Int(at)].time
     }
 
     /// Who made the cancel request that stood (0 when unknown or none).
+    @inlinable
     public func standingCanceller(of index: Int) -> TaskID {
         let at = cancelIndices[index]
         return at < 0 ? 0 : standingCancels[Int(at)].by
@@ -247,15 +252,15 @@ public enum TaskKeeping: Sendable {
 
 /// Builds a `TaskOutline` while `TraceAnalyzer` reads: chooses at each spawn whether the task's full lifecycle
 /// will be kept, and takes each ended task's outline entry.
+///
+/// What it notes at a spawn (the spawn's rank, whether the lifecycle is kept) sits in arrays indexed by the
+/// tracker's slot of the live task, not in a dictionary by id: slots are few (the peak of live tasks) and reused.
 struct OutlineCollector {
     var outline = TaskOutline()
     /// Each outline entry's first-event time and rank among the spawns, for `TaskOutline.finish`.
     var firstSeen: [UInt64] = []
     var appearance: [Int32] = []
-    /// Rank of each live task's spawn; a task without one (seen without its spawn, or spawned twice) makes
-    /// `appearance` unusable.
-    private var spawnRank: [TaskID: Int32] = [:]
-    private var spawns: Int32 = 0
+    /// False once a task came without a rank (seen without its spawn): `appearance` is then not used.
     private(set) var ranked = true
     let retention: OutlineRetention
     /// False for `TaskKeeping.only`: the chosen lifecycles go to `AnalysisReport.tasks`, nothing else is kept.
@@ -268,8 +273,12 @@ struct OutlineCollector {
     }
     private var siblingCounts: [SiblingKey: Int] = [:]
     private var chosenCount = 0
-    /// Ids chosen at their spawn, until they end.
-    private var chosen = Set<TaskID>()
+    private var spawns: Int32 = 0
+    /// By slot: the live task's spawn rank, and whether its lifecycle is kept.
+    private var rankOfSlot: [Int32] = []
+    private var keptOfSlot: [Bool] = []
+    /// Tasks alive when the trace ended, by id: what `rankOfSlot` and `keptOfSlot` said (`noteLive`).
+    private var liveAtEnd: [TaskID: (rank: Int32, kept: Bool)] = [:]
     private var nameIndexByString: [StringID: Int32] = [:]
     private var nameMatchesByString: [StringID: Bool] = [:]
 
@@ -279,35 +288,53 @@ struct OutlineCollector {
         self.maxTasks = maxTasks
     }
 
-    mutating func noteSpawn(_ event: TraceEvent, strings: StringTable) {
-        if ranked && buildsOutline {
-            if spawnRank.updateValue(spawns, forKey: event.task) != nil || spawns == .max { ranked = false }
-            spawns &+= 1
+    /// A spawn, folded: the task is live in `slot`.
+    mutating func noteSpawn(_ event: TraceEvent, slot: Int, strings: StringTable) {
+        if slot >= rankOfSlot.count {
+            rankOfSlot.append(contentsOf: repeatElement(-1, count: slot + 1 - rankOfSlot.count))
+            keptOfSlot.append(contentsOf: repeatElement(false, count: slot + 1 - keptOfSlot.count))
         }
+        rankOfSlot[slot] = spawns
+        if spawns == .max { ranked = false } else { spawns += 1 }
+        keptOfSlot[slot] = choose(event, strings: strings)
+    }
+
+    private mutating func choose(_ event: TraceEvent, strings: StringTable) -> Bool {
+        if retention.perSiblingName == .max { return true }
+        if !retention.ids.isEmpty && retention.ids.contains(event.task) { return true }
         if !retention.names.isEmpty {
             let matches = nameMatchesByString[event.name] ?? {
                 let matches = retention.names.contains(strings[event.name])
                 nameMatchesByString[event.name] = matches
                 return matches
             }()
-            if matches { chosen.insert(event.task) }
+            if matches { return true }
         }
-        guard chosenCount < retention.maxKept else { return }
+        guard chosenCount < retention.maxKept else { return false }
         let key = SiblingKey(parent: event.parent, name: event.name)
         let count = siblingCounts[key, default: 0]
-        guard count < retention.perSiblingName else { return }
+        guard count < retention.perSiblingName else { return false }
         siblingCounts[key] = count + 1
-        if chosen.insert(event.task).inserted { chosenCount += 1 }
+        chosenCount += 1
+        return true
     }
 
-    /// Whether the ended task `id`'s full lifecycle is kept.
-    mutating func retains(_ id: TaskID) -> Bool {
-        chosen.remove(id) != nil || retention.ids.contains(id) || retention.perSiblingName == .max
+    /// Whether the lifecycle of the task that ended in `slot` is kept.
+    func retains(_ task: borrowing CompactTask, slot: Int32) -> Bool {
+        let id = task.id, hasSpawn = task.hasSpawn
+        if hasSpawn && Int(slot) < keptOfSlot.count && keptOfSlot[Int(slot)] { return true }
+        return retention.perSiblingName == .max || (!retention.ids.isEmpty && retention.ids.contains(id))
     }
 
-    private mutating func room(_ id: TaskID, _ report: inout AnalysisReport) -> Bool {
+    /// Before the tracker hands over the tasks still alive at the end: what was noted at their spawns.
+    mutating func noteLive(_ slots: [(id: TaskID, slot: Int32, hasSpawn: Bool)]) {
+        for (id, slot, hasSpawn) in slots where hasSpawn && Int(slot) < rankOfSlot.count {
+            liveAtEnd[id] = (rankOfSlot[Int(slot)], keptOfSlot[Int(slot)])
+        }
+    }
+
+    private mutating func room(rank: Int32?, _ report: inout AnalysisReport) -> Bool {
         guard buildsOutline else { return false }
-        let rank = ranked ? spawnRank.removeValue(forKey: id) : nil
         if outline.count >= maxTasks {
             report.elidedTasks += 1
             return false
@@ -316,8 +343,9 @@ struct OutlineCollector {
         return true
     }
 
-    mutating func add(_ task: borrowing CompactTask, strings: StringTable, into report: inout AnalysisReport) {
-        guard room(task.id, &report) else { return }
+    /// An ended task without a full lifecycle.
+    mutating func add(_ task: borrowing CompactTask, slot: Int32, strings: StringTable, into report: inout AnalysisReport) {
+        guard room(rank: task.hasSpawn && Int(slot) < rankOfSlot.count ? rankOfSlot[Int(slot)] : nil, &report) else { return }
         func index(_ id: StringID) -> Int32 {
             if let known = nameIndexByString[id] { return known }
             let index = outline.nameIndex(of: strings[id])
@@ -338,19 +366,27 @@ struct OutlineCollector {
         firstSeen.append(task.firstSeen)
     }
 
-    mutating func add(_ task: TaskLifecycle, retained: Bool, into report: inout AnalysisReport) {
+    /// An ended task with its full lifecycle (`hasSpawn` and `slot` of the compact task it was).
+    mutating func add(_ task: TaskLifecycle, slot: Int32, hasSpawn: Bool, retained: Bool, into report: inout AnalysisReport) {
+        add(task, rank: hasSpawn && Int(slot) < rankOfSlot.count ? rankOfSlot[Int(slot)] : nil, retained: retained, into: &report)
+    }
+
+    private mutating func add(_ task: TaskLifecycle, rank: Int32?, retained: Bool, into report: inout AnalysisReport) {
         guard buildsOutline else {
             if retained { report.tasks.append(task) }
             return
         }
-        guard room(task.id, &report) else { return }
+        guard room(rank: rank, &report) else { return }
         let index = outline.append(task, nameIndex: outline.nameIndex(of: task.name))
         firstSeen.append(task.firstSeen)
         if retained { outline.keepDetail(task, at: index) }
     }
 
-    /// A task still alive at the end of the trace.
+    /// A task still alive at the end of the trace (after `noteLive`).
     mutating func add(_ task: TaskLifecycle, into report: inout AnalysisReport) {
-        add(task, retained: retains(task.id), into: &report)
+        let noted = liveAtEnd[task.id]
+        let retained = noted?.kept ?? false || retention.perSiblingName == .max
+            || (!retention.ids.isEmpty && retention.ids.contains(task.id))
+        add(task, rank: noted?.rank, retained: retained, into: &report)
     }
 }

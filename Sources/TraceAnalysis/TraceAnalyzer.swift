@@ -80,6 +80,7 @@ public struct TraceAnalyzer: Sendable {
         report.damagedChunks = reader.damagedChunks
         var collected = pass.collector
         pass.collector = nil
+        collected?.noteLive(tracker.liveSlots())
         for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd,
                     cutShort: report.cutShort, damagedChunks: report.damagedChunks)
@@ -150,8 +151,10 @@ public struct TraceAnalyzer: Sendable {
 
         @inline(__always)
         mutating func visit(_ event: TraceEvent) {
-            if collecting && event.kind == .spawn { collector!.noteSpawn(event, strings: reader.strings) }
             let slot = tracker.fold(event, strings: reader.strings)
+            if collecting && event.kind == .spawn, let live = tracker.slot(of: event.task) {
+                collector!.noteSpawn(event, slot: live, strings: reader.strings)
+            }
             guard slot >= 0 else { return }
             ended(slot)
             tracker.release(slot)
@@ -176,27 +179,23 @@ public struct TraceAnalyzer: Sendable {
         /// its full lifecycle when the retention asks for it.
         private mutating func collect(_ slot: Int32) {
             let task = tracker.task(inSlot: slot).pointee
-            let retained = collector!.retains(task.id)
+            let retained = collector!.retains(task, slot: slot)
             if prefiltering && task.detail < 0 {
-                if !retained && collector!.buildsOutline == false {
-                    guard TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters, thresholds: thresholds,
-                                                          stats: &report.stats) else { return }
-                    return analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules,
-                                          into: &report, traceEnd: tracker.lastTime, cutShort: false)
-                }
                 let mayReport = TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters, thresholds: thresholds,
                                                                 stats: &report.stats)
-                guard mayReport || retained else { return collector!.add(task, strings: reader.strings, into: &report) }
+                guard mayReport || retained else {
+                    return collector!.add(task, slot: slot, strings: reader.strings, into: &report)
+                }
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
                 if mayReport {
                     analyzer.check(lifecycle, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false)
                 }
-                collector!.add(lifecycle, retained: retained, into: &report)
+                collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             } else {
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
                 analyzer.examine(lifecycle, rules: rules, into: &report, keepTasks: false, traceEnd: tracker.lastTime,
                                  cutShort: false)
-                collector!.add(lifecycle, retained: retained, into: &report)
+                collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             }
         }
     }

@@ -68,8 +68,7 @@ public struct SVGTimelineRenderer: Sendable {
             }
             return first == .max ? nil : Int(first)
         }
-        var severity: [TaskID: Level] = [:]
-        for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
+        let levels = layout.laneLevels(report.findings)
         func centre(_ lane: Int) -> Double { Self.top + (Double(lane) + 0.5) * Self.laneHeight }
 
         let lanesBottom = Self.top + Double(lanes.count) * Self.laneHeight
@@ -106,8 +105,7 @@ public struct SVGTimelineRenderer: Sendable {
         for (index, lane) in lanes.enumerated() {
             let y = Self.top + Double(index) * Self.laneHeight
             let representative = lane.members[0]
-            let level = severity.isEmpty ? nil : lane.members.lazy.compactMap { severity[tasks.ids[$0]] }.max()
-            let tint = level.map { " finding-\($0.rawValue)" } ?? (index % 2 == 1 ? " odd" : "")
+            let tint = levels[index].map { " finding-\($0.rawValue)" } ?? (index % 2 == 1 ? " odd" : "")
             let indent = Double(min(lane.depth, TaskForest.maxIndentDepth)) * 12
             let outcome = MarkupText.escape(lane.outcomeText(tasks), maxCharacters: 40)
             out.append("""

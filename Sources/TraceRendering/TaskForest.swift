@@ -268,8 +268,8 @@ struct Lane {
             var stamp = [Int32](repeating: -2, count: tasks.names.count)
             var lastOfName = [Int32](repeating: -1, count: tasks.names.count)
             var firstOfName = [Int32](repeating: -1, count: tasks.names.count)
-            var candidates: [(first: Int32, count: Int32, saving: Int)] = []
-            var candidateOfFirst: [Int32: Int] = [:]
+            var candidateOfName = [Int32](repeating: -1, count: tasks.names.count)
+            var candidates: [(first: Int32, saving: Int)] = []
             for parent in 0...n {
                 for child in children[Int(childStart[parent])..<Int(childStart[parent + 1])] {
                     let name = Int(tasks.nameIndices[visible[Int(child)].index])
@@ -278,17 +278,17 @@ struct Lane {
                         stamp[name] = Int32(parent)
                         firstOfName[name] = child
                         lastOfName[name] = child
+                        candidateOfName[name] = -1
                         continue
                     }
                     nextMember[Int(lastOfName[name])] = child
                     lastOfName[name] = child
                     let first = firstOfName[name]
-                    if let known = candidateOfFirst[first] {
-                        candidates[known].count += 1
-                        candidates[known].saving += size
+                    if candidateOfName[name] >= 0 {
+                        candidates[Int(candidateOfName[name])].saving += size
                     } else {
-                        candidateOfFirst[first] = candidates.count
-                        candidates.append((first, 2, Int(subtreeEnd[Int(first)] - first) + size - 1))
+                        candidateOfName[name] = Int32(candidates.count)
+                        candidates.append((first, Int(subtreeEnd[Int(first)] - first) + size - 1))
                     }
                 }
             }
@@ -346,6 +346,19 @@ public struct TimelineLayout {
     /// (`TaskKeeping.only`) and `supply` them, or their lanes show only what the outline has.
     public var missingDetails: [Int] {
         lanes.filter { !$0.isGroup && tasks.details[$0.members[0]] == nil }.map { $0.members[0] }
+    }
+
+    /// The most serious level among the findings about each lane's tasks (a group's: any member's).
+    func laneLevels(_ findings: [Finding]) -> [Level?] {
+        guard !findings.isEmpty else { return [Level?](repeating: nil, count: lanes.count) }
+        var levelOf = [Level?](repeating: nil, count: tasks.count)
+        for finding in findings {
+            for position in forest.lookup.positions(of: finding.task) {
+                let index = forest.lookup.index(at: position)
+                levelOf[index] = max(levelOf[index] ?? finding.level, finding.level)
+            }
+        }
+        return lanes.map { $0.members.lazy.compactMap { levelOf[$0] }.max() }
     }
 
     /// The ids of `missingDetails`.

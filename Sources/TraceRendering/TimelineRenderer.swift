@@ -38,8 +38,7 @@ public struct TimelineRenderer: Sendable {
         let tasks = layout.tasks
         let visible = layout.visible
         let lanes = layout.lanes
-        var severity: [TaskID: Level] = [:]
-        for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
+        let levels = layout.laneLevels(report.findings)
 
         let start = visible.lazy.map { tasks.begins[$0.index] }.min() ?? 0
         let end = max(report.traceEnd, start + 1)
@@ -54,9 +53,9 @@ public struct TimelineRenderer: Sendable {
         let taskCount = visible.count
         out.append(style.bold(TerminalText.escape(title, maxCharacters: width - 30))
                    + "  \(taskCount) task\(taskCount == 1 ? "" : "s"), \(TraceTime.duration(end - start))")
-        for (lane, (label, outcome)) in zip(lanes, zip(labels, outcomes)) {
-            let level = severity.isEmpty ? nil : lane.members.lazy.compactMap { severity[tasks.ids[$0]] }.max()
-            let flag = switch level {
+        for (index, lane) in lanes.enumerated() {
+            let label = labels[index], outcome = outcomes[index]
+            let flag = switch levels[index] {
             case .error?: style.boldRed("✗")
             case .warning?: style.boldYellow("!")
             case .note?: style.bold("·")
