@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // Dependencies point one way: TraceFormat ← TraceRecorder; TraceFormat ← TraceAnalysis ← TraceRendering ← canceltrace.

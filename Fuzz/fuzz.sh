@@ -6,7 +6,7 @@
 #
 # Environment: SCRATCH (SwiftPM scratch path, default .build), SANITIZERS (default fuzzer,address; "fuzzer" runs
 # several times faster without AddressSanitizer), CORPUS (the growing corpus, default $SCRATCH/fuzz/corpus).
-# Crashing inputs are written to Fuzz/crashers/; turn each into a test in FuzzRegressionTests.swift.
+# Crashing inputs are written to Fuzz/crashers/; commit each there, named after what it found (crashers/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SCRATCH=${SCRATCH:-.build}

@@ -226,7 +226,7 @@ func churnRuntimeFloor(_ n: Int) async {
 
 func churnTraced(_ n: Int) async {
     await CancelTrace.withRootTask(name: "main") {
-        var tasks: [TracedTask<Void>] = []
+        var tasks: [Task<Void, any Error>] = []
         tasks.reserveCapacity(n)
         for _ in 0..<n { tasks.append(CancelTrace.task(name: "worker") { try await churnBody() }) }
         for index in stride(from: 0, to: n, by: 2) { tasks[index].cancel() }

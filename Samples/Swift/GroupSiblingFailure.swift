@@ -1,7 +1,7 @@
 import TraceRecorder
 
-/// asyncio.TaskGroup: one child fails, the group cancels its siblings (reason: sibling failure, by main) and
-/// rethrows the failure once every child has ended.
+/// asyncio.TaskGroup — in Swift, a throwing discarding group: one child fails, the group cancels its siblings
+/// (reason: sibling failure, by main) and rethrows the failure once every child has ended.
 ///
 ///     async with asyncio.TaskGroup() as tg:
 ///         tg.create_task(worker(1))
@@ -12,7 +12,7 @@ enum GroupSiblingFailure {
         try await CancelTrace.withRootTask(name: "main") {
             // snippet: group-sibling-failure
             do {
-                try await CancelTrace.withThrowingTaskGroup(of: Void.self) { group in
+                try await CancelTrace.withThrowingDiscardingTaskGroup { group in
                     group.addTask(name: "worker-1") { try await Task.sleep(for: .seconds(100)) }
                     group.addTask(name: "worker-2") { try await Task.sleep(for: .seconds(100)) }
                     group.addTask(name: "failing") {

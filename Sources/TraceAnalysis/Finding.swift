@@ -53,7 +53,7 @@ public struct Finding: Sendable, Equatable {
     }
 }
 
-/// Formats trace times the way every output shows them: seconds with millisecond precision.
+/// Formats trace times the way every output shows them: seconds to the microsecond.
 public enum TraceTime {
     /// Seconds with microsecond precision, trailing zeros dropped down to milliseconds: `1.002 s`, `0.012031 s`.
     public static func seconds(_ nanoseconds: UInt64) -> String {

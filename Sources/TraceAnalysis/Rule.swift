@@ -56,8 +56,13 @@ public struct RuleContext: Sendable {
 public struct RuleConfiguration: Sendable {
     public var levels: [String: Level?] = [:]
     public var thresholds: [String: UInt64] = [:]
+    /// Findings accepted for particular tasks (`check --allow`).
+    public var suppressions: [Suppression] = []
 
     public init() {}
+
+    /// Whether a suppression drops `finding`.
+    public func suppresses(_ finding: Finding) -> Bool { suppressions.contains { $0.matches(finding) } }
 
     /// The level for `rule`, or nil when the user turned it off.
     public func level(for rule: some Rule) -> Level { (levels[rule.id] ?? nil) ?? rule.defaultLevel }
@@ -73,6 +78,7 @@ public enum Rules {
     public static let all: [any Rule] = [
         SwallowedCancellation(),
         CancellationConverted(),
+        FailedAfterCancel(),
         CompletedAfterCancel(),
         SlowCancellation(),
         CleanupFailed(),

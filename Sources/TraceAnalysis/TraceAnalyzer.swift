@@ -224,6 +224,10 @@ public struct TraceAnalyzer: Sendable {
                                   damagedChunks: damagedChunks)
         for i in rules.indices {
             for finding in rules[i].check(task, in: context) {
+                if !configuration.suppressions.isEmpty && configuration.suppresses(finding) {
+                    report.suppressedFindings += 1
+                    continue
+                }
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
                 if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
@@ -239,6 +243,8 @@ public struct AnalysisReport: Sendable {
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
+    /// Findings dropped by the configuration's suppressions (`check --allow`), not counted elsewhere.
+    public var suppressedFindings = 0
     /// Findings per level, including elided ones.
     public var levelCounts: [Level: Int] = [:]
     /// Every task, in order of first appearance, when the analysis kept them (`TaskKeeping.all`), or those asked

@@ -55,12 +55,15 @@ public struct FieldSpec: Sendable {
     public let doc: String
     /// For enumerations: the label of each value, indexed by value.
     public let values: [String]
+    /// For enumerations: the value every reader reads in place of one it does not know (from a newer writer).
+    public let fallback: UInt8?
 
     init(name: String, type: FieldType, doc: String) {
         self.name = name
         self.type = type
         self.doc = doc
         self.values = []
+        self.fallback = nil
     }
 
     init<E: WireEnum>(name: String, enumeration: E.Type) {
@@ -68,11 +71,15 @@ public struct FieldSpec: Sendable {
         self.type = .enumeration
         self.doc = E.valuesDoc
         self.values = E.allCases.sorted { $0.rawValue < $1.rawValue }.map(\.label)
+        self.fallback = E.fallback.rawValue
     }
 
-    /// The label of enumeration value `value`, or the number when it is unknown.
+    /// The label of enumeration value `value`. An unknown value reads as the field's fallback, as every reader
+    /// reads it, followed by the number itself so that a listing hides nothing: `failed (7)`.
     public func label(of value: UInt64) -> String {
-        value < UInt64(values.count) ? values[Int(value)] : String(value)
+        if value < UInt64(values.count) { return values[Int(value)] }
+        guard let fallback else { return String(value) }
+        return "\(values[Int(fallback)]) (\(value))"
     }
 }
 
@@ -161,6 +168,8 @@ public struct KindSpec: Sendable {
 public protocol WireEnum: RawRepresentable, CaseIterable, Sendable where RawValue == UInt8 {
     /// The spelling used in listings, JSON and docs.
     var label: String { get }
+    /// What a value this reader does not know reads as: the value that claims least (Docs/TraceFormat.md).
+    static var fallback: Self { get }
 }
 
 extension WireEnum {
@@ -172,6 +181,7 @@ extension WireEnum {
 /// How a task was started.
 public enum SpawnKind: UInt8, WireEnum {
     case unstructured = 0, child = 1, detached = 2, groupChild = 3, root = 4
+    public static let fallback = SpawnKind.unstructured
     public var label: String {
         switch self {
         case .unstructured: "unstructured"
@@ -186,6 +196,7 @@ public enum SpawnKind: UInt8, WireEnum {
 /// Why cancellation was requested.
 public enum CancelReason: UInt8, WireEnum {
     case unknown = 0, explicit = 1, timeout = 2, siblingFailure = 3, parent = 4, shutdown = 5
+    public static let fallback = CancelReason.unknown
     public var label: String {
         switch self {
         case .unknown: "unknown"
@@ -201,6 +212,8 @@ public enum CancelReason: UInt8, WireEnum {
 /// How a task ended.
 public enum Outcome: UInt8, WireEnum {
     case returned = 0, cancelled = 1, failed = 2
+    /// A task that ended some new way did not simply return.
+    public static let fallback = Outcome.failed
     public var label: String {
         switch self {
         case .returned: "returned"
@@ -220,6 +233,7 @@ public enum CancellationSignal: UInt8, WireEnum {
     case received = 1
     /// The code declared that it stops on purpose (`CancelTrace.stopping()`).
     case stopped = 2
+    public static let fallback = CancellationSignal.flag
     public var label: String {
         switch self {
         case .flag: "flag"
@@ -232,5 +246,6 @@ public enum CancellationSignal: UInt8, WireEnum {
 /// Whether cleanup completed or threw.
 public enum CleanupResult: UInt8, WireEnum {
     case ok = 0, threw = 1
+    public static let fallback = CleanupResult.threw
     public var label: String { self == .ok ? "ok" : "threw" }
 }

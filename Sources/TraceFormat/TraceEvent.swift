@@ -108,13 +108,13 @@ public struct TraceEvent: Hashable, Sendable {
     public var name: StringID { fields.2 }
     /// spawn: how the task was started. Unknown values read as `.unstructured`.
     @inlinable
-    public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .unstructured }
+    public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .fallback }
     /// cancel: the task that asked, or 0.
     @inlinable
     public var canceller: TaskID { fields.1 }
     /// cancel: why. Unknown values read as `.unknown`.
     @inlinable
-    public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .unknown }
+    public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .fallback }
     /// cancel: the message, or 0.
     @inlinable
     public var message: StringID { fields.3 }
@@ -127,12 +127,12 @@ public struct TraceEvent: Hashable, Sendable {
         default: 0
         }
     }
-    /// cleanup-end: ok or threw.
+    /// cleanup-end: ok or threw. Unknown values read as `.threw`.
     @inlinable
-    public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .threw }
+    public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// end: how the task ended. Unknown values read as `.failed`.
     @inlinable
-    public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .failed }
+    public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// dropped: how many events were lost.
     @inlinable
     public var droppedCount: UInt64 { fields.0 }
@@ -141,7 +141,7 @@ public struct TraceEvent: Hashable, Sendable {
     public var location: StringID { fields.1 }
     /// signal: how the code met its cancellation. Unknown values read as `.flag`, the weakest claim.
     @inlinable
-    public var signalKind: CancellationSignal { CancellationSignal(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .flag }
+    public var signalKind: CancellationSignal { CancellationSignal(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// signal: the API that showed it, or 0.
     @inlinable
     public var via: StringID { fields.2 }

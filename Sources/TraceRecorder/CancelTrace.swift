@@ -117,6 +117,14 @@ public enum CancelTrace {
         recordCaught(error)
     }
 
+    /// Records that the current task caught a `CancellationError`: for `catch is CancellationError`, which binds
+    /// no error value.
+    @inlinable
+    public static func caught() {
+        guard isEnabled else { return }
+        recordCaught(CancellationError())
+    }
+
     /// Records that the current task began cleaning up after a cancellation.
     @inlinable
     public static func cleanupBegin() {
@@ -138,6 +146,16 @@ public enum CancelTrace {
         recordRethrow()
     }
 
+    /// Says that the current task stops on purpose because it was cancelled — `guard !Task.isCancelled else
+    /// { return partial }`, a `for await` loop that ended on the cancel, a poller that exits its loop — so that
+    /// `check` reads its normal return as a deliberate stop, not as a cancellation it never saw. Call it on the
+    /// way out. Records a `signal` (stopped) only when the task is cancelled; one branch when recording is off.
+    @inlinable
+    public static func stopping() {
+        guard isEnabled else { return }
+        recordStopping()
+    }
+
     /// Records a labelled point in the current task's timeline.
     @inlinable
     public static func mark(_ label: String) {
@@ -157,50 +175,12 @@ public enum CancelTrace {
     @usableFromInline static func recordRethrow() {
         Recorder.rethrow(task: TaskRecord.current)
     }
+    @usableFromInline static func recordStopping() {
+        guard Task.isCancelled else { return }
+        Recorder.signal(.stopped, task: TaskRecord.current)
+    }
     @usableFromInline static func recordMark(_ label: String) {
         Recorder.mark(label, task: TaskRecord.current)
-    }
-
-    // MARK: Tasks
-
-    /// Records the current async context as a root task named `name` (typically `"main"`), so that tasks
-    /// started inside have a parent. Its end is recorded with `body`'s outcome.
-    public static func withRootTask<T>(
-        name: String,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: () async throws -> T
-    ) async rethrows -> T {
-        let record = isEnabled ? TaskRecord.spawn(name: name, how: .root) : nil
-        return try await TaskRecord.run(record, body)
-    }
-
-    /// Starts an unstructured task, like `Task { }`, recorded as a child of the current traced task.
-    /// Its end is recorded for you: returned, cancelled (it threw `CancellationError`) or failed.
-    @discardableResult
-    public static func task<Success: Sendable>(
-        name: String,
-        priority: TaskPriority? = nil,
-        operation: sending @escaping () async throws -> Success
-    ) -> TracedTask<Success> {
-        guard isEnabled, let record = TaskRecord.spawn(name: name, how: .unstructured) else {
-            return TracedTask(task: Task(priority: priority, operation: operation), record: nil)
-        }
-        let task = Task(priority: priority) { try await TaskRecord.run(record, operation) }
-        return TracedTask(task: task, record: record)
-    }
-
-    /// Starts a detached task, like `Task.detached { }`; its recorded parent is the task that started it.
-    @discardableResult
-    public static func detached<Success: Sendable>(
-        name: String,
-        priority: TaskPriority? = nil,
-        operation: sending @escaping () async throws -> Success
-    ) -> TracedTask<Success> {
-        guard isEnabled, let record = TaskRecord.spawn(name: name, how: .detached) else {
-            return TracedTask(task: Task.detached(priority: priority, operation: operation), record: nil)
-        }
-        let task = Task.detached(priority: priority) { try await TaskRecord.run(record, operation) }
-        return TracedTask(task: task, record: record)
     }
 }
 

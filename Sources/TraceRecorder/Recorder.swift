@@ -26,7 +26,7 @@ enum Recorder {
     private static let exitHookInstalled = Atomic<Bool>(false)
 
     static let recorderName = "CancelTrace.TraceRecorder"
-    static let recorderVersion = "0.1.0"
+    static let recorderVersion = CancelTraceVersion.current
 
     /// Runs `body` on the live session, if there is one.
     @inline(__always)
@@ -140,14 +140,18 @@ enum Recorder {
     // Tasks come as `TaskRecord`s and are resolved under the lock with `Session.id(of:)`: a task that outlived the
     // session it was spawned in (or one from before a restart) must not write its id into another session.
 
-    /// Records a spawn; returns the new task's id and the number of the session that recorded it.
-    static func spawn(name: String, how: SpawnKind, parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
+    /// Records a spawn (named `name`, or after its call site when nil); returns the new task's id and the number
+    /// of the session that recorded it.
+    static func spawn(name: String?, site: CallSite, how: SpawnKind,
+                      parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
         var spawned: (TaskID, UInt64)?
         withSession { session in
-            let nameID = session.string(name)
+            let siteIDs = session.site(site)
+            let nameID = name.map { session.string($0) } ?? siteIDs.name
             let task = session.allocateTaskID()
-            session.append(.spawn(time: session.now(), task: task, parent: session.id(of: parent), name: nameID,
-                                  how: how))
+            let time = session.now()
+            session.append(.spawn(time: time, task: task, parent: session.id(of: parent), name: nameID, how: how))
+            session.append(.site(time: time, task: task, location: siteIDs.location))
             spawned = (task, session.number)
         }
         return spawned
@@ -178,6 +182,10 @@ enum Recorder {
 
     static func rethrow(task: TaskRecord?) {
         withSession { session in session.append(.rethrow(time: session.now(), task: session.id(of: task))) }
+    }
+
+    static func signal(_ what: CancellationSignal, task: TaskRecord?) {
+        withSession { session in session.append(.signal(time: session.now(), task: session.id(of: task), what: what)) }
     }
 
     static func mark(_ label: String, task: TaskRecord?) {

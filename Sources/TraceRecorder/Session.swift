@@ -19,6 +19,8 @@ struct Session {
     private var recentStrings = [(text: String, id: StringID)?](repeating: nil, count: Session.recentStringSlots)
     private static let recentStringSlots = 256
     private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
+    /// The default name and the location text of each call site that started a task, formatted once.
+    private var siteIDs: [CallSite.Key: (name: StringID, location: StringID)] = [:]
     /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
     private var stringTexts: [String] = []
     private var stringBytes = 0
@@ -106,6 +108,15 @@ struct Session {
         let id = string(String(describing: type))
         typeNameIDs[ObjectIdentifier(type)] = id
         return id
+    }
+
+    /// The ids of `site`'s default task name and location text, formatted only the first time it is seen.
+    mutating func site(_ site: CallSite) -> (name: StringID, location: StringID) {
+        let key = site.key
+        if let ids = siteIDs[key] { return ids }
+        let ids = (name: string(site.defaultName), location: string(site.location))
+        siteIDs[key] = ids
+        return ids
     }
 
     private mutating func overflowString() -> StringID {

@@ -30,10 +30,11 @@ final class TaskRecord: @unchecked Sendable {
         self.isStructuredChild = isStructuredChild
     }
 
-    /// Records the spawn of a task started `how`, under the current task. Nil when nothing is recording.
-    static func spawn(name: String, how: SpawnKind, parent: TaskRecord? = TaskRecord.current) -> TaskRecord? {
+    /// Records the spawn of a task started `how` at `site`, under the current task. Nil when nothing is recording.
+    static func spawn(name: String?, site: CallSite, how: SpawnKind,
+                      parent: TaskRecord? = TaskRecord.current) -> TaskRecord? {
         guard tracingEnabled.load(ordering: .relaxed),
-              let spawned = Recorder.spawn(name: name, how: how, parent: parent) else { return nil }
+              let spawned = Recorder.spawn(name: name, site: site, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
         return TaskRecord(id: spawned.id, session: spawned.session, parent: parent, isStructuredChild: structured)
     }
@@ -45,11 +46,26 @@ final class TaskRecord: @unchecked Sendable {
         Recorder.cancel(task: self, by: by, reason: reason)
     }
 
-    /// The task's cancellation handler fired. When no API call recorded why, say what can be known: a
-    /// structured child is cancelled with its parent; anything else came from an untraced caller.
+    /// The reason `Task.cancel(reason:)` gives, bound only while that call runs.
+    @TaskLocal static var cancelReason: CancelReason?
+
+    /// The task's cancellation handler fired. When no API call recorded why, say what can be known.
+    ///
+    /// The runtime runs the handler synchronously inside `cancel()`, on the canceller's thread, so the task-locals
+    /// read here are the canceller's: `current` is the traced task that called `cancel()` (nil for untraced code)
+    /// and `cancelReason` what it passed to `cancel(reason:)`. A structured child is cancelled with its parent,
+    /// whoever cancelled that. A task cancelled before it started running installs its handler already
+    /// cancelled, so the handler runs in the task itself: then who asked is unknown.
     func cancellationDelivered() {
         if isStructuredChild, let parent {
             recordCancel(by: parent, reason: .parent)
+            return
+        }
+        let canceller = TaskRecord.current
+        if let canceller, canceller !== self {
+            recordCancel(by: canceller, reason: TaskRecord.cancelReason ?? .explicit)
+        } else if canceller == nil, let reason = TaskRecord.cancelReason {
+            recordCancel(by: nil, reason: reason)
         } else {
             recordCancel(by: nil, reason: .unknown)
         }

@@ -11,7 +11,7 @@ public struct TimeoutError: Error, CustomStringConvertible, Sendable {
 }
 
 extension CancelTrace {
-    /// Runs `operation` as a traced child task named `name`; if it has not finished after `limit`, cancels it
+    /// Runs `operation` as a traced child task named `name` (or after the call site); if it has not finished after `limit`, cancels it
     /// (recorded with reason `timeout`, by the caller), waits for it to end and throws `TimeoutError` —
     /// asyncio's `wait_for`.
     ///
@@ -20,13 +20,15 @@ extension CancelTrace {
     /// If the caller is cancelled, the operation is cancelled with it and `CancellationError` is thrown.
     public static func withTimeout<T: Sendable>(
         _ limit: Duration,
-        name: String,
+        name: String? = nil,
         priority: TaskPriority? = nil,
+        fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
         operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let caller = TaskRecord.current
-        let record = isEnabled ? TaskRecord.spawn(name: name, how: .child, parent: caller) : nil
-        let (result, timedOut) = await withTaskGroup(of: TimeoutRace<T>.self) { group in
+        let site = CallSite(fileID: fileID, line: line, function: function)
+        let record = isEnabled ? TaskRecord.spawn(name: name, site: site, how: .child, parent: caller) : nil
+        let (result, timedOut) = await Swift.withTaskGroup(of: TimeoutRace<T>.self) { group in
             group.addTask(priority: priority) {
                 do {
                     return .finished(.success(try await TaskRecord.run(record, operation)))
@@ -59,7 +61,7 @@ extension CancelTrace {
             preconditionFailure("the operation's child task always finishes")
         }
         if timedOut, case let .failure(error) = result, error is CancellationError {
-            throw TimeoutError(limit: limit, operation: name)
+            throw TimeoutError(limit: limit, operation: name ?? site.defaultName)
         }
         return try result.get()
     }

@@ -1,115 +1,148 @@
-import Synchronization
 import TraceFormat
 
 extension CancelTrace {
-    /// A throwing task group whose children are traced — asyncio's `TaskGroup`.
+    /// `withThrowingTaskGroup`, with each child recorded as a traced group child of the current task.
     ///
-    /// Like asyncio's, it waits for every child before returning, and the first child that throws cancels its
-    /// still-running siblings (each cancel recorded with reason `siblingFailure`, by the task that owns the
-    /// group) and its error is rethrown. If `body` throws, the children still running are cancelled with reason
-    /// `parent`.
-    nonisolated(nonsending)
+    /// It behaves exactly as Swift's: the group awaits its remaining children after `body` returns and discards
+    /// their results and errors; when `body` throws, the children still running are cancelled (recorded with
+    /// reason `siblingFailure` when `body` saw a child fail, else `parent`), awaited, and `body`'s error is
+    /// rethrown. A child's error reaches the body only through `next()`, `waitForAll()` or `for try await`.
     public static func withThrowingTaskGroup<ChildResult: Sendable, GroupResult>(
         of childResultType: ChildResult.Type = ChildResult.self,
         returning returnType: GroupResult.Type = GroupResult.self,
-        body: nonisolated(nonsending) (inout TracedThrowingTaskGroup<ChildResult>) async throws -> GroupResult
-    ) async throws -> GroupResult {
-        try await Swift.withThrowingTaskGroup(of: ChildResult.self, returning: GroupResult.self) { group in
-            var traced = TracedThrowingTaskGroup(group: group)
+        isolation: isolated (any Actor)? = #isolation,
+        body: (inout TracedThrowingTaskGroup<ChildResult>) async throws -> GroupResult
+    ) async rethrows -> GroupResult {
+        try await Swift.withThrowingTaskGroup(of: ChildResult.self, returning: GroupResult.self,
+                                              isolation: isolation) { group in
+            var traced = TracedThrowingTaskGroup(group: group, tracer: GroupTracer.make())
             do {
-                let result = try await body(&traced)
-                try await traced.waitForAll()
-                return result
+                return try await body(&traced)
             } catch {
-                traced.recordCancelOfRunningChildren(reason: .parent)
-                traced.group.cancelAll()
+                traced.tracer?.bodyThrew()
                 throw error
             }
         }
     }
 }
 
-/// The group `CancelTrace.withThrowingTaskGroup` passes to its body. Use it only inside that body.
+/// The group `CancelTrace.withThrowingTaskGroup` passes to its body: `ThrowingTaskGroup`'s API, with names.
+/// Use it only inside that body.
 public struct TracedThrowingTaskGroup<ChildResult: Sendable> {
     var group: ThrowingTaskGroup<ChildResult, any Error>
-    /// The task that owns the group, and the children it may still cancel; nil when recording was off.
-    private let owner: TaskRecord?
-    private let running: RunningChildren?
+    let tracer: GroupTracer?
 
-    init(group: ThrowingTaskGroup<ChildResult, any Error>) {
+    init(group: ThrowingTaskGroup<ChildResult, any Error>, tracer: GroupTracer?) {
         self.group = group
-        self.owner = TaskRecord.current
-        self.running = CancelTrace.isEnabled ? RunningChildren() : nil
+        self.tracer = tracer
     }
 
-    /// Adds a child task named `name`, recorded as a group child of the owning task.
+    /// Adds a child task, named `name` or after the call site, recorded as a group child of the owning task.
     public mutating func addTask(
-        name: String,
+        name: String? = nil,
         priority: TaskPriority? = nil,
-        operation: sending @escaping () async throws -> ChildResult
+        fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
+        operation: sending @escaping @isolated(any) () async throws -> ChildResult
     ) {
-        guard let running, let record = TaskRecord.spawn(name: name, how: .groupChild, parent: owner) else {
+        guard let tracer, let record = tracer.spawnChild(
+            name: name, site: CallSite(fileID: fileID, line: line, function: function)
+        ) else {
             group.addTask(priority: priority, operation: operation)
             return
         }
-        running.insert(record)
         group.addTask(priority: priority) {
-            defer { running.remove(record) }
-            return try await TaskRecord.run(record, operation)
+            try await tracer.runChild(record, cancelsSiblingsOnFailure: false, operation)
         }
     }
 
-    /// The next child result in completion order, or nil when no child is left. When a child threw, its
-    /// still-running siblings are cancelled (reason `siblingFailure`) before its error is rethrown.
+    /// Adds a child task unless the group is cancelled; returns whether it did. A refused child is not recorded.
+    public mutating func addTaskUnlessCancelled(
+        name: String? = nil,
+        priority: TaskPriority? = nil,
+        fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
+        operation: sending @escaping @isolated(any) () async throws -> ChildResult
+    ) -> Bool {
+        guard let tracer, !group.isCancelled, let record = tracer.spawnChild(
+            name: name, site: CallSite(fileID: fileID, line: line, function: function)
+        ) else {
+            return group.addTaskUnlessCancelled(priority: priority, operation: operation)
+        }
+        let added = group.addTaskUnlessCancelled(priority: priority) {
+            try await tracer.runChild(record, cancelsSiblingsOnFailure: false, operation)
+        }
+        if !added { tracer.childRefused(record) }
+        return added
+    }
+
+    /// The next child result in completion order, or nil when no child is left; throws a child's error.
     public mutating func next(isolation: isolated (any Actor)? = #isolation) async throws -> ChildResult? {
         do {
             return try await group.next(isolation: isolation)
         } catch {
-            if !(error is CancellationError) {
-                recordCancelOfRunningChildren(reason: .siblingFailure)
-                group.cancelAll()
-            }
+            tracer?.noteChildError(error)
             throw error
         }
     }
 
-    /// Waits for every child; rethrows the first child error after cancelling the others.
+    /// The next child's result (value or error) in completion order, or nil when no child is left.
+    public mutating func nextResult(isolation: isolated (any Actor)? = #isolation) async -> Result<ChildResult, any Error>? {
+        let result = await group.nextResult(isolation: isolation)
+        if case let .failure(error)? = result { tracer?.noteChildError(error) }
+        return result
+    }
+
+    /// Waits for every child; then throws the first child error, if any. Cancels nothing.
     public mutating func waitForAll(isolation: isolated (any Actor)? = #isolation) async throws {
-        var firstError: (any Error)?
-        while !group.isEmpty {
-            do {
-                _ = try await next(isolation: isolation)
-            } catch {
-                if firstError == nil { firstError = error }
-            }
+        do {
+            try await group.waitForAll(isolation: isolation)
+        } catch {
+            tracer?.noteChildError(error)
+            throw error
         }
-        if let firstError { throw firstError }
     }
 
     /// Cancels every child, recording the cancel of each one still running (by the owning task, for `reason`).
     public func cancelAll(reason: CancelReason = .explicit) {
-        recordCancelOfRunningChildren(reason: reason)
+        tracer?.recordCancelOfRunningChildren(reason: reason)
         group.cancelAll()
     }
 
+    /// Whether the group was cancelled.
+    public var isCancelled: Bool { group.isCancelled }
+
     /// Whether no child is left to await.
     public var isEmpty: Bool { group.isEmpty }
-
-    func recordCancelOfRunningChildren(reason: CancelReason) {
-        guard let running else { return }
-        for child in running.snapshot() {
-            child.recordCancel(by: owner, reason: reason)
-        }
-    }
 }
 
-/// The children of a traced group that have not ended, in spawn order.
-private final class RunningChildren: Sendable {
-    private let children = Mutex<[TaskID: TaskRecord]>([:])
+extension TracedThrowingTaskGroup: AsyncSequence {
+    public typealias Element = ChildResult
+    public typealias Failure = any Error
 
-    func insert(_ record: TaskRecord) { children.withLock { $0[record.id] = record } }
-    func remove(_ record: TaskRecord) { children.withLock { _ = $0.removeValue(forKey: record.id) } }
-    func snapshot() -> [TaskRecord] {
-        children.withLock { $0.values.sorted { $0.id < $1.id } }
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: group.makeAsyncIterator(), tracer: tracer)
+    }
+
+    /// `ThrowingTaskGroup.Iterator`: child results in completion order; after a child's error, it ends.
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: ThrowingTaskGroup<ChildResult, any Error>.Iterator
+        let tracer: GroupTracer?
+
+        public mutating func next() async throws -> ChildResult? {
+            do {
+                return try await base.next()
+            } catch {
+                tracer?.noteChildError(error)
+                throw error
+            }
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> ChildResult? {
+            do {
+                return try await base.next(isolation: actor)
+            } catch {
+                tracer?.noteChildError(error)
+                throw error
+            }
+        }
     }
 }

@@ -55,7 +55,8 @@ public struct DiagnosticsRenderer: Sendable {
             return Plural.count(count, level.rawValue)
         }
         let name = TerminalText.escape(file, maxCharacters: 200)
-        if parts.isEmpty { return style.green("no findings") + " in \(name)" }
-        return parts.joined(separator: ", ") + " in \(name)"
+        let allowed = report.suppressedFindings > 0 ? " (\(Plural.count(report.suppressedFindings, "finding")) allowed by --allow)" : ""
+        if parts.isEmpty { return style.green("no findings") + " in \(name)" + allowed }
+        return parts.joined(separator: ", ") + " in \(name)" + allowed
     }
 }

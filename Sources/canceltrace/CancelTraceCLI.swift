@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceFormat
 
 @main
 struct CancelTraceCLI: AsyncParsableCommand {
@@ -23,8 +24,4 @@ struct CancelTraceCLI: AsyncParsableCommand {
         subcommands: [DemoCommand.self, TimelineCommand.self, CheckCommand.self, EventsCommand.self, StatsCommand.self,
                       ExportCommand.self, GenerateCommand.self]
     )
-}
-
-enum CancelTraceVersion {
-    static let current = "0.1.0"
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceFormat
 import TraceAnalysis
 import TraceRendering
 

@@ -72,8 +72,23 @@ struct RuleOptions: ParsableArguments {
                                valueName: "rule=duration"))
     var thresholds: [String] = []
 
+    @Option(name: .customLong("allow"), parsing: .singleValue,
+            help: ArgumentHelp("Accept a rule's findings about a task: [RULE=]TASK, TASK a name or creation site (`poller`, `fetch-*`, `App/Poller.swift:*`) or an id (`#7`); without RULE, every rule. Repeatable.",
+                               valueName: "[rule=]task"))
+    var allowed: [String] = []
+
     func configuration() throws -> RuleConfiguration {
         var configuration = RuleConfiguration()
+        for setting in allowed {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, let rule = Rules.named(parts[0]) {
+                guard !parts[1].isEmpty else { throw ValidationError("--allow \(setting): expected RULE=TASK") }
+                configuration.suppressions.append(Suppression(rule: rule.id, task: parts[1]))
+            } else {
+                guard !setting.isEmpty else { throw ValidationError("--allow: expected [RULE=]TASK") }
+                configuration.suppressions.append(Suppression(task: setting))
+            }
+        }
         for setting in levels {
             let (rule, value) = try Self.split(setting, option: "--level")
             switch value {

@@ -5,8 +5,9 @@
 #
 #   CANCELTRACE_BIN="$(swift build --show-bin-path)/canceltrace" bash Tests/Browser/ci.sh
 #
-# Prints "N passed, 0 failed" and exits 0, or names each failed check and exits 1. When chromium cannot be
-# installed the browser part is skipped with a message (the SARIF part still runs).
+# Prints "N passed, 0 failed" and exits 0, or names each failed check and exits 1. When chromium or jsonschema
+# cannot be installed, that part is skipped with a message — except in CI (CI=true), where a skipped check fails
+# the run: CI must not pass without the checks it claims to run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN="${CANCELTRACE_BIN:-}"
@@ -89,4 +90,8 @@ PY
 fi
 
 echo "exports: $passed passed, $failed failed${skipped:+, $skipped skipped}"
+if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
+    echo "FAIL: $skipped check(s) skipped in CI (CI=true): install chromium and jsonschema" >&2
+    exit 1
+fi
 [ "$failed" -eq 0 ]

@@ -74,10 +74,21 @@ import TraceFormat
         #expect(unknown.stderr.contains("unknown rule no-such-rule"))
     }
 
+    @Test func allowAcceptsOneTasksFindingsAndSaysSo() throws {
+        let swallow = try Fixtures.write("swallow-allow.ctrace", Fixtures.trace())
+        let allowed = try CLIRunner.run(["check", swallow, "--color", "never", "--allow", "swallowed-cancellation=long_task"])
+        #expect(allowed.status == 0)
+        #expect(allowed.stdout.contains("no findings in \(swallow) (1 finding allowed by --allow)"))
+        let otherTask = try CLIRunner.run(["check", swallow, "--allow", "main"])
+        #expect(otherTask.status == 1)
+        let byID = try CLIRunner.run(["check", swallow, "--allow", "#2"])
+        #expect(byID.status == 0)
+    }
+
     @Test func listRulesShowsEveryRule() throws {
         let result = try CLIRunner.run(["check", "--list-rules"])
         #expect(result.status == 0)
-        for rule in ["swallowed-cancellation", "cancellation-converted", "completed-after-cancel", "slow-cancellation",
+        for rule in ["swallowed-cancellation", "cancellation-converted", "failed-after-cancel", "completed-after-cancel", "slow-cancellation",
                      "cleanup-failed", "slow-cleanup", "leaked-task"] {
             #expect(result.stdout.contains(rule))
         }

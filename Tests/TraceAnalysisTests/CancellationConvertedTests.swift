@@ -62,13 +62,14 @@ import TraceFormat
     }
 
     @Test func failingAfterACancelWithoutCatchingItIsNotConverted() throws {
-        // Nothing shows the task's code saw the cancellation: the failure may be unrelated.
+        // Nothing shows the task's code saw the cancellation: the failure may be unrelated, and is reported as
+        // just what it is, by failed-after-cancel.
         let report = try TraceScript.analyze(underMain([
             .spawn(2, "fetch", parent: 1, at: ms(1)),
             .cancel(2, by: 1, at: ms(50)),
             .end(2, .failed, error: "IOError", at: ms(51)),
         ]))
-        #expect(report.findings.isEmpty)
+        #expect(report.ruleIDs == ["failed-after-cancel"])
     }
 
     @Test func aTimeoutsCatchBeforeALaterCancelIsNotBlamedForAFailure() throws {
@@ -81,7 +82,7 @@ import TraceFormat
             .cancel(2, by: 1, at: ms(20)),
             .end(2, .failed, error: "IOError", at: ms(21)),
         ]))
-        #expect(report.findings.isEmpty)
+        #expect(report.ruleIDs == ["failed-after-cancel"])
     }
 
     @Test func endingCancelledAfterACatchIsNotConverted() throws {

@@ -12,6 +12,8 @@ import TraceFormat
         .spawn(6, "fumbler", parent: 1, at: ms(1)),
         .spawn(7, "lingerer", parent: 1, at: ms(1)),
         .spawn(8, "leaker", parent: 1, at: ms(1)),
+        .spawn(9, "failer", parent: 1, at: ms(1)),
+        .cancel(9, by: 1, at: ms(10)),
         .cancel(2, by: 1, at: ms(10)), .cancel(3, by: 1, at: ms(10)), .cancel(4, by: 1, at: ms(10)),
         .cancel(5, by: 1, at: ms(10)), .cancel(6, by: 1, at: ms(10)), .cancel(7, by: 1, at: ms(10)),
         .cancel(8, by: 1, at: ms(10)),
@@ -22,6 +24,7 @@ import TraceFormat
         .end(2, .returned, at: ms(12)),                          // swallowed-cancellation
         .end(3, .failed, error: "LoadError", at: ms(12)),        // cancellation-converted
         .end(4, .returned, at: ms(12)),                          // completed-after-cancel
+        .end(9, .failed, error: "URLError", at: ms(12)),         // failed-after-cancel
         .cleanupEnd(7, at: ms(60)), .rethrow(7, at: ms(60)), .end(7, .cancelled, at: ms(60)),  // slow-cleanup
         .end(5, .cancelled, at: ms(900)),                        // slow-cancellation
     ])                                                           // 8 is a leaked-task

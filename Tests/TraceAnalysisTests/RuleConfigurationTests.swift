@@ -27,6 +27,32 @@ import TraceFormat
         #expect(notes.highestLevel == .note)
     }
 
+    @Test func anAllowedTaskLosesOnlyTheFindingsItWasAllowedAndTheyAreCounted() throws {
+        var config = RuleConfiguration()
+        config.suppressions = [Suppression(rule: "swallowed-cancellation", task: "work*")]
+        let report = try TraceScript.analyze(swallow, configuration: config)
+        #expect(report.ruleIDs == ["leaked-task"])
+        #expect(report.suppressedFindings == 1)
+        #expect(report.findingCounts["swallowed-cancellation"] == nil)
+
+        config.suppressions = [Suppression(rule: "leaked-task", task: "worker")]  // another rule: nothing dropped
+        #expect(try TraceScript.analyze(swallow, configuration: config).ruleIDs == ["swallowed-cancellation", "leaked-task"])
+        config.suppressions = [Suppression(task: "#3")]  // the leaker, by id, every rule
+        #expect(try TraceScript.analyze(swallow, configuration: config).ruleIDs == ["swallowed-cancellation"])
+        config.suppressions = [Suppression(task: "work")]  // names match exactly unless they end with *
+        #expect(try TraceScript.analyze(swallow, configuration: config).suppressedFindings == 0)
+        config.suppressions = [Suppression(task: "App/Worker.swift:*")]  // or the site the task was created at
+        let sited = try TraceScript.analyze(underMain([
+            .spawn(2, "worker", parent: 1, at: ms(1)),
+            .site(2, "App/Worker.swift:9 (run())", at: ms(1)),
+            .cancel(2, by: 1, at: ms(10)),
+            .caught(2, at: ms(11)),
+            .end(2, .returned, at: ms(12)),
+            .spawn(3, "leaker", parent: 1, at: ms(13)),
+        ]), configuration: config)
+        #expect(sited.ruleIDs == ["leaked-task"])
+    }
+
     @Test func aRuleSetToNilIsDisabled() throws {
         var config = RuleConfiguration()
         config.levels["swallowed-cancellation"] = .some(nil)
@@ -53,7 +79,7 @@ import TraceFormat
 
     @Test func everyRuleIsRegisteredOnceAndFoundByItsID() {
         let ids = Rules.all.map(\.id)
-        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "completed-after-cancel",
+        #expect(ids == ["swallowed-cancellation", "cancellation-converted", "failed-after-cancel", "completed-after-cancel",
                         "slow-cancellation", "cleanup-failed", "slow-cleanup", "leaked-task"])
         for id in ids { #expect(Rules.named(id)?.id == id) }
         #expect(Rules.named("no-such-rule") == nil)

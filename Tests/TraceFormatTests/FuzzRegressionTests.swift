@@ -5,16 +5,14 @@ import Testing
 /// Every input the fuzzer (Fuzz/) ever crashed on, replayed with the harness's checks, plus the seed corpus and a
 /// small deterministic mutation run, so that `swift test` keeps what fuzzing found even where libFuzzer is absent.
 @Suite struct FuzzRegressionTests {
-    /// Inputs the fuzzer crashed, trapped or hung on, as the harness received them: the first byte picks the mode
-    /// (see Fuzz/TraceFuzzer.swift), the rest is the input. Add each new one from `Fuzz/crashers/` (or the hex that
-    /// `Fuzz/ci.sh` prints) with a name saying what it found, then fix the bug.
-    static let crashers: [(name: String, bytes: [UInt8])] = [
-        // None yet: the 10 M-execution run (Docs/Reliability.md) found no crash, trap or hang.
-    ]
-
+    /// Every input in `Fuzz/crashers/` (as Go replays `testdata/fuzz`): what the fuzzer crashed, trapped or hung on,
+    /// as the harness received it — the first byte picks the mode (see Fuzz/TraceFuzzer.swift), the rest is the
+    /// input. Committing a crasher there, named after what it found, is how it becomes a test (Fuzz/README.md).
     @Test func everyCrasherNowReadsCleanly() throws {
-        for (name, bytes) in Self.crashers {
-            try exercise(harnessInput: bytes, name: name)
+        let crashers = try corpusFiles("crashers").filter { $0.lastPathComponent != "README.md" }
+        #expect(crashers.count >= 1, "Fuzz/crashers holds the committed regressions")
+        for url in crashers {
+            try exercise(harnessInput: [UInt8](try Data(contentsOf: url)), name: url.lastPathComponent)
         }
     }
 
@@ -115,8 +113,11 @@ private func repairCRCs(_ bytes: inout [UInt8]) {
     }
 }
 
-private func seedFiles() throws -> [URL] {
-    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/seeds").standardized
+private func seedFiles() throws -> [URL] { try corpusFiles("seeds") }
+
+/// The files of `Fuzz/NAME`, sorted by name.
+private func corpusFiles(_ name: String) throws -> [URL] {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/\(name)").standardized
     return try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
         .sorted { $0.lastPathComponent < $1.lastPathComponent }
 }

@@ -41,7 +41,7 @@ enum DocSnippets {
         downloader.cancel()
     }
 
-    static func cancelWithReason(_ worker: TracedTask<Void>) {
+    static func cancelWithReason(_ worker: Task<Void, any Error>) {
         // snippet: cancel-with-reason
         worker.cancel(reason: .shutdown)
         // end-snippet
@@ -75,7 +75,72 @@ enum DocSnippets {
         // end-snippet
     }
 
+    static func handWrittenTimeout(_ url: String, deadline: Duration) async throws -> [UInt8]? {
+        // snippet: hand-written-timeout
+        try await CancelTrace.withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask(name: "fetch") { try await fetch(url) }
+            group.addTask(name: "deadline") { try await Task.sleep(for: deadline); return nil }
+            let first = try await group.next()!
+            group.cancelAll()  // the loser's CancellationError is discarded, as with withThrowingTaskGroup
+            return first
+        }
+        // end-snippet
+    }
+
+    static func catchIsCancellation() async {
+        // snippet: catch-is-cancellation
+        do {
+            try await download()
+        } catch is CancellationError {
+            CancelTrace.caught()
+            CancelTrace.rethrow()  // (when it does)
+        } catch {
+            report(error)
+        }
+        // end-snippet
+    }
+
+    static func partialResults(_ pages: [String]) async -> [String] {
+        // snippet: stopping
+        var results: [String] = []
+        for page in pages {
+            guard !Task.isCancelled else {
+                CancelTrace.stopping()  // an early return on purpose, not a missed cancellation
+                return results
+            }
+            results.append(await render(page))
+        }
+        return results
+        // end-snippet
+    }
+
     static func serve() async throws {}
+    static func render(_ page: String) async -> String { page }
+    static func fetch(_ url: String) async throws -> [UInt8] { [] }
+    static func report(_ error: any Error) {}
     static func download() async throws {}
     static func removePartialFile() {}
+}
+
+// snippet: main-actor-model
+@MainActor final class Poller {
+    var items: [String] = []
+    var polling: Task<Void, Never>?  // a traced task is a Task
+
+    func start() {
+        polling = CancelTrace.task {  // named after this line; runs on the main actor, like Task { }
+            while !Task.isCancelled {
+                self.items.append(await DocSnippets.poll())  // main-actor state, as in Task { }
+                try? await Task.sleep(for: .seconds(1))
+            }
+            CancelTrace.stopping()  // the loop ended on the cancel, on purpose: recorded, so `check` agrees
+        }
+    }
+
+    func stop() { polling?.cancel() }  // recorded: cancelled by the current traced task
+}
+// end-snippet
+
+extension DocSnippets {
+    static func poll() async -> String { "" }
 }

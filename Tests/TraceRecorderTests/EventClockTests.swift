@@ -25,11 +25,12 @@ import Testing
     @Test func readingsAreNanosecondsOfTheMonotonicClock() {
         let before = MonotonicClock.now()
         var clock = EventClock()
-        usleep(20_000)
+        // Wait for the monotonic clock itself to pass 20 ms, rather than trusting a sleep's length.
+        while MonotonicClock.now() - before < 20_000_000 { usleep(1_000) }
         clock.recalibrate()
         let time = clock.now()
         let elapsed = MonotonicClock.now() - before
-        // Re-anchored on CLOCK_MONOTONIC: between the 20 ms slept and the time that really passed.
+        // Re-anchored on CLOCK_MONOTONIC: between the 20 ms waited for and the time that really passed.
         #expect(time >= 20_000_000)
         #expect(time <= elapsed)
     }

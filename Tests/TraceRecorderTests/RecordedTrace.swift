@@ -44,9 +44,14 @@ struct RecordedTrace {
 
     func spawn(of task: TaskID) -> TraceEvent? { spawns.first { $0.task == task } }
 
-    /// The events about `task`, spawn excluded, in file order.
+    /// The events about `task`, spawn and site excluded, in file order.
     func events(of task: TaskID) -> [TraceEvent] {
-        events.filter { $0.kind != .spawn && $0.kind != .info && $0.kind != .close && $0.kind != .dropped && $0.task == task }
+        events.filter { ![.spawn, .site, .info, .close, .dropped].contains($0.kind) && $0.task == task }
+    }
+
+    /// Where `task` was created, from its `site` record.
+    func site(of task: TaskID) -> String? {
+        events.first { $0.kind == .site && $0.task == task }.map { strings[$0.location] }
     }
 
     func kinds(of task: TaskID) -> [EventKind] { events(of: task).map(\.kind) }

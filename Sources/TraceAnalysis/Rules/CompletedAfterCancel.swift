@@ -11,9 +11,9 @@ public struct CompletedAfterCancel: Rule, PrefilteredRule {
         around a throwing async call) in a loop, which turns the CancellationError into nil and keeps going; or \
         work that never checks `Task.isCancelled`. A task that shows it stopped on purpose after the cancel — a \
         `signal` record: it saw its flag (`Task.isCancelled`, `checkCancellation()`), or called \
-        `CancelTrace.stopping()` — is not reported.
+        `CancelTrace.stopping()` — is not reported. Without a catch or a signal, the trace cannot tell apart the         three ways to get here: the error was dropped (`try?`, a catch-all or a `Result` wrapper whose catch was         not recorded), the code never looked at the cancellation, or it returned early on purpose. Recording         what happened makes the finding exact: `CancelTrace.caught()` in the catch turns a dropped error into         `swallowed-cancellation`; `CancelTrace.stopping()` on a deliberate early return (or after a `for await`         loop that ended on the cancel) removes the finding; a task still reported then never looked.
         """
-    public let help = "let CancellationError propagate (use `try`, not `try?`), or check `Task.isCancelled` / `Task.checkCancellation()` and stop"
+    public let help = "nothing shows the task saw the cancel: if a `try?` or a catch dropped the CancellationError, let it propagate; if it returned early on purpose, call `CancelTrace.stopping()` there; otherwise check `Task.isCancelled` and stop"
 
     public init() {}
 

@@ -1,0 +1,82 @@
+import TraceFormat
+
+extension CancelTrace {
+    /// `withThrowingDiscardingTaskGroup`, with each child recorded as a traced group child of the current task —
+    /// asyncio's `TaskGroup`. It behaves exactly as Swift's: the first child that throws cancels the group (its
+    /// siblings' cancels recorded with reason `siblingFailure`, by the owning task); once every child has ended,
+    /// that error is rethrown. When `body` throws, the children are cancelled (reason `parent`) and `body`'s
+    /// error is rethrown.
+    public static func withThrowingDiscardingTaskGroup<GroupResult>(
+        returning returnType: GroupResult.Type = GroupResult.self,
+        isolation: isolated (any Actor)? = #isolation,
+        body: (inout TracedThrowingDiscardingTaskGroup) async throws -> GroupResult
+    ) async throws -> GroupResult {
+        try await Swift.withThrowingDiscardingTaskGroup(returning: GroupResult.self, isolation: isolation) { group in
+            var traced = TracedThrowingDiscardingTaskGroup(group: group, tracer: GroupTracer.make())
+            do {
+                return try await body(&traced)
+            } catch {
+                traced.tracer?.bodyThrew()
+                throw error
+            }
+        }
+    }
+}
+
+/// The group `CancelTrace.withThrowingDiscardingTaskGroup` passes to its body: `ThrowingDiscardingTaskGroup`'s
+/// API, with names. Use it only inside that body.
+public struct TracedThrowingDiscardingTaskGroup {
+    var group: ThrowingDiscardingTaskGroup<any Error>
+    let tracer: GroupTracer?
+
+    init(group: ThrowingDiscardingTaskGroup<any Error>, tracer: GroupTracer?) {
+        self.group = group
+        self.tracer = tracer
+    }
+
+    /// Adds a child task, named `name` or after the call site, recorded as a group child of the owning task.
+    public mutating func addTask(
+        name: String? = nil,
+        priority: TaskPriority? = nil,
+        fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
+        operation: sending @escaping @isolated(any) () async throws -> Void
+    ) {
+        guard let tracer, let record = tracer.spawnChild(
+            name: name, site: CallSite(fileID: fileID, line: line, function: function)
+        ) else {
+            group.addTask(priority: priority, operation: operation)
+            return
+        }
+        group.addTask(priority: priority) {
+            try await tracer.runChild(record, cancelsSiblingsOnFailure: true, operation)
+        }
+    }
+
+    /// Adds a child task unless the group is cancelled; returns whether it did. A refused child is not recorded.
+    public mutating func addTaskUnlessCancelled(
+        name: String? = nil,
+        priority: TaskPriority? = nil,
+        fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
+        operation: sending @escaping @isolated(any) () async throws -> Void
+    ) -> Bool {
+        guard let tracer, !group.isCancelled, let record = tracer.spawnChild(
+            name: name, site: CallSite(fileID: fileID, line: line, function: function)
+        ) else {
+            return group.addTaskUnlessCancelled(priority: priority, operation: operation)
+        }
+        let added = group.addTaskUnlessCancelled(priority: priority) {
+            try await tracer.runChild(record, cancelsSiblingsOnFailure: true, operation)
+        }
+        if !added { tracer.childRefused(record) }
+        return added
+    }
+
+    /// Cancels every child, recording the cancel of each one still running (by the owning task, for `reason`).
+    public func cancelAll(reason: CancelReason = .explicit) {
+        tracer?.recordCancelOfRunningChildren(reason: reason)
+        group.cancelAll()
+    }
+
+    /// Whether the group was cancelled.
+    public var isCancelled: Bool { group.isCancelled }
+}
