@@ -185,34 +185,46 @@ public struct TaskOutline: Sendable {
     mutating func finish(firstSeen: [UInt64], appearance: [Int32]?) {
         nameIndexByText = [:]
         let n = ids.count
-        var order: [Int]
+        var order: [Int32]
         if let appearance {
             var byRank = [Int32](repeating: -1, count: (appearance.max().map(Int.init) ?? -1) + 1)
             for i in 0..<n { byRank[Int(appearance[i])] = Int32(i) }
-            order = []
-            order.reserveCapacity(n)
-            for i in byRank where i >= 0 { order.append(Int(i)) }
+            order = byRank
+            order.removeAll { $0 < 0 }
         } else {
-            order = Array(0..<n)
+            order = Array(0..<Int32(n))
         }
         // Ties (a repeated id seen first at one time) in the order the tasks ended, as a stable sort of them gives.
-        func inOrder(_ a: Int, _ b: Int) -> Bool { (firstSeen[a], ids[a], a) < (firstSeen[b], ids[b], b) }
-        if zip(order, order.dropFirst()).contains(where: { inOrder($1, $0) }) { order.sort(by: inOrder) }
-        if order.elementsEqual(0..<n) { return }
-        func permute<T>(_ values: inout [T]) {
-            let old = values
-            for i in 0..<n { values[i] = old[order[i]] }
+        func inOrder(_ a: Int32, _ b: Int32) -> Bool {
+            (firstSeen[Int(a)], ids[Int(a)], a) < (firstSeen[Int(b)], ids[Int(b)], b)
         }
-        permute(&ids)
-        permute(&parents)
-        permute(&nameIndices)
-        permute(&begins)
-        permute(&ends)
-        permute(&outcomeCodes)
-        permute(&cancelIndices)
+        if zip(order, order.dropFirst()).contains(where: { inOrder($1, $0) }) { order.sort(by: inOrder) }
+        if order.elementsEqual(0..<Int32(n)) { return }
+        // In place, one cycle of the permutation at a time (a copy of each array would double the peak).
+        var done = [Bool](repeating: false, count: n)
+        for start in 0..<n where !done[start] {
+            var position = start
+            let saved = (ids[start], parents[start], nameIndices[start], begins[start], ends[start], outcomeCodes[start],
+                         cancelIndices[start])
+            while true {
+                done[position] = true
+                let source = Int(order[position])
+                if source == start { break }
+                ids[position] = ids[source]
+                parents[position] = parents[source]
+                nameIndices[position] = nameIndices[source]
+                begins[position] = begins[source]
+                ends[position] = ends[source]
+                outcomeCodes[position] = outcomeCodes[source]
+                cancelIndices[position] = cancelIndices[source]
+                position = source
+            }
+            (ids[position], parents[position], nameIndices[position], begins[position], ends[position],
+             outcomeCodes[position], cancelIndices[position]) = saved
+        }
         if !details.isEmpty {
             var newIndex = [Int](repeating: 0, count: n)
-            for i in 0..<n { newIndex[order[i]] = i }
+            for i in 0..<n { newIndex[Int(order[i])] = i }
             var moved: [Int: TaskLifecycle] = [:]
             for (index, task) in details { moved[newIndex[index]] = task }
             details = moved

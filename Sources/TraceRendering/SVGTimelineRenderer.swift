@@ -62,8 +62,8 @@ public struct SVGTimelineRenderer: Sendable {
         }
         func laneOfTask(_ id: TaskID) -> Int? {
             var first = Int32.max
-            for position in layout.forest.lookup.positions(of: id) {
-                let lane = laneOfIndex[layout.forest.lookup.index(at: position)]
+            for position in layout.lookup.positions(of: id) {
+                let lane = laneOfIndex[layout.lookup.index(at: position)]
                 if lane >= 0 && lane < first { first = lane }
             }
             return first == .max ? nil : Int(first)

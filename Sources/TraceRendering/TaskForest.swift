@@ -48,14 +48,17 @@ struct TaskForest {
             }
         }
         for i in 0..<n { childCount[i + 1] += childCount[i] }
-        var fill = childCount
+        // Filled from the back, each parent's end counting down to its start: children stay in index order and
+        // `childCount` ends as the start offsets shifted by one, with no second array.
         var childList = [Int32](repeating: 0, count: n)
-        for index in 0..<n where parentIndex[index] >= 0 {
+        for index in stride(from: n - 1, through: 0, by: -1) where parentIndex[index] >= 0 {
             let parent = Int(parentIndex[index])
-            childList[Int(fill[parent])] = Int32(index)
-            fill[parent] += 1
+            childCount[parent + 1] -= 1
+            childList[Int(childCount[parent + 1])] = Int32(index)
         }
-        fill = []
+        // Now childCount[p + 1] is p's start; p's end is (p + 1)'s start, childCount[p + 2], or n for the last.
+        childCount.removeFirst()
+        childCount.append(Int32(n))
         var order: [Entry] = []
         order.reserveCapacity(n)
         var visited = [Bool](repeating: false, count: n)
@@ -258,13 +261,15 @@ struct Lane {
             for position in 0..<n { childStart[Int(parentPosition[position]) + 2] += 1 }
             for i in 0...n { childStart[i + 1] += childStart[i] }
             var children = [Int32](repeating: 0, count: n)
-            var fill = childStart
-            for position in 0..<n {
+            for position in stride(from: n - 1, through: 0, by: -1) {
                 let parent = Int(parentPosition[position]) + 1
-                children[Int(fill[parent])] = Int32(position)
-                fill[parent] += 1
+                childStart[parent + 1] -= 1
+                children[Int(childStart[parent + 1])] = Int32(position)
             }
-            fill = []
+            // childStart[p + 1] is now p's start (p = parent position + 1); p's end is childStart[p + 2].
+            childStart.removeFirst()
+            childStart.append(Int32(n))
+            parentPosition = []
             var stamp = [Int32](repeating: -2, count: tasks.names.count)
             var lastOfName = [Int32](repeating: -1, count: tasks.names.count)
             var firstOfName = [Int32](repeating: -1, count: tasks.names.count)
@@ -328,19 +333,22 @@ struct Lane {
 /// The lanes of a timeline, computed once: which tasks are drawn alone (and need their full lifecycle) and
 /// which are aggregated in a group lane.
 public struct TimelineLayout {
-    private(set) var forest: TaskForest
+    private(set) var tasks: TaskOutline
+    let lookup: TaskIDLookup
     let visible: [TaskForest.Entry]
     let lanes: [Lane]
 
     /// Lays out the tasks of `report`: its `outline` when the analysis built one, else its `tasks`.
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; that task, its ancestors and its descendants.
     public init(_ report: AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
-        forest = TaskForest(report.outline ?? TaskOutline(report.tasks))
-        visible = try forest.entries(focus: focus)
-        lanes = Lane.build(visible, tasks: forest.tasks, maxLanes: max(maxLanes, 2))
+        // The forest's child lists are needed only for the order and the focus: gone before lanes are built.
+        (tasks, lookup, visible) = try {
+            () throws(TimelineRenderer.FocusError) -> (TaskOutline, TaskIDLookup, [TaskForest.Entry]) in
+            let forest = TaskForest(report.outline ?? TaskOutline(report.tasks))
+            return (forest.tasks, forest.lookup, try forest.entries(focus: focus))
+        }()
+        lanes = Lane.build(visible, tasks: tasks, maxLanes: max(maxLanes, 2))
     }
-
-    var tasks: TaskOutline { forest.tasks }
 
     /// Tasks drawn in a lane of their own whose full lifecycle the outline did not keep: read them again
     /// (`TaskKeeping.only`) and `supply` them, or their lanes show only what the outline has.
@@ -353,8 +361,8 @@ public struct TimelineLayout {
         guard !findings.isEmpty else { return [Level?](repeating: nil, count: lanes.count) }
         var levelOf = [Level?](repeating: nil, count: tasks.count)
         for finding in findings {
-            for position in forest.lookup.positions(of: finding.task) {
-                let index = forest.lookup.index(at: position)
+            for position in lookup.positions(of: finding.task) {
+                let index = lookup.index(at: position)
                 levelOf[index] = max(levelOf[index] ?? finding.level, finding.level)
             }
         }
@@ -367,6 +375,6 @@ public struct TimelineLayout {
     /// Adds the full lifecycles of `missingDetails`, read again.
     public mutating func supply(_ lifecycles: [TaskLifecycle]) {
         let missing = missingDetails
-        forest.tasks.supply(lifecycles, for: missing)
+        tasks.supply(lifecycles, for: missing)
     }
 }
