@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
         .executableTarget(
             name: "canceltrace-bench",
-            dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "MallocCounter", "CZlib", "CCycleCounter"],
+            dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "TraceRendering", "MallocCounter", "CZlib", "CCycleCounter"],
             path: "Benchmarks/CancelTraceBench"
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),

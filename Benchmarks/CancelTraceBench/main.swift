@@ -13,6 +13,7 @@ import MallocCounter
 import TraceAnalysis
 import TraceFormat
 import TraceRecorder
+import TraceRendering
 
 // MARK: Helpers
 
@@ -368,6 +369,47 @@ func benchAnalyze(_ path: String, rounds: Int) throws {
     report("peak RSS of this process", "\(fmt(maxRSSMiB())) MiB")
 }
 
+/// The timeline's phases as `canceltrace timeline` runs them (outline analysis, layout, a second read when needed,
+/// each renderer), each with its thread CPU time and the process's peak RSS after it. One round: the peak cannot
+/// be reset, so the full-lifecycle path (`keepTasks`, what `timeline` did before the outline) runs last.
+func benchTimeline(_ path: String) throws {
+    print("## Timeline of \(path) (thread CPU time of each phase; peak RSS of the process after it)")
+    func currentRSSMiB() -> Double {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = Double(statm.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return pages * 4096 / 1_048_576
+    }
+    func phase<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = threadCPUTime()
+        let result = try body()
+        report(name, "\(fmt(Double(threadCPUTime() - start) / 1e6)) ms",
+               "peak RSS \(fmt(maxRSSMiB())) MiB, now \(fmt(currentRSSMiB())) MiB")
+        return result
+    }
+    let lanes = 40
+    let analysis = try phase("analysis, outline (TaskKeeping.outline)") {
+        try TraceAnalyzer().analyze(try TraceReader(path: path), keeping: .outline(OutlineRetention(perSiblingName: lanes)))
+    }
+    var layout = try phase("layout (forest, lanes), 40 lanes") { try TimelineLayout(analysis, focus: nil, maxLanes: lanes) }
+    let missing = layout.missingIDs
+    if !missing.isEmpty {
+        try phase("second read for \(missing.count) lifecycles") {
+            layout.supply(try TraceAnalyzer().analyze(try TraceReader(path: path), keeping: .only(missing)).tasks)
+        }
+    }
+    let text = phase("text render") { TimelineRenderer(width: 100, maxLanes: lanes).render(analysis, layout: layout, title: path) }
+    report("outline: tasks, full lifecycles kept", "\(analysis.outline?.count ?? 0), \(analysis.outline?.details.count ?? 0)",
+           "\(text.split(separator: "\n").count) lines of text")
+    let pictureLayout = try phase("layout, 200 lanes") { try TimelineLayout(analysis, focus: nil, maxLanes: 200) }
+    let svg = phase("SVG render") { SVGTimelineRenderer(maxLanes: 200).render(analysis, layout: pictureLayout, title: path) }
+    let html = phase("HTML render") { HTMLTimelineRenderer(maxLanes: 200).render(analysis, layout: pictureLayout, title: path) }
+    report("SVG, HTML bytes", "\(svg.utf8.count), \(html.utf8.count)")
+    let full = try phase("analysis keeping every lifecycle (before)") {
+        try TraceAnalyzer().analyze(try TraceReader(path: path), keepTasks: true)
+    }
+    _ = phase("text render from every lifecycle (before)") { try? TimelineRenderer(width: 100, maxLanes: lanes).render(full, title: path) }
+}
+
 // MARK: Main
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -377,9 +419,11 @@ case "recorder":
     try await benchRecorder(rounds: rounds)
 case "churn":
     try await benchChurn(rounds: rounds)
+case "timeline" where arguments.count == 2:
+    try benchTimeline(arguments[1])
 case "analyze" where arguments.count == 2:
     try benchAnalyze(arguments[1], rounds: rounds)
 default:
-    print("usage: canceltrace-bench recorder | churn | analyze FILE   (BENCH_ROUNDS=n, default 5)")
+    print("usage: canceltrace-bench recorder | churn | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
     exit(64)
 }

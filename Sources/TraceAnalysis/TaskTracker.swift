@@ -300,6 +300,14 @@ public struct TaskTracker: Sendable {
     @inline(__always)
     func task(inSlot slot: Int32) -> UnsafePointer<CompactTask> { UnsafePointer(live.tasks + Int(slot)) }
 
+    /// The slot of the live task `id`.
+    func slot(of id: TaskID) -> Int? { live.slot(of: id) }
+
+    /// The live tasks' ids and slots (before `finish`).
+    func liveSlots() -> [(id: TaskID, slot: Int32, hasSpawn: Bool)] {
+        live.indexedSlots().map { (live.tasks[$0].id, Int32($0), live.tasks[$0].hasSpawn) }
+    }
+
     /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
     mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
         let detail = live.tasks[Int(slot)].detail

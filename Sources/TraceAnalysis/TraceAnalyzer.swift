@@ -32,6 +32,27 @@ public struct TraceAnalyzer: Sendable {
     public func analyze(_ reader: TraceReader, keepTasks: Bool = false,
                         onProgress: ((UInt64) -> Void)? = nil,
                         onTask: ((TaskLifecycle, _ now: UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
+        try analyze(reader, keeping: keepTasks ? .all : .none, onProgress: onProgress, onTask: onTask)
+    }
+
+    /// Analyzes everything `reader` yields, keeping of the tasks what `keeping` says (`.outline` for timelines:
+    /// every task in a few bytes, full lifecycles only for some). `onTask` as above.
+    public func analyze(_ reader: TraceReader, keeping: TaskKeeping,
+                        onProgress: ((UInt64) -> Void)? = nil,
+                        onTask: ((TaskLifecycle, _ now: UInt64) -> Void)? = nil) throws(TraceReadError) -> AnalysisReport {
+        let keepTasks: Bool
+        var collector: OutlineCollector?
+        switch keeping {
+        case .none: keepTasks = false
+        case .all: keepTasks = true
+        case let .outline(retention):
+            keepTasks = false
+            collector = OutlineCollector(retention: retention, buildsOutline: true, maxTasks: maxKeptTasks)
+        case let .only(ids):
+            keepTasks = false
+            collector = OutlineCollector(retention: OutlineRetention(perSiblingName: 0, maxKept: 0, ids: ids),
+                                         buildsOutline: false, maxTasks: maxKeptTasks)
+        }
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
@@ -39,7 +60,7 @@ public struct TraceAnalyzer: Sendable {
         var pass = Pass(analyzer: self, reader: reader, rules: rules, prefilters: prefilters,
                         thresholds: rules.map { configuration.threshold(for: $0) },
                         prefiltering: !keepTasks && onTask == nil && prefilters.count == rules.count, keepTasks: keepTasks,
-                        onTask: onTask)
+                        onTask: onTask, collector: collector)
         pass.tracker.maxLiveTasks = maxLiveTasks
         let eventsBefore = reader.eventCount
         var progressMark = eventsBefore
@@ -65,10 +86,23 @@ public struct TraceAnalyzer: Sendable {
         report.cutShort = !reader.sawClose
         report.damaged = reader.sawDamage
         report.damagedChunks = reader.damagedChunks
+        var collected = pass.collector
+        pass.collector = nil
+        collected?.noteLive(tracker.liveSlots())
         for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd,
                     cutShort: report.cutShort, damagedChunks: report.damagedChunks)
             onTask?(task, report.traceEnd)
+            collected?.add(task, into: &report)
+        }
+        if var collected {
+            if collected.buildsOutline {
+                collected.outline.finish(firstSeen: collected.firstSeen,
+                                         appearance: collected.ranked ? collected.appearance : nil)
+                report.outline = collected.outline
+            } else {
+                report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) }
+            }
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
@@ -109,11 +143,16 @@ public struct TraceAnalyzer: Sendable {
         let prefiltering: Bool
         let keepTasks: Bool
         let onTask: ((TaskLifecycle, UInt64) -> Void)?
+        let collecting: Bool
         var tracker = TaskTracker()
         var report = AnalysisReport()
+        var collector: OutlineCollector?
 
         init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], prefilters: [any PrefilteredRule.Type],
-             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?) {
+             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?,
+             collector: OutlineCollector?) {
+            self.collector = collector
+            self.collecting = collector != nil
             self.analyzer = analyzer
             self.reader = reader
             self.rules = rules
@@ -127,12 +166,16 @@ public struct TraceAnalyzer: Sendable {
         @inline(__always)
         mutating func visit(_ event: TraceEvent) {
             let slot = tracker.fold(event, strings: reader.strings)
+            if collecting && event.kind == .spawn, let live = tracker.slot(of: event.task) {
+                collector!.noteSpawn(event, slot: live, strings: reader.strings)
+            }
             guard slot >= 0 else { return }
             ended(slot)
             tracker.release(slot)
         }
 
         private mutating func ended(_ slot: Int32) {
+            if collecting { return collect(slot) }
             if prefiltering && tracker.task(inSlot: slot).pointee.detail < 0 {
                 // Copied once and then borrowed: reading the slot for each use copied the 176-byte task each time.
                 let task = tracker.task(inSlot: slot).pointee
@@ -145,6 +188,30 @@ public struct TraceAnalyzer: Sendable {
                 analyzer.examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime,
                                  cutShort: false)
                 onTask?(task, tracker.lastTime)
+            }
+        }
+
+        /// An ended task when building an outline: rules and stats as without one, then its outline entry, and
+        /// its full lifecycle when the retention asks for it.
+        private mutating func collect(_ slot: Int32) {
+            let task = tracker.task(inSlot: slot).pointee
+            let retained = collector!.retains(task, slot: slot)
+            if prefiltering && task.detail < 0 {
+                let mayReport = TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters, thresholds: thresholds,
+                                                                stats: &report.stats)
+                guard mayReport || retained else {
+                    return collector!.add(task, slot: slot, strings: reader.strings, into: &report)
+                }
+                let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
+                if mayReport {
+                    analyzer.check(lifecycle, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false)
+                }
+                collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
+            } else {
+                let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
+                analyzer.examine(lifecycle, rules: rules, into: &report, keepTasks: false, traceEnd: tracker.lastTime,
+                                 cutShort: false)
+                collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             }
         }
     }
@@ -205,8 +272,11 @@ public struct AnalysisReport: Sendable {
     public var suppressedFindings = 0
     /// Findings per level, including elided ones.
     public var levelCounts: [Level: Int] = [:]
-    /// Every task, in order of first appearance, when the analysis kept them.
+    /// Every task, in order of first appearance, when the analysis kept them (`TaskKeeping.all`), or those asked
+    /// for (`.only`).
     public var tasks: [TaskLifecycle] = []
+    /// Every task in outline, with some full lifecycles (`TaskKeeping.outline`).
+    public var outline: TaskOutline?
     /// Tasks past `TraceAnalyzer.maxKeptTasks`, counted in the stats but not kept.
     public var elidedTasks = 0
     public var stats = TraceStats()

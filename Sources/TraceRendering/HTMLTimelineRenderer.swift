@@ -16,10 +16,15 @@ public struct HTMLTimelineRenderer: Sendable {
         self.maxLanes = maxLanes
     }
 
-    /// Renders the page for `report` (which must have been analyzed with `keepTasks`).
+    /// Renders the page for `report` (which must have been analyzed with `keepTasks` or `TaskKeeping.outline`).
     /// - Parameter focus: as for the SVG timeline: one task, its ancestors and its descendants.
     public func render(_ report: AnalysisReport, title: String, focus: String? = nil) throws(TimelineRenderer.FocusError) -> String {
-        let svg = try SVGTimelineRenderer(width: width, maxLanes: maxLanes, listsFindings: false).render(report, title: title, focus: focus)
+        render(report, layout: try TimelineLayout(report, focus: focus, maxLanes: maxLanes), title: title)
+    }
+
+    /// Renders `layout` (made from `report` with this renderer's `maxLanes`).
+    public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
+        let svg = SVGTimelineRenderer(width: width, maxLanes: maxLanes, listsFindings: false).render(report, layout: layout, title: title)
         var findings: [String] = []
         for (number, finding) in report.findings.enumerated() {
             let notes = finding.notes.map { "<li>note: \(MarkupText.escape($0, maxCharacters: 500))</li>" }.joined()

@@ -34,14 +34,18 @@ public struct SVGTimelineRenderer: Sendable {
         func x(_ offset: UInt64) -> Double { plotLeft + Double(offset) / Double(span) * plotWidth }
     }
 
-    /// Renders the timeline of `report` (which must have been analyzed with `keepTasks`).
+    /// Renders the timeline of `report` (which must have been analyzed with `keepTasks` or `TaskKeeping.outline`).
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; shows that task, its ancestors and its descendants.
     public func render(_ report: AnalysisReport, title: String, focus: String? = nil) throws(TimelineRenderer.FocusError) -> String {
-        let tasks = report.tasks
-        let forest = TaskForest(tasks)
-        let visible = try forest.entries(focus: focus)
-        let lanes = Lane.build(visible, tasks: tasks, maxLanes: maxLanes)
-        let (start, end) = Scale.bounds(start: visible.map { tasks[$0.index].spawnTime ?? tasks[$0.index].firstSeen }.min() ?? 0,
+        render(report, layout: try TimelineLayout(report, focus: focus, maxLanes: maxLanes), title: title)
+    }
+
+    /// Renders `layout` (made from `report` with this renderer's `maxLanes`).
+    public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
+        let tasks = layout.tasks
+        let visible = layout.visible
+        let lanes = layout.lanes
+        let (start, end) = Scale.bounds(start: visible.lazy.map { tasks.begins[$0.index] }.min() ?? 0,
                                         traceEnd: report.traceEnd)
         let labels = lanes.map { label(of: $0, tasks) }
         let longest = zip(lanes, labels).map { Double(min($0.depth, TaskForest.maxIndentDepth)) * 12 + Double($1.plain.count) * 7.3 }.max() ?? 0
@@ -51,12 +55,20 @@ public struct SVGTimelineRenderer: Sendable {
         func x(_ time: UInt64) -> Double { geometry.x(min(max(time, start), end) - start) }
         func t(_ time: UInt64) -> String { "\(min(max(time, start), end) - start)" }
 
-        var laneOfTask: [TaskID: Int] = [:]
+        // The first lane holding a task with the id (ids repeat only in damaged or hostile traces).
+        var laneOfIndex = [Int32](repeating: -1, count: tasks.count)
         for (index, lane) in lanes.enumerated() {
-            for member in lane.members where laneOfTask[tasks[member].id] == nil { laneOfTask[tasks[member].id] = index }
+            for member in lane.members { laneOfIndex[member] = Int32(index) }
         }
-        var severity: [TaskID: Level] = [:]
-        for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
+        func laneOfTask(_ id: TaskID) -> Int? {
+            var first = Int32.max
+            for position in layout.lookup.positions(of: id) {
+                let lane = laneOfIndex[layout.lookup.index(at: position)]
+                if lane >= 0 && lane < first { first = lane }
+            }
+            return first == .max ? nil : Int(first)
+        }
+        let levels = layout.laneLevels(report.findings)
         func centre(_ lane: Int) -> Double { Self.top + (Double(lane) + 0.5) * Self.laneHeight }
 
         let lanesBottom = Self.top + Double(lanes.count) * Self.laneHeight
@@ -92,16 +104,15 @@ public struct SVGTimelineRenderer: Sendable {
         out.append("<g class=\"lanes\">")
         for (index, lane) in lanes.enumerated() {
             let y = Self.top + Double(index) * Self.laneHeight
-            let task = tasks[lane.members[0]]
-            let level = lane.members.compactMap { severity[tasks[$0].id] }.max()
-            let tint = level.map { " finding-\($0.rawValue)" } ?? (index % 2 == 1 ? " odd" : "")
+            let representative = lane.members[0]
+            let tint = levels[index].map { " finding-\($0.rawValue)" } ?? (index % 2 == 1 ? " odd" : "")
             let indent = Double(min(lane.depth, TaskForest.maxIndentDepth)) * 12
             let outcome = MarkupText.escape(lane.outcomeText(tasks), maxCharacters: 40)
             out.append("""
-                <g class="lane\(lane.isGroup ? " group" : "")" data-task="\(task.id)" data-lane="\(index)">\
+                <g class="lane\(lane.isGroup ? " group" : "")" data-task="\(tasks.ids[representative])" data-lane="\(index)">\
                 <rect class="lane-bg\(tint)" x="0" y="\(MarkupText.number(y))" width="\(width)" height="\(MarkupText.number(Self.laneHeight))"/>\
                 <text class="label" x="\(MarkupText.number(10 + indent))" y="\(MarkupText.number(y + 18))">\(labels[index].markup)\
-                <title>\(MarkupText.escape(task.label))\(lane.isGroup ? " and \(lane.groupSize - 1) more with this name" : "")</title></text>\
+                <title>\(MarkupText.escape(tasks.label(of: representative)))\(lane.isGroup ? " and \(lane.groupSize - 1) more with this name" : "")</title></text>\
                 <text class="outcome \(outcomeClass(lane, tasks))" x="\(MarkupText.number(Double(width) - Self.outcomeWidth))" \
                 y="\(MarkupText.number(y + 18))">\(outcome)</text></g>
                 """)
@@ -119,21 +130,22 @@ public struct SVGTimelineRenderer: Sendable {
         for (index, lane) in lanes.enumerated() {
             let c = centre(index)
             if lane.isGroup {
-                let members = lane.members.map { tasks[$0] }
-                let from = members.map { $0.spawnTime ?? $0.firstSeen }.min() ?? start
-                let to = members.map { $0.end?.time ?? end }.max() ?? end
+                // From the outline only: a group can hold most of a million-task trace.
+                let members = lane.members
+                let from = members.lazy.map { tasks.begins[$0] }.min() ?? start
+                let to = members.lazy.map { tasks.end(of: $0) ?? end }.max() ?? end
                 out.append(span(from, to, y: c - 5, height: 10, cls: "bar group", x: x, t: t))
                 var columns = Set<Int>()
                 for member in members {
-                    guard let cancel = member.effectiveCancel else { continue }
-                    let column = Int(geometry.x(min(max(cancel.time, start), end) - start))
-                    guard columns.insert(column).inserted else { continue }
+                    guard let time = tasks.standingCancelTime(of: member) else { continue }
+                    let column = Int(geometry.x(min(max(time, start), end) - start))
+                    guard columns.insert(column).inserted, let cancel = tasks.standingCancel(of: member) else { continue }
                     out.append(marker(cancel.time, y: c, cls: "cancel", shape: Self.cancelShape,
-                                      tip: "\(member.label) \(cancel.cause)", x: x, t: t))
+                                      tip: "\(tasks.label(of: member)) \(cancel.cause)", x: x, t: t))
                 }
                 continue
             }
-            let task = tasks[lane.members[0]]
+            let task = tasks.lifecycle(of: lane.members[0])
             let drawn = taskElements(task, findings: findingsByTask[task.id] ?? [], centre: c, traceEnd: end,
                                      right: geometry.plotLeft + geometry.plotWidth + 4, x: x, t: t)
             out.append(contentsOf: drawn.elements)
@@ -141,17 +153,18 @@ public struct SVGTimelineRenderer: Sendable {
         }
         // Cancel arrows, from the canceller's lane to the target's, at the time of the request.
         var arrows = 0
-        for entry in visible {
-            let task = tasks[entry.index]
-            guard arrows < 2_000, let cancel = task.effectiveCancel, cancel.by != 0,
-                  let from = laneOfTask[cancel.by], let to = laneOfTask[task.id], from != to else { continue }
+        for entry in visible where arrows < 2_000 {
+            let by = tasks.standingCanceller(of: entry.index)
+            guard by != 0, let from = laneOfTask(by), let to = laneOfTask(tasks.ids[entry.index]), from != to,
+                  let cancel = tasks.standingCancel(of: entry.index) else { continue }
+            let label = tasks.label(of: entry.index), id = tasks.ids[entry.index]
             arrows += 1
-            let arrowX = MarkupText.number(cancelMarkerX[task.id] ?? x(cancel.time))
+            let arrowX = MarkupText.number(cancelMarkerX[id] ?? x(cancel.time))
             let y1 = centre(from) + (to > from ? 6 : -6), y2 = centre(to) + (to > from ? -7 : 7)
             out.append("""
                 <line class="t arrow" data-t0="\(t(cancel.time))" x1="\(arrowX)" y1="\(MarkupText.number(y1))" \
                 x2="\(arrowX)" y2="\(MarkupText.number(y2))" marker-end="url(#ct-arrowhead)">\
-                <title>\(MarkupText.escape(task.label + " " + cancel.cause, maxCharacters: 400))</title></line>
+                <title>\(MarkupText.escape(label + " " + cancel.cause, maxCharacters: 400))</title></line>
                 """)
         }
         out.append("</g>")
@@ -185,22 +198,22 @@ public struct SVGTimelineRenderer: Sendable {
         var markup: String
     }
 
-    private func label(of lane: Lane, _ tasks: [TaskLifecycle]) -> Label {
-        let task = tasks[lane.members[0]]
-        let name = TerminalText.escape(task.name, maxCharacters: 40)
+    private func label(of lane: Lane, _ tasks: TaskOutline) -> Label {
+        let taskName = tasks.name(of: lane.members[0])
+        let name = TerminalText.escape(taskName, maxCharacters: 40)
         let suffix: String
         if lane.isGroup {
             let nested = lane.members.count - lane.groupSize
             suffix = " ×\(lane.groupSize)" + (nested > 0 ? " +\(nested)" : "")
         } else {
-            suffix = " #\(task.id)"
+            suffix = " #\(tasks.ids[lane.members[0]])"
         }
-        return Label(plain: name + suffix, markup: MarkupText.escape(task.name, maxCharacters: 40) + "<tspan class=\"id\">\(suffix)</tspan>")
+        return Label(plain: name + suffix, markup: MarkupText.escape(taskName, maxCharacters: 40) + "<tspan class=\"id\">\(suffix)</tspan>")
     }
 
-    private func outcomeClass(_ lane: Lane, _ tasks: [TaskLifecycle]) -> String {
+    private func outcomeClass(_ lane: Lane, _ tasks: TaskOutline) -> String {
         guard !lane.isGroup else { return "group" }
-        return tasks[lane.members[0]].end?.outcome.label ?? "running"
+        return tasks.outcome(of: lane.members[0])?.label ?? "running"
     }
 
     private func span(_ from: UInt64, _ to: UInt64, y: Double, height: Double, cls: String,

@@ -3,56 +3,92 @@ import TraceFormat
 
 /// Tasks arranged under their parents, in order of appearance, without recursion (traces can nest deeply) and
 /// without trusting parent ids (a damaged or hostile trace can contain cycles: those tasks become roots).
+///
+/// Works on a `TaskOutline` in flat arrays of 32-bit indices (children as one list with offsets), so a million
+/// tasks cost a few arrays, not a million child lists and an id dictionary.
 struct TaskForest {
     struct Entry {
-        let index: Int
-        let depth: Int
+        private let rawIndex: Int32
+        private let rawDepth: Int32
+        var index: Int { Int(rawIndex) }
+        var depth: Int { Int(rawDepth) }
+
+        init(index: Int, depth: Int) {
+            rawIndex = Int32(truncatingIfNeeded: index)
+            rawDepth = Int32(truncatingIfNeeded: depth)
+        }
     }
 
     /// Every task once, parents before children, siblings by first appearance.
     let order: [Entry]
-    private let tasks: [TaskLifecycle]
-    private let parentIndex: [Int?]
-    private let children: [[Int]]
+    /// The outline; `TimelineLayout.supply` adds details to it.
+    var tasks: TaskOutline
+    let lookup: TaskIDLookup
+    private let parentIndex: [Int32]
+    private let childStart: [Int32]
+    private let childList: [Int32]
 
     /// Deeper nesting is drawn at this depth, so labels keep some room.
     static let maxIndentDepth = 12
 
-    init(_ tasks: [TaskLifecycle]) {
+    init(_ tasks: [TaskLifecycle]) { self.init(TaskOutline(tasks)) }
+
+    init(_ tasks: TaskOutline) {
         self.tasks = tasks
-        var indexByID: [TaskID: Int] = [:]
-        indexByID.reserveCapacity(tasks.count)
-        // By index, not `enumerated()`: that copies every lifecycle (a retain per string and list) at a million tasks.
-        for index in tasks.indices { indexByID[tasks[index].id] = index }
-        var parentIndex = [Int?](repeating: nil, count: tasks.count)
-        var children = [[Int]](repeating: [], count: tasks.count)
-        for index in tasks.indices {
-            let parentID = tasks[index].parent
-            if parentID != 0, let parent = indexByID[parentID], parent != index {
-                parentIndex[index] = parent
-                children[parent].append(index)
+        let n = tasks.count
+        let lookup = TaskIDLookup(tasks.ids)
+        var parentIndex = [Int32](repeating: -1, count: n)
+        var childCount = [Int32](repeating: 0, count: n + 1)
+        for index in 0..<n {
+            let parentID = tasks.parents[index]
+            // The last task with the parent's id, as a dictionary from id to index would give.
+            if parentID != 0, let parent = lookup.last(parentID), parent != index {
+                parentIndex[index] = Int32(parent)
+                childCount[parent + 1] += 1
             }
         }
+        for i in 0..<n { childCount[i + 1] += childCount[i] }
+        // Filled from the back, each parent's end counting down to its start: children stay in index order and
+        // `childCount` ends as the start offsets shifted by one, with no second array.
+        var childList = [Int32](repeating: 0, count: n)
+        for index in stride(from: n - 1, through: 0, by: -1) where parentIndex[index] >= 0 {
+            let parent = Int(parentIndex[index])
+            childCount[parent + 1] -= 1
+            childList[Int(childCount[parent + 1])] = Int32(index)
+        }
+        // Now childCount[p + 1] is p's start; p's end is (p + 1)'s start, childCount[p + 2], or n for the last.
+        childCount.removeFirst()
+        childCount.append(Int32(n))
         var order: [Entry] = []
-        order.reserveCapacity(tasks.count)
-        var visited = [Bool](repeating: false, count: tasks.count)
+        order.reserveCapacity(n)
+        var visited = [Bool](repeating: false, count: n)
+        var stack: [Entry] = []
         func walk(from root: Int) {
-            var stack = [Entry(index: root, depth: 0)]
+            stack.append(Entry(index: root, depth: 0))
             while let entry = stack.popLast() {
                 guard !visited[entry.index] else { continue }
                 visited[entry.index] = true
                 order.append(entry)
-                for child in children[entry.index].reversed() where !visited[child] {
-                    stack.append(Entry(index: child, depth: entry.depth + 1))
+                var child = Int(childCount[entry.index + 1])
+                while child > Int(childCount[entry.index]) {
+                    child -= 1
+                    let index = Int(childList[child])
+                    if !visited[index] { stack.append(Entry(index: index, depth: entry.depth + 1)) }
                 }
             }
         }
-        for index in tasks.indices where parentIndex[index] == nil { walk(from: index) }
+        for index in 0..<n where parentIndex[index] < 0 { walk(from: index) }
         // What is left sits on a parent cycle: draw each as a root.
-        for index in tasks.indices where !visited[index] { walk(from: index) }
+        for index in 0..<n where !visited[index] { walk(from: index) }
         self.order = order
+        self.lookup = lookup
         self.parentIndex = parentIndex
-        self.children = children
+        self.childStart = childCount
+        self.childList = childList
+    }
+
+    private func children(of index: Int) -> ArraySlice<Int32> {
+        childList[Int(childStart[index])..<Int(childStart[index + 1])]
     }
 
     /// The entries to draw: all, or with `focus` (a task id or exact name) that task, its ancestors and its
@@ -69,30 +105,87 @@ struct TaskForest {
     func matching(_ query: String) -> [Int] {
         let idText = query.hasPrefix("#") ? String(query.dropFirst()) : query
         if let id = TaskID(idText) {
-            let byID = tasks.indices.filter { tasks[$0].id == id }
+            let byID = lookup.all(id)
             if !byID.isEmpty { return byID }
         }
-        return tasks.indices.filter { tasks[$0].name == query }
+        guard let nameIndex = tasks.names.firstIndex(of: query).map(Int32.init) else { return [] }
+        return (0..<tasks.count).filter { tasks.nameIndices[$0] == nameIndex }
     }
 
     /// `indices`, their ancestors and their descendants.
     func withRelatives(of indices: [Int]) -> Set<Int> {
         var keep = Set<Int>()
         for index in indices {
-            var current: Int? = index
-            while let c = current, keep.insert(c).inserted { current = parentIndex[c] }
-            var stack = children[index]
+            var current = index
+            while current >= 0, keep.insert(current).inserted { current = Int(parentIndex[current]) }
+            var stack = Array(children(of: index))
             while let child = stack.popLast() {
-                if keep.insert(child).inserted { stack.append(contentsOf: children[child]) }
+                if keep.insert(Int(child)).inserted { stack.append(contentsOf: children(of: Int(child))) }
             }
         }
         return keep
     }
 }
 
+/// Task indices by id, without a dictionary: the ids themselves when they increase (both recorders number tasks
+/// 1, 2, 3 … and the outline is in order of appearance), else a sorted permutation; binary search either way, or
+/// none when the ids are consecutive.
+struct TaskIDLookup {
+    private let ids: [TaskID]
+    /// Indices sorted by (id, index); nil when `ids` is already strictly increasing.
+    private let sorted: [Int32]?
+    /// `ids[i] == ids[0] + i` for every i.
+    private let consecutive: Bool
+
+    init(_ ids: [TaskID]) {
+        self.ids = ids
+        var increasing = true, consecutive = true
+        for i in ids.indices.dropFirst() where ids[i] != ids[i - 1] &+ 1 {
+            consecutive = false
+            if ids[i] <= ids[i - 1] {
+                increasing = false
+                break
+            }
+        }
+        self.consecutive = consecutive && increasing
+        sorted = increasing ? nil : (0..<Int32(ids.count)).sorted { (ids[Int($0)], $0) < (ids[Int($1)], $1) }
+    }
+
+    private func id(at position: Int) -> TaskID { ids[sorted.map { Int($0[position]) } ?? position] }
+
+    /// The task index at a position of `positions(of:)`.
+    func index(at position: Int) -> Int { sorted.map { Int($0[position]) } ?? position }
+
+    /// Positions (for `index(at:)`) of the tasks with this id, in index order.
+    func positions(of id: TaskID) -> Range<Int> {
+        if consecutive {
+            guard let first = ids.first, id >= first, id - first < UInt64(ids.count) else { return 0..<0 }
+            let position = Int(id - first)
+            return position..<position + 1
+        }
+        var low = 0, high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if self.id(at: mid) < id { low = mid + 1 } else { high = mid }
+        }
+        var end = low
+        while end < ids.count && self.id(at: end) == id { end += 1 }
+        return low..<end
+    }
+
+    /// Every index with this id, in order.
+    func all(_ id: TaskID) -> [Int] { positions(of: id).map(index(at:)) }
+
+    /// The last index with this id.
+    func last(_ id: TaskID) -> Int? {
+        let found = positions(of: id)
+        return found.isEmpty ? nil : index(at: found.upperBound - 1)
+    }
+}
+
 /// One row of the timeline: a task, or a collapsed group of same-named siblings with their descendants.
 struct Lane {
-    /// Indices into the task list; the first is the representative.
+    /// Indices into the outline; the first is the representative.
     var members: [Int]
     var depth: Int
     /// Number of same-named siblings in a group (0 for a single task).
@@ -100,22 +193,21 @@ struct Lane {
 
     var isGroup: Bool { groupSize > 0 }
 
-    func label(_ tasks: [TaskLifecycle]) -> String {
+    func label(_ tasks: TaskOutline) -> String {
         let indent = String(repeating: "  ", count: min(depth, TaskForest.maxIndentDepth))
-        let task = tasks[members[0]]
-        let name = TerminalText.escape(task.name, maxCharacters: 40)
+        let name = TerminalText.escape(tasks.name(of: members[0]), maxCharacters: 40)
         if isGroup {
             let nested = members.count - groupSize
             return indent + "\(name) ×\(groupSize)" + (nested > 0 ? " +\(nested)" : "")
         }
-        return indent + "\(name) #\(task.id)"
+        return indent + "\(name) #\(tasks.ids[members[0]])"
     }
 
-    func outcomeText(_ tasks: [TaskLifecycle]) -> String {
+    func outcomeText(_ tasks: TaskOutline) -> String {
         if isGroup {
             var returned = 0, cancelled = 0, failed = 0, running = 0
             for index in members {
-                switch tasks[index].end?.outcome {
+                switch tasks.outcome(of: index) {
                 case .returned?: returned += 1
                 case .cancelled?: cancelled += 1
                 case .failed?: failed += 1
@@ -125,7 +217,7 @@ struct Lane {
             return [(returned, "returned"), (cancelled, "cancelled"), (failed, "failed"), (running, "running")]
                 .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         }
-        guard let end = tasks[members[0]].end else { return "running" }
+        guard let end = tasks.lifecycle(of: members[0]).end else { return "running" }
         if end.outcome == .failed && !end.errorType.isEmpty {
             return "failed: " + TerminalText.escape(end.errorType, maxCharacters: 16)
         }
@@ -134,55 +226,155 @@ struct Lane {
 
     /// Lanes for `visible` (forest order), collapsing same-named sibling groups, largest first, until at most
     /// `maxLanes` remain, then cutting the rest.
-    static func build(_ visible: [TaskForest.Entry], tasks: [TaskLifecycle], maxLanes: Int) -> [Lane] {
+    static func build(_ visible: [TaskForest.Entry], tasks: TaskOutline, maxLanes: Int) -> [Lane] {
         let n = visible.count
         // Subtree extent and parent position of each visible entry, from depths in forest order.
-        var subtreeEnd = [Int](repeating: n, count: n)
-        var parentPosition = [Int](repeating: -1, count: n)
-        var stack: [Int] = []
+        var subtreeEnd = [Int32](repeating: Int32(n), count: n)
+        var parentPosition = [Int32](repeating: -1, count: n)
+        var stack: [Int32] = []
         for position in 0..<n {
-            while let top = stack.last, visible[top].depth >= visible[position].depth {
-                subtreeEnd[top] = position
+            while let top = stack.last, visible[Int(top)].depth >= visible[position].depth {
+                subtreeEnd[Int(top)] = Int32(position)
                 stack.removeLast()
             }
             parentPosition[position] = stack.last ?? -1
-            stack.append(position)
+            stack.append(Int32(position))
         }
-        var groupOf = [Int](repeating: -1, count: n)
+        stack = []
+        var groupOf = [Int32](repeating: -1, count: n)
         var hidden = [Bool](repeating: false, count: n)
-        var groups: [[Int]] = []
-        if n > maxLanes {
-            struct Key: Hashable { let parent: Int; let name: String }
-            var byKey: [Key: [Int]] = [:]
-            for position in 0..<n {
-                byKey[Key(parent: parentPosition[position], name: tasks[visible[position].index].name), default: []].append(position)
+        // Groups as chains: the first member of each, and each member's next.
+        var groups: [Int32] = []
+        var nextMember: [Int32] = []
+        func members(from first: Int32) -> UnfoldSequence<Int, Int32> {
+            sequence(state: first) { member in
+                guard member >= 0 else { return nil }
+                defer { member = nextMember[Int(member)] }
+                return Int(member)
             }
-            let candidates = byKey.values.filter { $0.count > 1 }
-                .map { members in (members, members.reduce(0) { $0 + subtreeEnd[$1] - $1 } - 1) }
-                .sorted { ($0.1, -$0.0[0]) > ($1.1, -$1.0[0]) }
-            var lanes = n
-            for (members, saving) in candidates where lanes > maxLanes {
-                guard !members.contains(where: { hidden[$0] || groupOf[$0] >= 0 }) else { continue }
-                let group = groups.count
-                groups.append(members)
-                for member in members {
-                    groupOf[member] = group
-                    for inner in member..<subtreeEnd[member] where inner != members[0] { hidden[inner] = true }
+        }
+        if n > maxLanes {
+            // Same-named siblings, found parent by parent (children in position order) with one entry per name,
+            // stamped with the parent it was last used for: no dictionary of a million keys.
+            nextMember = [Int32](repeating: -1, count: n)
+            var childStart = [Int32](repeating: 0, count: n + 2)
+            for position in 0..<n { childStart[Int(parentPosition[position]) + 2] += 1 }
+            for i in 0...n { childStart[i + 1] += childStart[i] }
+            var children = [Int32](repeating: 0, count: n)
+            for position in stride(from: n - 1, through: 0, by: -1) {
+                let parent = Int(parentPosition[position]) + 1
+                childStart[parent + 1] -= 1
+                children[Int(childStart[parent + 1])] = Int32(position)
+            }
+            // childStart[p + 1] is now p's start (p = parent position + 1); p's end is childStart[p + 2].
+            childStart.removeFirst()
+            childStart.append(Int32(n))
+            parentPosition = []
+            var stamp = [Int32](repeating: -2, count: tasks.names.count)
+            var lastOfName = [Int32](repeating: -1, count: tasks.names.count)
+            var firstOfName = [Int32](repeating: -1, count: tasks.names.count)
+            var candidateOfName = [Int32](repeating: -1, count: tasks.names.count)
+            var candidates: [(first: Int32, saving: Int)] = []
+            for parent in 0...n {
+                for child in children[Int(childStart[parent])..<Int(childStart[parent + 1])] {
+                    let name = Int(tasks.nameIndices[visible[Int(child)].index])
+                    let size = Int(subtreeEnd[Int(child)] - child)
+                    if stamp[name] != Int32(parent) {
+                        stamp[name] = Int32(parent)
+                        firstOfName[name] = child
+                        lastOfName[name] = child
+                        candidateOfName[name] = -1
+                        continue
+                    }
+                    nextMember[Int(lastOfName[name])] = child
+                    lastOfName[name] = child
+                    let first = firstOfName[name]
+                    if candidateOfName[name] >= 0 {
+                        candidates[Int(candidateOfName[name])].saving += size
+                    } else {
+                        candidateOfName[name] = Int32(candidates.count)
+                        candidates.append((first, Int(subtreeEnd[Int(first)] - first) + size - 1))
+                    }
                 }
-                lanes -= saving
+            }
+            children = []
+            candidates.sort { ($0.saving, -Int($0.first)) > ($1.saving, -Int($1.first)) }
+            var lanes = n
+            for candidate in candidates where lanes > maxLanes {
+                guard !members(from: candidate.first).contains(where: { hidden[$0] || groupOf[$0] >= 0 }) else { continue }
+                let group = Int32(groups.count)
+                groups.append(candidate.first)
+                for member in members(from: candidate.first) {
+                    groupOf[member] = group
+                    for inner in member..<Int(subtreeEnd[member]) where inner != Int(candidate.first) { hidden[inner] = true }
+                }
+                lanes -= candidate.saving
             }
         }
         var lanes: [Lane] = []
         for position in 0..<n where !hidden[position] {
             if groupOf[position] >= 0 {
-                let members = groups[groupOf[position]]
-                let all = members.flatMap { ($0..<subtreeEnd[$0]).map { visible[$0].index } }
-                lanes.append(Lane(members: all, depth: visible[position].depth, groupSize: members.count))
+                var all: [Int] = []
+                var size = 0
+                for member in members(from: groups[Int(groupOf[position])]) {
+                    size += 1
+                    for inner in member..<Int(subtreeEnd[member]) { all.append(visible[inner].index) }
+                }
+                lanes.append(Lane(members: all, depth: visible[position].depth, groupSize: size))
             } else {
                 lanes.append(Lane(members: [visible[position].index], depth: visible[position].depth))
             }
             if lanes.count == maxLanes { break }
         }
         return lanes
+    }
+}
+
+/// The lanes of a timeline, computed once: which tasks are drawn alone (and need their full lifecycle) and
+/// which are aggregated in a group lane.
+public struct TimelineLayout {
+    private(set) var tasks: TaskOutline
+    let lookup: TaskIDLookup
+    let visible: [TaskForest.Entry]
+    let lanes: [Lane]
+
+    /// Lays out the tasks of `report`: its `outline` when the analysis built one, else its `tasks`.
+    /// - Parameter focus: a task id (`7` or `#7`) or exact name; that task, its ancestors and its descendants.
+    public init(_ report: AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
+        // The forest's child lists are needed only for the order and the focus: gone before lanes are built.
+        (tasks, lookup, visible) = try {
+            () throws(TimelineRenderer.FocusError) -> (TaskOutline, TaskIDLookup, [TaskForest.Entry]) in
+            let forest = TaskForest(report.outline ?? TaskOutline(report.tasks))
+            return (forest.tasks, forest.lookup, try forest.entries(focus: focus))
+        }()
+        lanes = Lane.build(visible, tasks: tasks, maxLanes: max(maxLanes, 2))
+    }
+
+    /// Tasks drawn in a lane of their own whose full lifecycle the outline did not keep: read them again
+    /// (`TaskKeeping.only`) and `supply` them, or their lanes show only what the outline has.
+    public var missingDetails: [Int] {
+        lanes.filter { !$0.isGroup && tasks.details[$0.members[0]] == nil }.map { $0.members[0] }
+    }
+
+    /// The most serious level among the findings about each lane's tasks (a group's: any member's).
+    func laneLevels(_ findings: [Finding]) -> [Level?] {
+        guard !findings.isEmpty else { return [Level?](repeating: nil, count: lanes.count) }
+        var levelOf = [Level?](repeating: nil, count: tasks.count)
+        for finding in findings {
+            for position in lookup.positions(of: finding.task) {
+                let index = lookup.index(at: position)
+                levelOf[index] = max(levelOf[index] ?? finding.level, finding.level)
+            }
+        }
+        return lanes.map { $0.members.lazy.compactMap { levelOf[$0] }.max() }
+    }
+
+    /// The ids of `missingDetails`.
+    public var missingIDs: Set<TaskID> { Set(missingDetails.map { tasks.ids[$0] }) }
+
+    /// Adds the full lifecycles of `missingDetails`, read again.
+    public mutating func supply(_ lifecycles: [TaskLifecycle]) {
+        let missing = missingDetails
+        tasks.supply(lifecycles, for: missing)
     }
 }

@@ -27,19 +27,23 @@ public struct TimelineRenderer: Sendable {
 
     static let legend = "├ spawn  ✕ cancel requested  c caught  [ ] cleanup  r rethrow  * mark  ┤ end  ╌ running after cancel"
 
-    /// Renders the timeline of `report` (which must have been analyzed with `keepTasks`).
+    /// Renders the timeline of `report` (which must have been analyzed with `keepTasks` or `TaskKeeping.outline`).
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; shows that task, its ancestors and its descendants.
     public func render(_ report: AnalysisReport, title: String, focus: String? = nil) throws(FocusError) -> String {
-        let forest = TaskForest(report.tasks)
-        let visible = try forest.entries(focus: focus)
-        var severity: [TaskID: Level] = [:]
-        for finding in report.findings { severity[finding.task] = max(severity[finding.task] ?? finding.level, finding.level) }
-        let lanes = Lane.build(visible, tasks: report.tasks, maxLanes: maxLanes)
+        render(report, layout: try TimelineLayout(report, focus: focus, maxLanes: maxLanes), title: title)
+    }
 
-        let (start, end) = Scale.bounds(start: visible.map { report.tasks[$0.index].spawnTime ?? report.tasks[$0.index].firstSeen }.min() ?? 0,
+    /// Renders `layout` (made from `report` with this renderer's `maxLanes`).
+    public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
+        let tasks = layout.tasks
+        let visible = layout.visible
+        let lanes = layout.lanes
+        let levels = layout.laneLevels(report.findings)
+
+        let (start, end) = Scale.bounds(start: visible.lazy.map { tasks.begins[$0.index] }.min() ?? 0,
                                         traceEnd: report.traceEnd)
-        let labels = lanes.map { $0.label(report.tasks) }
-        let outcomes = lanes.map { $0.outcomeText(report.tasks) }
+        let labels = lanes.map { $0.label(tasks) }
+        let outcomes = lanes.map { $0.outcomeText(tasks) }
         let labelWidth = min(max(labels.map(TerminalText.displayWidth).max() ?? 10, 10) + 2, width / 3)
         let outcomeWidth = min(max(outcomes.map(\.count).max() ?? 8, 8), 34)
         let laneWidth = width - labelWidth - outcomeWidth - 2
@@ -49,19 +53,19 @@ public struct TimelineRenderer: Sendable {
         let taskCount = visible.count
         out.append(style.bold(TerminalText.cut(TerminalText.escape(title, maxCharacters: width - 30), toWidth: width - 30))
                    + "  \(taskCount) task\(taskCount == 1 ? "" : "s"), \(TraceTime.duration(end - start))")
-        for (lane, (label, outcome)) in zip(lanes, zip(labels, outcomes)) {
-            let level = lane.members.compactMap { severity[report.tasks[$0].id] }.max()
-            let flag = switch level {
+        for (index, lane) in lanes.enumerated() {
+            let label = labels[index], outcome = outcomes[index]
+            let flag = switch levels[index] {
             case .error?: style.boldRed("✗")
             case .warning?: style.boldYellow("!")
             case .note?: style.bold("·")
             case nil: " "
             }
             let cells = lane.isGroup
-                ? groupCells(lane, report.tasks, scale)
-                : taskCells(report.tasks[lane.members[0]], scale, traceEnd: report.traceEnd)
+                ? groupCells(lane, tasks, scale)
+                : taskCells(tasks.lifecycle(of: lane.members[0]), scale, traceEnd: report.traceEnd)
             out.append(flag + TerminalText.pad(label, to: labelWidth - 1) + " " + cells + " "
-                       + colourOutcome(TerminalText.pad(outcome, to: outcomeWidth).trimmingTrailingSpaces(), lane, report.tasks))
+                       + colourOutcome(TerminalText.pad(outcome, to: outcomeWidth).trimmingTrailingSpaces(), lane, tasks))
         }
         let hidden = visible.count - lanes.reduce(0) { $0 + $1.members.count }
         if hidden > 0 {
@@ -133,22 +137,22 @@ public struct TimelineRenderer: Sendable {
         return cells.joined()
     }
 
-    private func groupCells(_ lane: Lane, _ tasks: [TaskLifecycle], _ scale: Scale) -> String {
+    private func groupCells(_ lane: Lane, _ tasks: TaskOutline, _ scale: Scale) -> String {
         var cells = [String](repeating: " ", count: scale.columns)
-        // Read the members in place: a group can hold most of a million-task trace.
+        // From the outline only: a group can hold most of a million-task trace.
         let members = lane.members
-        let begin = scale.column(members.lazy.map { tasks[$0].spawnTime ?? tasks[$0].firstSeen }.min() ?? scale.start)
-        let finish = scale.column(members.lazy.map { tasks[$0].end?.time ?? scale.end }.max() ?? scale.end)
+        let begin = scale.column(members.lazy.map { tasks.begins[$0] }.min() ?? scale.start)
+        let finish = scale.column(members.lazy.map { tasks.end(of: $0) ?? scale.end }.max() ?? scale.end)
         for column in begin...max(begin, finish) { cells[column] = "═" }
-        for member in members where !tasks[member].cancels.isEmpty {
-            if let cancel = tasks[member].effectiveCancel { cells[scale.column(cancel.time)] = style.boldRed("✕") }
+        for member in members {
+            if let time = tasks.standingCancelTime(of: member) { cells[scale.column(time)] = style.boldRed("✕") }
         }
         return cells.joined()
     }
 
-    private func colourOutcome(_ text: String, _ lane: Lane, _ tasks: [TaskLifecycle]) -> String {
+    private func colourOutcome(_ text: String, _ lane: Lane, _ tasks: TaskOutline) -> String {
         guard !lane.isGroup else { return text }
-        switch tasks[lane.members[0]].end?.outcome {
+        switch tasks.outcome(of: lane.members[0]) {
         case .returned?: return style.green(text)
         case .cancelled?: return style.yellow(text)
         case .failed?: return style.red(text)

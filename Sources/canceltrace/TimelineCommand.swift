@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceAnalysis
+import TraceFormat
 import TraceRendering
 
 struct TimelineCommand: ParsableCommand {
@@ -45,27 +46,51 @@ struct TimelineCommand: ParsableCommand {
     func run() throws {
         let reader = try TraceInput.open(input.file)
         let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
-        let report = try TraceInput.analyze(input.file, reader: reader, keepTasks: true, progress: progress)
+        let lanes = maxLanes ?? (format == .text ? 40 : 200)
+        let (report, layout) = try Self.layOut(input.file, reader: reader, focus: task, maxLanes: lanes, progress: progress)
         let text: String
-        do {
-            switch format {
-            case .text:
-                let renderer = TimelineRenderer(width: display.resolvedWidth, style: output == nil ? display.style : Style(enabled: false),
-                                                maxLanes: maxLanes ?? 40)
-                var lines = [try renderer.render(report, title: input.file, focus: task)]
-                lines.append(contentsOf: TraceNotes.lines(for: report, style: output == nil ? display.style : Style(enabled: false)))
-                text = lines.joined(separator: "\n") + "\n"
-            case .html:
-                text = try HTMLTimelineRenderer(maxLanes: maxLanes ?? 200).render(report, title: Self.title(input.file), focus: task)
-            case .svg:
-                text = try SVGTimelineRenderer(maxLanes: maxLanes ?? 200).render(report, title: Self.title(input.file), focus: task)
-            }
-        } catch {
-            throw TraceInput.fail(input.file, error.description)
+        switch format {
+        case .text:
+            let renderer = TimelineRenderer(width: display.resolvedWidth, style: output == nil ? display.style : Style(enabled: false),
+                                            maxLanes: lanes)
+            var lines = [renderer.render(report, layout: layout, title: input.file)]
+            lines.append(contentsOf: TraceNotes.lines(for: report, style: output == nil ? display.style : Style(enabled: false)))
+            text = lines.joined(separator: "\n") + "\n"
+        case .html:
+            text = HTMLTimelineRenderer(maxLanes: lanes).render(report, layout: layout, title: Self.title(input.file))
+        case .svg:
+            text = SVGTimelineRenderer(maxLanes: lanes).render(report, layout: layout, title: Self.title(input.file))
         }
         try destination.write(text)
         try destination.commit()
         try TraceInput.finish(input.file, report)
+    }
+
+    /// Analyzes `file` keeping every task in outline and full lifecycles only for the tasks likely drawn alone
+    /// (the first `maxLanes` spawned under one parent with one name, and the focus), then lays out the lanes.
+    /// A task drawn alone whose lifecycle was not kept is read again in a second pass; a file that cannot be read
+    /// twice (a pipe) keeps every lifecycle in the first.
+    static func layOut(_ file: String, reader: TraceReader? = nil, focus: String?, maxLanes: Int,
+                       progress: ProgressOptions) throws -> (AnalysisReport, TimelineLayout) {
+        var retention = OutlineRetention(perSiblingName: maxLanes)
+        if let focus {
+            retention.names = [focus]
+            if let id = TaskID(focus.hasPrefix("#") ? String(focus.dropFirst()) : focus) { retention.ids = [id] }
+        }
+        let rereadable = TraceInput.isRegularFile(file)
+        if !rereadable { retention.maxKept = .max; retention.perSiblingName = .max }
+        let report = try TraceInput.analyze(file, reader: reader, keeping: .outline(retention), progress: progress)
+        var layout: TimelineLayout
+        do {
+            layout = try TimelineLayout(report, focus: focus, maxLanes: maxLanes)
+        } catch {
+            throw TraceInput.fail(file, error.description)
+        }
+        let missing = layout.missingIDs
+        if !missing.isEmpty && rereadable {
+            layout.supply(try TraceInput.analyze(file, keeping: .only(missing), keepFindings: false).tasks)
+        }
+        return (report, layout)
     }
 
     /// Pictures are titled with the file's name, so they do not depend on where the command ran.

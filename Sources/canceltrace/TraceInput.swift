@@ -20,6 +20,14 @@ enum TraceInput {
     static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
                         keepTasks: Bool, keepFindings: Bool = true, progress: ProgressOptions? = nil,
                         onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
+        try analyze(file, reader: reader, configuration: configuration, keeping: keepTasks ? .all : .none,
+                    keepFindings: keepFindings, progress: progress, onTask: onTask)
+    }
+
+    /// As above, keeping of the tasks what `keeping` says.
+    static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
+                        keeping: TaskKeeping, keepFindings: Bool = true, progress: ProgressOptions? = nil,
+                        onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
         let reader = try reader ?? open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
@@ -27,11 +35,17 @@ enum TraceInput {
         if !keepFindings { analyzer.maxFindings = 0 }
         do {
             return try analyzer
-                .analyze(reader, keepTasks: keepTasks, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },
+                .analyze(reader, keeping: keeping, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },
                          onTask: onTask)
         } catch {
             throw fail(file, error.description)
         }
+    }
+
+    /// Whether `file` is a regular file, so it can be read a second time (not a pipe or a terminal).
+    static func isRegularFile(_ file: String) -> Bool {
+        var info = stat()
+        return stat(file, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// After output is written: a damaged trace still exits 2, with one line saying so.

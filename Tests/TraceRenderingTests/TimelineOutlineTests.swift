@@ -1,0 +1,130 @@
+import Testing
+import TraceAnalysis
+import TraceFormat
+@testable import TraceRendering
+
+/// The timeline drawn from a `TaskOutline` (what `canceltrace timeline` reads: every task in a few bytes, full
+/// lifecycles only for the tasks drawn alone) is the timeline drawn from every full lifecycle, byte for byte.
+@Suite struct TimelineOutlineTests {
+    /// A random tree: parents among live tasks, five names, cancels by other tasks with messages, catches,
+    /// cleanups, marks, failures with error types, tasks that never end, an orphan end and a repeated id.
+    static func randomTree(tasks: Int, seed: UInt64) throws -> [UInt8] {
+        var builder = TraceBuilder(sink: InMemoryTrace())
+        var state = seed
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let names = ["fetch", "parse", "store", "retry", "main-loop"].map { builder.string($0) }
+        let message = builder.string("deadline \"soon\"")
+        let error = builder.string("URLError")
+        var time: UInt64 = 0
+        try builder.append(.spawn(time: 0, task: 1, parent: 0, name: builder.string("main"), how: .root))
+        var live: [UInt64] = [1]
+        var nextID: UInt64 = 2
+        while nextID < UInt64(tasks) + 2 || live.count > 1 {
+            time += UInt64(next(1_000))
+            let roll = next(10)
+            if roll < 4 && nextID < UInt64(tasks) + 2 {
+                let parent = live[next(live.count)]
+                try builder.append(.spawn(time: time, task: nextID, parent: parent, name: names[next(names.count)], how: .child))
+                live.append(nextID)
+                nextID += 1
+            } else if live.count > 1 {
+                let at = 1 + next(live.count - 1)
+                let task = live[at]
+                switch next(6) {
+                case 0:
+                    try builder.append(.cancel(time: time, task: task, by: live[next(live.count)], reason: .timeout, message: message))
+                case 1:
+                    try builder.append(.caught(time: time, task: task, error: error))
+                    try builder.append(.cleanupBegin(time: time + 1, task: task))
+                    try builder.append(.cleanupEnd(time: time + 2, task: task, result: .ok))
+                case 2:
+                    try builder.append(.mark(time: time, task: task, label: names[0]))
+                case 3 where next(50) == 0:
+                    live.remove(at: at)  // never ends: still running at the end
+                default:
+                    let outcome = [Outcome.returned, .cancelled, .failed][next(3)]
+                    try builder.append(.end(time: time, task: task, outcome: outcome, error: outcome == .failed ? error : 0))
+                    live.remove(at: at)
+                }
+            }
+        }
+        try builder.append(.end(time: time + 1, task: 999_999, outcome: .returned))  // never spawned
+        try builder.append(.spawn(time: time + 2, task: 2, parent: 1, name: names[0], how: .child))  // id 2 again
+        try builder.close(time: time + 10)
+        return builder.sink.bytes
+    }
+
+    /// The layout as `canceltrace timeline` builds it: outline first, a second read for lifecycles not kept.
+    static func outlineLayout(_ bytes: [UInt8], focus: String?, maxLanes: Int, retention: OutlineRetention) throws
+        -> (AnalysisReport, TimelineLayout) {
+        let report = try TraceAnalyzer().analyze(TraceReader(bytes: bytes), keeping: .outline(retention))
+        var layout = try TimelineLayout(report, focus: focus, maxLanes: maxLanes)
+        let missing = layout.missingIDs
+        if !missing.isEmpty {
+            layout.supply(try TraceAnalyzer().analyze(TraceReader(bytes: bytes), keeping: .only(missing)).tasks)
+        }
+        #expect(layout.missingDetails.isEmpty)
+        return (report, layout)
+    }
+
+    static func traces() throws -> [(String, [UInt8])] {
+        [("swallow", try SyntheticTraces.swallow()), ("churn", try SyntheticTraces.churn(count: 3_000)),
+         ("tree", try randomTree(tasks: 3_000, seed: 7)), ("small tree", try randomTree(tasks: 60, seed: 3))]
+    }
+
+    @Test(arguments: [3, 20, 200])
+    func theOutlineDrawsTheSameBytesAsEveryLifecycle(maxLanes: Int) throws {
+        for (name, bytes) in try Self.traces() {
+            let full = try SyntheticTraces.report(bytes)
+            let focuses: [String?] = [nil, "#1", "fetch", "2", "40"]
+            for focus in focuses {
+                guard (try? TimelineLayout(full, focus: focus, maxLanes: maxLanes)) != nil else { continue }
+                // Few lifecycles kept at first, so most drawn alone come from the second read.
+                for retention in [OutlineRetention(perSiblingName: maxLanes), OutlineRetention(perSiblingName: 1, maxKept: 3)] {
+                    let (report, layout) = try Self.outlineLayout(bytes, focus: focus, maxLanes: maxLanes, retention: retention)
+                    #expect(report.tasks.isEmpty)
+                    let text = TimelineRenderer(width: 120, style: Style(enabled: true), maxLanes: maxLanes)
+                    #expect(text.render(report, layout: layout, title: name) == (try text.render(full, title: name, focus: focus)),
+                            "\(name), focus \(focus ?? "none"), \(maxLanes) lanes")
+                    let svg = SVGTimelineRenderer(maxLanes: maxLanes)
+                    #expect(svg.render(report, layout: layout, title: name) == (try svg.render(full, title: name, focus: focus)),
+                            "\(name), focus \(focus ?? "none"), \(maxLanes) lanes")
+                    let html = HTMLTimelineRenderer(maxLanes: maxLanes)
+                    #expect(html.render(report, layout: layout, title: name) == (try html.render(full, title: name, focus: focus)),
+                            "\(name), focus \(focus ?? "none"), \(maxLanes) lanes")
+                }
+            }
+        }
+    }
+
+    @Test func theOutlineKeepsTheSameFindingsAndStats() throws {
+        let bytes = try Self.randomTree(tasks: 3_000, seed: 11)
+        let full = try SyntheticTraces.report(bytes)
+        let outline = try TraceAnalyzer().analyze(TraceReader(bytes: bytes), keeping: .outline(OutlineRetention(perSiblingName: 40)))
+        #expect(outline.findings.map(\.message) == full.findings.map(\.message))
+        #expect(outline.stats.tasks == full.stats.tasks)
+        #expect(outline.outline?.count == full.tasks.count)
+        #expect(outline.outline?.ids == full.tasks.map(\.id))
+    }
+
+    /// A huge run of tasks made at one place under one parent: every task is in the outline, but full lifecycles
+    /// stay bounded by the retention, and the lanes by `maxLanes`.
+    @Test func manySameSiteTasksKeepBoundedLifecyclesAndLanes() throws {
+        let count = 300_000
+        let bytes = try SyntheticTraces.churn(count: count)
+        let retention = OutlineRetention(perSiblingName: 40, maxKept: 1_000)
+        let report = try TraceAnalyzer().analyze(TraceReader(bytes: bytes), keeping: .outline(retention))
+        let outline = try #require(report.outline)
+        #expect(outline.count == count + 1)
+        #expect(outline.details.count <= 41)
+        #expect(report.tasks.isEmpty)
+        let layout = try TimelineLayout(report, focus: nil, maxLanes: 40)
+        #expect(layout.missingDetails.isEmpty, "main and the group need nothing read again")
+        let text = TimelineRenderer(width: 100, maxLanes: 40).render(report, layout: layout, title: "churn")
+        #expect(text.contains("worker ×\(count)"))
+        #expect(text.split(separator: "\n").count < 10)
+    }
+}
