@@ -47,13 +47,15 @@ struct SourceLint {
         process.waitUntilExit()
         let stderr = errors.wait()
         let status = process.terminationStatus
-        // 0 and 1 are canceltrace-lint's successes (1: an error-level lint finding); anything else failed.
-        guard process.terminationReason == .exit, status == 0 || status == 1, let parsed = parse(data) else {
-            let first = String(decoding: stderr, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        let first = String(decoding: stderr, as: UTF8.self).split(separator: "\n").first.map { ": " + $0 } ?? ""
+        // 0 and 1 are canceltrace-lint's successes (1: an error-level lint finding); 2: some path was unreadable,
+        // the rest was linted.
+        guard process.terminationReason == .exit, (0...2).contains(status), let parsed = parse(data) else {
             let why = process.terminationReason == .exit ? "exit status \(status)" : "signal \(status)"
-            note("canceltrace-lint failed (\(why)\(first.isEmpty ? "" : ": " + first)); findings shown without lint")
+            note("canceltrace-lint failed (\(why)\(first)); findings shown without lint")
             return nil
         }
+        if status == 2 { note("canceltrace-lint could not read everything (exit status 2\(first)); lint shown for what it read") }
         return SourceLint(bySite: parsed)
     }
 
