@@ -88,7 +88,22 @@ import TraceFormat
         #expect(result.stderr.hasPrefix("canceltrace: note: --source: canceltrace-lint not found"))
     }
 
-    @Test func failingLintToolIsOneNoteAndTheUsualStatus() throws {
+    @Test func brokenLintToolIsOneNoteAndTheUsualStatus() throws {
+        let trace = try Self.trace(site: "Sources/App/Poller.swift:2 (start())")
+        let tool = Fixtures.folder.appendingPathComponent("broken-lint-\(UUID().uuidString)")
+        try Data("#!/bin/sh\necho 'boom: \\033[31m' >&2\necho 'second line' >&2\nexit 70\n".utf8).write(to: tool)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.path)
+        let plain = try CLIRunner.run(["check", trace, "--color", "never"])
+        let result = try CLIRunner.run(["check", trace, "--source", Self.source, "--color", "never"],
+                                       environment: ["CANCELTRACE_LINT": tool.path])
+        #expect(result.status == plain.status)
+        #expect(result.stdout == plain.stdout)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.hasPrefix("canceltrace: note: --source: canceltrace-lint failed (exit status 70: boom: "))
+        #expect(!result.stderr.contains("\u{1B}"))
+    }
+
+    @Test func unreadableSourceIsOneNoteAndTheUsualStatus() throws {
         let trace = try Self.trace(site: "Sources/App/Poller.swift:2 (start())")
         let plain = try CLIRunner.run(["check", trace, "--color", "never"])
         let result = try CLIRunner.run(["check", trace, "--source", Fixtures.folder.appendingPathComponent("no-such-folder").path, "--color", "never"])
