@@ -84,7 +84,8 @@ let package = Package(
         .executableTarget(name: "canceltrace-crash-child", dependencies: ["TraceRecorder"], path: "Tests/CrashChild"),
         .testTarget(
             name: "CancelTraceCLITests",
-            dependencies: ["canceltrace", "canceltrace-crash-child", "TraceFormat"]
+            // canceltrace-lint: `check --source` runs it from beside canceltrace.
+            dependencies: ["canceltrace", "canceltrace-lint", "canceltrace-crash-child", "TraceFormat"]
         ),
     ]
 )

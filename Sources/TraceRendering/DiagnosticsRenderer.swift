@@ -6,10 +6,14 @@ public struct DiagnosticsRenderer: Sendable {
     public var style: Style
     /// Whether findings of one rule about tasks made at one place print as one (`FindingGroup`).
     public var grouped: Bool
+    /// Lines printed as `= LINE` under a finding, before its help: `check --source` puts the lint findings of the
+    /// task's code there (`SourceFinding.lines`). The provider escapes what it returns.
+    public var extraLines: (@Sendable (Finding) -> [String])?
 
-    public init(style: Style, grouped: Bool = true) {
+    public init(style: Style, grouped: Bool = true, extraLines: (@Sendable (Finding) -> [String])? = nil) {
         self.style = style
         self.grouped = grouped
+        self.extraLines = extraLines
     }
 
     public func render(_ finding: Finding) -> String { render(finding, alsoIn: nil) }
@@ -30,6 +34,7 @@ public struct DiagnosticsRenderer: Sendable {
             let worst = finding.magnitude > 0 ? "the worst shown; " : ""
             lines.append("  \(style.blue("=")) note: \(Plural.count(group.count - 1, "more task")) \(place) had this finding between \(TraceTime.seconds(group.firstTime)) and \(TraceTime.seconds(group.lastTime)) (\(worst)`--no-group` lists each)")
         }
+        for line in extraLines?(finding) ?? [] { lines.append("  \(style.blue("=")) \(line)") }
         lines.append("  \(style.blue("=")) help: \(finding.help)")
         return lines.joined(separator: "\n")
     }

@@ -28,7 +28,12 @@ public enum FindingsJSON {
         let cancel: Cancel?
         /// Where the task was created; absent when the trace does not say.
         let site: String?
+        /// `check --source`: the lint findings in the task's code (at most `lintLimit`); absent without it.
+        let lint: [SourceFinding]?
     }
+
+    /// The most lint findings listed under one trace finding.
+    public static let lintLimit = 100
 
     struct Cancel: Encodable {
         let timeNs: UInt64
@@ -38,7 +43,8 @@ public enum FindingsJSON {
         let message: String
     }
 
-    public static func render(_ report: AnalysisReport, file: String) -> String {
+    /// `lint` gives the lint findings of a finding's task (`check --source`); nil leaves the key out.
+    public static func render(_ report: AnalysisReport, file: String, lint: ((Finding) -> [SourceFinding])? = nil) -> String {
         var budget = BoundedFinding.Budget()
         let document = Document(
             file: file,
@@ -50,7 +56,8 @@ public enum FindingsJSON {
                                 Cancel(timeNs: $0.time, by: $0.by, byName: text.byName, reason: $0.reason.label,
                                        message: text.cancelMessage ?? "")
                             },
-                            site: text.site.isEmpty ? nil : text.site)
+                            site: text.site.isEmpty ? nil : text.site,
+                            lint: lint.map { Array($0(finding).prefix(lintLimit)) })
             },
             counts: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, report.levelCounts[$0] ?? 0) }),
             elidedFindings: report.elidedFindings,

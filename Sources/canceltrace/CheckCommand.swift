@@ -9,12 +9,15 @@ struct CheckCommand: ParsableCommand {
         abstract: "Flag swallowed cancellations and related mistakes.",
         discussion: """
             Prints compiler-style findings: `error[rule-id]: …` with who cancelled the task and why, and a help \
-            line. Exit status: 0 when no finding is at error level, 1 when one is, 2 on bad input.
+            line. Exit status: 0 when no finding is at error level, 1 when one is, 2 on bad input. \
+            `--source DIR` adds the lint findings in each finding's task code (from canceltrace-lint); they do \
+            not change the exit status, and a missing or failing canceltrace-lint is one note on stderr.
             Rules and their levels: `canceltrace check --list-rules`, or Docs/Rules.md.
 
             Examples:
               canceltrace check app.ctrace
               canceltrace check app.ctrace --format json
+              canceltrace check app.ctrace --source Sources
               canceltrace check app.ctrace --format sarif > canceltrace.sarif
               canceltrace check app.ctrace --level completed-after-cancel=error --threshold slow-cleanup=1s
             """
@@ -31,6 +34,9 @@ struct CheckCommand: ParsableCommand {
 
     @Flag(help: "Text output: list every finding, instead of one per rule and place the tasks were created (with a count).")
     var noGroup = false
+
+    @Option(help: ArgumentHelp("Swift source folder: show, under each finding, the lint findings in its task's code (runs canceltrace-lint; Docs/Lint.md).", valueName: "dir"))
+    var source: String?
 
     @Flag(help: "List the rules with their levels and thresholds, and exit.")
     var listRules = false
@@ -50,9 +56,13 @@ struct CheckCommand: ParsableCommand {
         let file = file!
         let configuration = try rules.configuration()
         let report = try TraceInput.analyze(file, configuration: configuration, keepTasks: false, progress: progress)
+        // SARIF stays as it is: its results carry no nested lint findings.
+        let lint = format == .sarif ? nil : source.flatMap { SourceLint.run(source: $0, findings: report.findings) }
         switch format {
-        case .text: try Output.printLine(DiagnosticsRenderer(style: display.style, grouped: !noGroup).render(report, file: file))
-        case .json: try Output.printLine(FindingsJSON.render(report, file: file))
+        case .text:
+            let extraLines = lint.map { lint in { @Sendable (finding: Finding) in SourceFinding.lines(lint.findings(for: finding)) } }
+            try Output.printLine(DiagnosticsRenderer(style: display.style, grouped: !noGroup, extraLines: extraLines).render(report, file: file))
+        case .json: try Output.printLine(FindingsJSON.render(report, file: file, lint: lint.map { $0.findings(for:) }))
         case .sarif: try Output.printLine(SARIFRenderer(configuration: configuration, toolVersion: CancelTraceVersion.current).render(report, file: file))
         }
         try TraceInput.finish(file, report)
