@@ -408,15 +408,21 @@ static uint64_t intern_site(uint64_t address) {
     return intern(&chunk, text, strlen(text));
 }
 
-/// Spawn sites by innermost return address: dladdr and the symbol lookup run once per call site, not per spawn.
+/// Spawn sites by their three innermost return addresses: dladdr and the symbol lookup run once per call site,
+/// not per spawn.
 typedef struct {
-    uint64_t address, location;
+    uint64_t address, b, c, location;
 } site_slot;
+
+/// The slot index of the return addresses (a, b, c) in a table of `capacity` slots.
+static size_t site_hash(uint64_t a, uint64_t b, uint64_t c, size_t capacity) {
+    return ((a ^ b * 0xC2B2AE3D27D4EB4Full ^ c * 0x165667B19E3779F9ull) * 0x9E3779B97F4A7C15ull >> 20) & (capacity - 1);
+}
 static site_slot *sites;
 static size_t sites_capacity, sites_count;
 
 /// The string id of the site of a spawn whose return addresses are `a`, `b`, `c` (innermost first): the first
-/// that is not a wrapper. Cached by `a`, which determines the others for a given call site.
+/// that is not a wrapper. Cached by all three.
 static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
     if (!a) return 0;
     if (sites_count * 2 >= sites_capacity) {
@@ -425,7 +431,7 @@ static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
         if (!table) return 0;
         for (size_t i = 0; i < sites_capacity; i++) {
             if (!sites[i].address) continue;
-            size_t j = (sites[i].address * 0x9E3779B97F4A7C15ull >> 20) & (capacity - 1);
+            size_t j = site_hash(sites[i].address, sites[i].b, sites[i].c, capacity);
             while (table[j].address) j = (j + 1) & (capacity - 1);
             table[j] = sites[i];
         }
@@ -433,9 +439,11 @@ static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
         sites = table;
         sites_capacity = capacity;
     }
-    size_t j = (a * 0x9E3779B97F4A7C15ull >> 20) & (sites_capacity - 1);
+    // Keyed by all three frames: the innermost is often a wrapper (`Task.init`, `addTask`) emitted once into the
+    // binary and shared by every caller, so it alone does not tell the call site.
+    size_t j = site_hash(a, b, c, sites_capacity);
     while (sites[j].address) {
-        if (sites[j].address == a) return sites[j].location;
+        if (sites[j].address == a && sites[j].b == b && sites[j].c == c) return sites[j].location;
         j = (j + 1) & (sites_capacity - 1);
     }
     uint64_t frames[3] = {a, b, c}, site = a;
@@ -444,7 +452,7 @@ static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
         if (!is_wrapper_frame(site)) break;
     }
     uint64_t location = intern_site(site);
-    sites[j] = (site_slot){a, location};
+    sites[j] = (site_slot){a, b, c, location};
     sites_count++;
     return location;
 }

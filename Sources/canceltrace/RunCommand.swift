@@ -42,6 +42,8 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if command.first == "--" { return }
+        // Passthrough capture would take `run --help` as the command to run.
+        if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(Self.self) }
         if command.isEmpty { throw ValidationError("Missing the command to run: canceltrace run -- CMD [ARGS…]") }
     }
 

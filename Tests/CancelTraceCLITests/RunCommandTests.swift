@@ -88,6 +88,27 @@ struct RunCommandTests {
         }
     }
 
+    @Test(arguments: ["-O", "-Onone"])
+    func oneWrapperReachedFromTwoCallSitesRecordsTwoSites(optimization: String) throws {
+        // `Task {}` is emitted once into the binary: its frame is the innermost return address of every spawn,
+        // so a site cached by that frame alone gave every task the first caller's site.
+        let binary = try ScenarioBinaries.path(optimization)
+        let (result, trace) = try RunOutput.record(binary, ["two-spawners"])
+        #expect(result.stdout.contains("sum: 9"))
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let children = Set(trace.events.filter { $0.kind == .spawn && $0.task != root }.map(\.task))
+        #expect(children.count == 6)
+        let sites = trace.events.filter { $0.kind == .site && children.contains($0.task) }.map { trace.strings[$0.location] }
+        #expect(sites.count == 6)
+        #expect(Set(sites).count == 2, "\(sites)")
+    }
+
+    @Test func helpIsHelpNotACommand() throws {
+        let result = try CLIRunner.run(["run", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: canceltrace run"), "\(result.stdout)")
+    }
+
     @Test func programKeepsItsOutputAndExitStatus() throws {
         let binary = try ScenarioBinaries.path("-Onone")
         let plain = try ProcessRunner.run(binary, ["no-such-scenario"])

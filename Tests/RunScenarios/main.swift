@@ -130,6 +130,15 @@ func cancellerAwaits() async {
     }
 }
 
+// Not a sample scenario: the same `Task {}` wrapper reached from two call sites must record two sites.
+@inline(never) func spawnFromA() async -> Int { await Task { 1 }.value }
+@inline(never) func spawnFromB() async -> Int { await Task { 2 }.value }
+func twoSpawners() async {
+    var sum = 0
+    for _ in 0..<3 { sum += await spawnFromA() + spawnFromB() }
+    print("sum:", sum)
+}
+
 let scenarios: [String: () async -> Void] = [
     "cancel-cleanup-rethrow": cancelCleanupRethrow,
     "swallow-catch-all": swallowCatchAll,
@@ -139,6 +148,7 @@ let scenarios: [String: () async -> Void] = [
     "shield": shield,
     "convert-error": convertError,
     "canceller-awaits": cancellerAwaits,
+    "two-spawners": twoSpawners,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
