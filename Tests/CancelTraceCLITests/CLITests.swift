@@ -109,7 +109,7 @@ import TraceFormat
     }
 
     @Test func hostileNamesAreEscapedInTerminalOutput() throws {
-        let path = try Fixtures.write("hostile.ctrace", Fixtures.trace(taskName: "x\u{1B}]0;pwned\u{07}\u{1B}[2J\ny"))
+        let path = try Fixtures.write("hostile-terminal.ctrace", Fixtures.trace(taskName: "x\u{1B}]0;pwned\u{07}\u{1B}[2J\ny"))
         for command in [["timeline", path, "--color", "never"], ["check", path, "--color", "never"], ["events", path, "--color", "never"]] {
             let result = try CLIRunner.run(command)
             #expect(!result.stdout.contains("\u{1B}"), "\(command[0]) printed a raw escape")

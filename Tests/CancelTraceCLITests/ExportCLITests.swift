@@ -59,7 +59,7 @@ import TraceFormat
     }
 
     @Test func htmlEscapesAHostileTaskName() throws {
-        let trace = try Fixtures.write("hostile.ctrace", Fixtures.trace(taskName: "<script>alert(1)</script>"))
+        let trace = try Fixtures.write("hostile-html.ctrace", Fixtures.trace(taskName: "<script>alert(1)</script>"))
         let output = Fixtures.folder.appendingPathComponent("hostile.html")
         let result = try CLIRunner.run(["timeline", trace, "--format", "html", "-o", output.path])
         #expect(result.status == 0)
