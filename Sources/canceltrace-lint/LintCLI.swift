@@ -90,10 +90,10 @@ struct LintCLI: ParsableCommand {
         var bytes = Array((text + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }  // safe: offset < count, so the buffer is not empty
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
-                FileHandle.standardError.write(Data("canceltrace lint: error: stdout: cannot write: \(String(cString: strerror(errno)))\n".utf8))
+                StandardError.write("canceltrace lint: error: stdout: cannot write: \(String(cString: strerror(errno)))\n")
                 Foundation.exit(2)
             }
             offset += written
@@ -120,7 +120,7 @@ struct LintCLI: ParsableCommand {
         }
         if !report.unreadable.isEmpty {
             for problem in report.unreadable {
-                FileHandle.standardError.write(Data("canceltrace lint: error: \(TerminalText.escape(problem, maxCharacters: 300))\n".utf8))
+                StandardError.write("canceltrace lint: error: \(TerminalText.escape(problem, maxCharacters: 300))\n")
             }
             throw ExitCode(2)
         }

@@ -59,7 +59,7 @@ struct ExportCommand: ParsableCommand {
         if let failure { throw failure }
         try destination.commit()
         if target != "-" && !progress.quiet {
-            FileHandle.standardError.write(Data("wrote \(TerminalText.escape(target, maxCharacters: 300)) (\(tasks) task\(tasks == 1 ? "" : "s"), \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"))\n".utf8))
+            StandardError.write("wrote \(TerminalText.escape(target, maxCharacters: 300)) (\(tasks) task\(tasks == 1 ? "" : "s"), \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"))\n")
         }
         try TraceInput.finish(input.file, report)
     }

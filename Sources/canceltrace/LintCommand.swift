@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TraceRendering
 
 /// `canceltrace lint`: runs `canceltrace-lint`, found beside this binary, with the same arguments.
 ///
@@ -26,13 +27,13 @@ struct LintCommand: ParsableCommand {
 
     func run() throws {
         guard let tool = LintTool.path() else {
-            FileHandle.standardError.write(Data("canceltrace: error: canceltrace-lint not found beside \(LintTool.ownDirectory()); build it with `swift build --product canceltrace-lint` or set CANCELTRACE_LINT\n".utf8))
+            StandardError.write("canceltrace: error: canceltrace-lint not found beside \(LintTool.ownDirectory()); build it with `swift build --product canceltrace-lint` or set CANCELTRACE_LINT\n")
             throw ExitCode(127)
         }
         let argv = [tool] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
         execv(tool, &cArguments)
-        FileHandle.standardError.write(Data("canceltrace: error: cannot run \(tool): \(String(cString: strerror(errno)))\n".utf8))
+        StandardError.write("canceltrace: error: cannot run \(TerminalText.escape(tool, maxCharacters: 300)): \(String(cString: strerror(errno)))\n")
         throw ExitCode(127)
     }
 }

@@ -56,7 +56,7 @@ struct ProgressOptions: ParsableArguments {
         var info = stat()
         guard stat(file, &info) == 0, info.st_size > 0 else { return nil }
         return ProgressBar(total: UInt64(info.st_size), label: (file as NSString).lastPathComponent) { text in
-            FileHandle.standardError.write(Data(text.utf8))
+            StandardError.write(text)
         }
     }
 }

@@ -68,14 +68,14 @@ struct RunCommand: ParsableCommand {
         environment["LD_PRELOAD"] = [library, environment["LD_PRELOAD"]].compactMap { $0 }.filter { !$0.isEmpty }
             .joined(separator: ":")
         #else
-        FileHandle.standardError.write(Data("canceltrace: run records on x86_64 Linux only; running \(arguments[0]) untraced\n".utf8))
+        StandardError.write("canceltrace: run records on x86_64 Linux only; running \(TerminalText.escape(arguments[0], maxCharacters: 300)) untraced\n")
         before = []
         #endif
         let status = try ChildProcess.run(arguments, environment: environment)
         #if os(Linux) && arch(x86_64)
         let status2 = try report(newTraces: Self.traces(in: output).filter { !before.contains($0) })
         if status != 0 {
-            FileHandle.standardError.write(Data("canceltrace: \(arguments[0]) exited with status \(status)\n".utf8))
+            StandardError.write("canceltrace: \(TerminalText.escape(arguments[0], maxCharacters: 300)) exited with status \(status)\n")
             throw ExitCode(status)
         }
         if status2 != 0 { throw ExitCode(status2) }

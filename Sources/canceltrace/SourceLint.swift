@@ -80,7 +80,7 @@ struct SourceLint {
 
     private static func note(_ text: String) {
         let line = "canceltrace: note: --source: " + TerminalText.escape(text, maxCharacters: 400) + "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        StandardError.write(line)
     }
 }
 

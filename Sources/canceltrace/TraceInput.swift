@@ -62,6 +62,6 @@ enum TraceInput {
     }
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("canceltrace: error: \(message)\n".utf8))
+        StandardError.write("canceltrace: error: \(message)\n")
     }
 }
