@@ -4,36 +4,51 @@ public protocol ChunkSink {
     mutating func writeChunk(_ payload: [UInt8]) throws
 }
 
-/// Frames a chunk: marker, compressed length, raw length, CRC-32, zlib payload. The one place that writes them.
-enum ChunkFraming {
-    static func append(payload: [UInt8], level: Int32, to output: inout [UInt8], scratch compressed: inout [UInt8]) {
+/// Frames chunks: marker, compressed length, raw length, CRC-32, zlib payload. The one place that writes them
+/// (`TraceFileWriter`, `InMemoryTrace` and the flight recorder's ring all frame through it); `ChunkReader` checks
+/// the same CRC with `crc(_:)`.
+public struct ChunkFramer: Sendable {
+    private let level: Int32
+    /// Compressed bytes of the last chunk: storage reused from chunk to chunk.
+    private var compressed: [UInt8] = []
+
+    /// - Parameter compressionLevel: zlib level 1 (fastest) … 9 (smallest).
+    public init(compressionLevel: Int32) { level = compressionLevel }
+
+    /// Appends `payload` to `output` as one framed chunk.
+    public mutating func append(payload: [UInt8], to output: inout [UInt8]) {
         precondition(payload.count <= TraceLayout.maxChunkRawLength, "chunk payload over the format's limit")
         payload.withUnsafeBytes { Zlib.compress($0, level: level, into: &compressed) }
         let start = output.count
         output.append(contentsOf: TraceLayout.chunkMarker)
         output.appendLittleEndian(UInt32(compressed.count))
         output.appendLittleEndian(UInt32(payload.count))
-        var crc = output.withUnsafeBytes { Zlib.crc32(UnsafeRawBufferPointer(rebasing: $0[start + 4..<start + 12])) }
-        crc = compressed.withUnsafeBytes { Zlib.crc32($0, continuing: crc) }
-        output.appendLittleEndian(crc)
+        output.appendLittleEndian(0)  // the CRC, set once the payload is in place
         output.append(contentsOf: compressed)
+        let crc = output.withUnsafeBytes { Self.crc(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        for i in 0..<4 { output[start + 12 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+    }
+
+    /// The CRC-32 a framed chunk (`chunk`, from its marker to the end of its payload) should store.
+    public static func crc(_ chunk: UnsafeRawBufferPointer) -> UInt32 {
+        let lengths = UnsafeRawBufferPointer(rebasing: chunk[4..<12])
+        let body = UnsafeRawBufferPointer(rebasing: chunk[TraceLayout.chunkHeaderSize...])
+        return Zlib.crc32(body, continuing: Zlib.crc32(lengths))
     }
 }
 
 /// A whole trace file held in memory: for tests, fuzz seeds and shared test vectors.
 public struct InMemoryTrace: ChunkSink, Sendable {
     public private(set) var bytes: [UInt8] = TraceLayout.header
-    private var scratch: [UInt8] = []
-    private let level: Int32
+    private var framer: ChunkFramer
 
-    public init(compressionLevel: Int32 = 6) { level = compressionLevel }
+    public init(compressionLevel: Int32 = 6) { framer = ChunkFramer(compressionLevel: compressionLevel) }
 
     public mutating func writeChunk(_ payload: [UInt8]) {
         guard !payload.isEmpty else { return }
-        ChunkFraming.append(payload: payload, level: level, to: &bytes, scratch: &scratch)
+        framer.append(payload: payload, to: &bytes)
     }
 }
-
 /// Writes a trace in order from a single thread: strings interned on first use, chunks cut at a size.
 /// Tests, the synthetic-trace generator and the demo use it; the recorder does the same with its own buffers.
 public struct TraceBuilder<Sink: ChunkSink> {

@@ -12,9 +12,8 @@ import Darwin
 public final class TraceFileWriter: ChunkSink {
     public let path: String
     private var fd: Int32
-    private var compressed: [UInt8] = []
+    private var framer: ChunkFramer
     private var chunkBytes: [UInt8] = []
-    private let level: Int32
     /// Whether the file is emptied and given its header at the first write (`init(lockingPath:)`).
     private var headerPending = false
     /// Bytes written so far, header included.
@@ -25,7 +24,7 @@ public final class TraceFileWriter: ChunkSink {
     /// - Parameter compressionLevel: zlib level 1 (fastest) … 9 (smallest).
     public init(path: String, compressionLevel: Int32 = 6) throws(TraceWriteError) {
         self.path = path
-        self.level = compressionLevel
+        self.framer = ChunkFramer(compressionLevel: compressionLevel)
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         try writeAll(TraceLayout.header)
@@ -37,7 +36,7 @@ public final class TraceFileWriter: ChunkSink {
     /// A writer that is dropped before that (say, because recording was refused) leaves the file as it was.
     public init(lockingPath path: String, compressionLevel: Int32 = 6) throws(TraceWriteError) {
         self.path = path
-        self.level = compressionLevel
+        self.framer = ChunkFramer(compressionLevel: compressionLevel)
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -58,9 +57,17 @@ public final class TraceFileWriter: ChunkSink {
         guard !payload.isEmpty else { return }
         try writeHeaderIfPending()
         chunkBytes.removeAll(keepingCapacity: true)
-        ChunkFraming.append(payload: payload, level: level, to: &chunkBytes, scratch: &compressed)
+        framer.append(payload: payload, to: &chunkBytes)
         try writeAll(chunkBytes)
         chunksWritten += 1
+    }
+
+    /// Appends chunks framed already (by a `ChunkFramer`), as they are: the flight recorder's ring keeps its chunks
+    /// framed and writes them out from memory.
+    public func writeFramedChunks(_ chunks: [UInt8]) throws(TraceWriteError) {
+        guard !chunks.isEmpty else { return }
+        try writeHeaderIfPending()
+        try writeAll(chunks)
     }
 
     /// Asks the kernel to put the file on disk (fsync). Not needed for crash safety against a killed process.

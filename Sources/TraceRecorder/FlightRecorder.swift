@@ -11,8 +11,9 @@ let flightSnapshotRequested = Atomic<Bool>(false)
 
 extension CancelTrace {
     /// Flight-recorder mode, modelled on Go 1.25's `runtime/trace.FlightRecorder`: the trace stays in memory,
-    /// only its most recent part is kept, and it is written out on demand — when something went wrong.
-    public struct FlightRecorder: Sendable {
+    /// only its most recent part is kept, and it is written out on demand — when something went wrong. Named as
+    /// Go names its `FlightRecorderConfig`: the settings, not the recorder.
+    public struct FlightRecorderConfiguration: Sendable {
         /// Where snapshots go (written to `path.tmp`, then renamed, so a reader never sees half a snapshot).
         public var path: String
         /// Compressed bytes of chunks kept in memory; the oldest chunks go first. Default 8 MiB.
@@ -34,6 +35,9 @@ extension CancelTrace {
         }
     }
 
+    @available(*, deprecated, renamed: "FlightRecorderConfiguration")
+    public typealias FlightRecorder = FlightRecorderConfiguration
+
     /// Starts recording into a flight recorder: events are encoded and compressed as usual (off the app's
     /// threads), but chunks stay in a ring in memory bounded by `flightRecorder.maxBytes` / `maxAge` instead of
     /// going to a file. `writeFlightRecording()`, SIGUSR1 and the end of recording write the ring out as a
@@ -42,7 +46,7 @@ extension CancelTrace {
     /// Each snapshot is a valid trace on its own: the header, the metadata chunk, one chunk defining the
     /// strings the kept chunks may use, the kept chunks, and a `close` record. Tasks that started before the
     /// oldest kept chunk appear without their spawn (the analyzer reports them as first seen later).
-    public static func startFlightRecorder(_ flightRecorder: FlightRecorder,
+    public static func startFlightRecorder(_ flightRecorder: FlightRecorderConfiguration,
                                            options: Options = Options()) throws(CancelTraceError) {
         let ring = FlightRing(settings: flightRecorder, compressionLevel: options.compressionLevel)
         try Recorder.start(sink: ring, options: options, flight: ring)
@@ -92,11 +96,11 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
         var snapshots = 0
     }
 
-    let settings: CancelTrace.FlightRecorder
+    let settings: CancelTrace.FlightRecorderConfiguration
     private let level: Int32
     private let state = Mutex(State())
 
-    init(settings: CancelTrace.FlightRecorder, compressionLevel: Int32) {
+    init(settings: CancelTrace.FlightRecorderConfiguration, compressionLevel: Int32) {
         self.settings = settings
         self.level = compressionLevel
     }
@@ -109,10 +113,10 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
     func writeChunk(_ payload: [UInt8]) {
         guard !payload.isEmpty else { return }
         let scan = Self.scan(payload)
-        var framer = InMemoryTrace(compressionLevel: level)
-        framer.writeChunk(payload)
-        let chunk = Chunk(framed: Array(framer.bytes.dropFirst(TraceLayout.headerSize)),
-                          arrival: MonotonicClock.now(), lastTime: scan.lastTime, hasClose: scan.hasClose)
+        var framed: [UInt8] = []
+        var framer = ChunkFramer(compressionLevel: level)
+        framer.append(payload: payload, to: &framed)
+        let chunk = Chunk(framed: framed, arrival: MonotonicClock.now(), lastTime: scan.lastTime, hasClose: scan.hasClose)
         state.withLock { state in
             for (id, text) in scan.strings {
                 let index = Int(id) - 1
@@ -158,36 +162,25 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
             return snapshotBytes(state)
         }
         let temporary = target + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw .cannotCreate(path: target, reason: String(cString: strerror(errno))) }
-        var offset = 0
-        var failure: String?
-        bytes.withUnsafeBytes { buffer in
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += n
-            }
-        }
-        #if canImport(Glibc)
-        _ = Glibc.close(fd)
-        #else
-        _ = Darwin.close(fd)
-        #endif
-        if let failure {
+        do {
+            let file = try TraceFileWriter(path: temporary, compressionLevel: level)
+            try file.writeFramedChunks(bytes)
+            file.close()
+        } catch {
             unlink(temporary)
-            throw .writeFailed(path: target, reason: failure)
+            // Named by the file the caller asked for, not the temporary one.
+            switch error {
+            case let .cannotCreate(_, reason): throw .cannotCreate(path: target, reason: reason)
+            case let .writeFailed(_, reason): throw .writeFailed(path: target, reason: reason)
+            case .closed: throw .closed(path: target)
+            }
         }
         if rename(temporary, target) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw .writeFailed(path: target, reason: reason)
         }
-        return bytes.count
+        return TraceLayout.headerSize + bytes.count
     }
 
     /// For the signal and exit paths, where nobody can catch: report on stderr.
@@ -199,32 +192,30 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
         }
     }
 
+    /// The snapshot's chunks, framed, after the file header.
     private func snapshotBytes(_ state: State) -> [UInt8] {
-        var out = TraceLayout.header
+        var out: [UInt8] = []
         if let metadata = state.metadata { out += metadata.framed }
         let kept = state.ring[state.head...]
+        var framer = ChunkFramer(compressionLevel: level)
         // Strings the kept chunks may use: every string not in the metadata chunk. A kept chunk that defines a
         // string itself defines it again with the same text, which readers accept.
         if state.strings.count > state.metadataStrings {
             var encoder = EventEncoder()
-            var framer = InMemoryTrace(compressionLevel: level)
             for index in state.metadataStrings..<state.strings.count {
                 encoder.appendString(id: StringID(index + 1), utf8: state.strings[index])
                 if encoder.bytes.count >= TraceLayout.defaultChunkRawLength {
-                    framer.writeChunk(encoder.bytes)
+                    framer.append(payload: encoder.bytes, to: &out)
                     encoder.startChunk()
                 }
             }
-            framer.writeChunk(encoder.bytes)
-            out += framer.bytes.dropFirst(TraceLayout.headerSize)
+            if !encoder.bytes.isEmpty { framer.append(payload: encoder.bytes, to: &out) }
         }
         for chunk in kept { out += chunk.framed }
         if !(kept.last?.hasClose ?? state.metadata?.hasClose ?? false) {
             var encoder = EventEncoder()
             encoder.append(.close(time: kept.last?.lastTime ?? state.metadata?.lastTime ?? 0))
-            var framer = InMemoryTrace(compressionLevel: level)
-            framer.writeChunk(encoder.bytes)
-            out += framer.bytes.dropFirst(TraceLayout.headerSize)
+            framer.append(payload: encoder.bytes, to: &out)
         }
         return out
     }
@@ -235,39 +226,16 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
         var strings: [(StringID, [UInt8])] = []
         var time: UInt64 = 0
         var hasClose = false
-        payload.withUnsafeBufferPointer { bytes in
-            var p = 0
-            func varint() -> UInt64? {
-                var value: UInt64 = 0
-                var shift: UInt64 = 0
-                while p < bytes.count, shift < 64 {
-                    let byte = bytes[p]
-                    p += 1
-                    value |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { return value }
-                    shift += 7
+        payload.withUnsafeBytes { bytes in
+            var records = RecordScanner(bytes)
+            while let record = try? records.next() {
+                switch record {
+                case let .timed(kind, delta, _):
+                    time &+= delta
+                    if kind == .close { hasClose = true }
+                case let .string(id, text): strings.append((id, Array(bytes[text])))
+                case .unknownExtension: break
                 }
-                return nil
-            }
-            while p < bytes.count {
-                let raw = bytes[p]
-                p += 1
-                if raw >= EventKind.firstExtensionKind {
-                    guard let length = varint(), length <= UInt64(bytes.count - p) else { return }
-                    p += Int(length)
-                    continue
-                }
-                guard let kind = EventKind(rawValue: raw) else { return }
-                if kind == .string {
-                    guard let id = varint(), let length = varint(), length <= UInt64(bytes.count - p) else { return }
-                    strings.append((id, Array(bytes[p..<p + Int(length)])))
-                    p += Int(length)
-                    continue
-                }
-                guard let delta = varint() else { return }
-                time &+= delta
-                for _ in 0..<kind.fieldCount { guard varint() != nil else { return } }
-                if kind == .close { hasClose = true }
             }
         }
         return (strings, time, hasClose)

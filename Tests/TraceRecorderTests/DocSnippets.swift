@@ -62,7 +62,7 @@ enum DocSnippets {
     static func flightRecorder() async throws {
         // snippet: flight-recorder
         try CancelTrace.startFlightRecorder(
-            CancelTrace.FlightRecorder(path: "last-moments.ctrace", maxBytes: 8 << 20, maxAge: .seconds(30))
+            CancelTrace.FlightRecorderConfiguration(path: "last-moments.ctrace", maxBytes: 8 << 20, maxAge: .seconds(30))
         )
         try await CancelTrace.withRootTask(name: "main") {
             do {

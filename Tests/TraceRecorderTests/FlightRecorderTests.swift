@@ -22,7 +22,7 @@ struct FlightRecorderTests {
             let path = temporaryPath("flight")
             defer { removeFile(path) }
             let total = 20_000
-            let flight = CancelTrace.FlightRecorder(path: path, maxBytes: 4 << 10, writeOnSIGUSR1: false, writeAtExit: false)
+            let flight = CancelTrace.FlightRecorderConfiguration(path: path, maxBytes: 4 << 10, writeOnSIGUSR1: false, writeAtExit: false)
             try CancelTrace.startFlightRecorder(flight, options: CancelTrace.Options(chunkSize: 512))
             // A new label every 1000 marks: most are defined in chunks that leave the ring.
             for i in 0..<total { CancelTrace.mark("phase-\(i / 1000)") }
@@ -49,7 +49,7 @@ struct FlightRecorderTests {
             let path = temporaryPath("flight-budget")
             defer { removeFile(path) }
             let budget = 8 << 10
-            let ring = FlightRing(settings: CancelTrace.FlightRecorder(path: path, maxBytes: budget), compressionLevel: 6)
+            let ring = FlightRing(settings: CancelTrace.FlightRecorderConfiguration(path: path, maxBytes: budget), compressionLevel: 6)
             var encoder = EventEncoder()
             for round in 0..<200 {
                 for i in 0..<200 { encoder.append(.mark(time: UInt64(round * 1000 + i), task: UInt64(i), label: 0)) }
@@ -73,7 +73,7 @@ struct FlightRecorderTests {
             let path = temporaryPath("flight-age")
             defer { removeFile(path) }
             let maxAge: UInt64 = 50_000_000
-            let ring = FlightRing(settings: CancelTrace.FlightRecorder(path: path, maxAge: .nanoseconds(Int64(maxAge))),
+            let ring = FlightRing(settings: CancelTrace.FlightRecorderConfiguration(path: path, maxAge: .nanoseconds(Int64(maxAge))),
                                   compressionLevel: 6)
             var encoder = EventEncoder()
             func chunk(_ label: String, id: UInt64, at time: UInt64) {
@@ -99,7 +99,7 @@ struct FlightRecorderTests {
         try await withTurn {
             let path = temporaryPath("flight-signal")
             defer { removeFile(path) }
-            let flight = CancelTrace.FlightRecorder(path: path, writeOnSIGUSR1: true, writeAtExit: false)
+            let flight = CancelTrace.FlightRecorderConfiguration(path: path, writeOnSIGUSR1: true, writeAtExit: false)
             try CancelTrace.startFlightRecorder(flight, options: CancelTrace.Options(flushInterval: .milliseconds(5)))
             await CancelTrace.withRootTask(name: "main") { CancelTrace.mark("before the signal") }
             kill(getpid(), SIGUSR1)
