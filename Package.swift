@@ -71,9 +71,11 @@ let package = Package(
             dependencies: ["TraceRecorder", "TraceFormat", "TraceAnalysis", "TraceRendering", "MallocCounter", "CZlib", "CCycleCounter"],
             path: "Benchmarks/CancelTraceBench"
         ),
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        // What the format's tests share: chunk offsets, CRC repair, hand-framed chunks, a seeded generator.
+        .target(name: "TraceTestSupport", dependencies: ["TraceFormat"], path: "Tests/TraceTestSupport"),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "TraceTestSupport"]),
         .testTarget(name: "TraceRecorderTests", dependencies: ["TraceRecorder", "TraceFormat", "Samples"]),
-        .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat"]),
+        .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceFormat", "TraceTestSupport"]),
         .testTarget(name: "CancelLintTests", dependencies: ["CancelLint", "canceltrace-lint"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TraceRenderingTests",

@@ -1,6 +1,7 @@
 import Testing
 import TraceAnalysis
 import TraceFormat
+import TraceTestSupport
 
 /// The analyzer's fast path (tasks kept as inline fields, rules asked only when they may report) must find exactly
 /// what calling every rule on every full lifecycle finds.
@@ -17,23 +18,10 @@ import TraceFormat
         func check(_ task: TaskLifecycle, in context: RuleContext) -> [Finding] { rule.check(task, in: context) }
     }
 
-    /// SplitMix64, so every seed is the same random trace everywhere.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
-    }
-
     /// Random events over a handful of task ids: repeated and missing spawns, several cancels, catches, cleanups,
     /// rethrows and marks per task, ends with every outcome, tasks left running.
     static func randomSteps(seed: UInt64, count: Int) -> [Step] {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var steps: [Step] = []
         var time: UInt64 = 0
         let names = ["a", "b", "c"]

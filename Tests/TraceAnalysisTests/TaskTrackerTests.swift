@@ -244,15 +244,3 @@ import TraceFormat
         #expect(report.tasksWithoutSpawn == 0)
     }
 }
-
-/// Byte offsets where each chunk starts, found by walking the framing.
-func chunkOffsets(_ bytes: [UInt8]) -> [Int] {
-    var offsets: [Int] = []
-    var offset = TraceLayout.headerSize
-    while offset + TraceLayout.chunkHeaderSize <= bytes.count {
-        offsets.append(offset)
-        let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6]) << 16 | Int(bytes[offset + 7]) << 24
-        offset += TraceLayout.chunkHeaderSize + length
-    }
-    return offsets
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TraceFormat
+import TraceTestSupport
 
 /// The bad-input matrix of Docs/Reliability.md, for the parts DamageTests does not already cover: each input gets a
 /// one-line error or the documented recovery, and what the reader keeps stays within its documented bounds.
@@ -118,8 +119,7 @@ import Testing
         var compressed: [UInt8] = []
         zeros.withUnsafeBytes { Zlib.compress($0, level: 9, into: &compressed) }
         var bytes = TraceLayout.header
-        bytes += TraceLayout.chunkMarker + le32(compressed.count) + le32(TraceLayout.maxChunkRawLength) + le32(0) + compressed
-        fixCRC(&bytes, chunkAt: TraceLayout.headerSize)
+        bytes += framedChunk(compressed: compressed, rawLength: TraceLayout.maxChunkRawLength)
         let (tail, _) = try smallTrace()
         bytes += tail[TraceLayout.headerSize...]
         let (events, reader) = try readAll(bytes)
@@ -301,35 +301,3 @@ import Testing
     }
 }
 
-/// Deterministic random bytes for reproducible bad inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: next()) }
-        return bytes
-    }
-}
-
-func le32(_ value: Int) -> [UInt8] {
-    (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
-}
-
-/// Rewrites the CRC of the chunk at `offset` to match its (edited) lengths and payload, as far as the file holds it.
-func fixCRC(_ bytes: inout [UInt8], chunkAt offset: Int) {
-    let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6]) << 16 | Int(bytes[offset + 7]) << 24
-    let end = min(bytes.count, offset + 16 + length)
-    let crc = bytes.withUnsafeBytes { raw in
-        Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[(offset + 16)..<end]),
-                   continuing: Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[(offset + 4)..<(offset + 12)])))
-    }
-    for i in 0..<4 { bytes[offset + 12 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-}

@@ -1,5 +1,6 @@
 import Testing
 @testable import TraceFormat
+import TraceTestSupport
 
 @Suite struct DamageTests {
     @Test func truncationAtEveryByteYieldsEveryCompleteChunk() throws {
@@ -69,11 +70,7 @@ import Testing
         let offset = TraceLayout.headerSize
         let declared: UInt32 = 100
         for i in 0..<4 { bytes[offset + 8 + i] = UInt8(truncatingIfNeeded: declared >> (8 * UInt32(i))) }
-        let crc = bytes.withUnsafeBytes { raw in
-            Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[(offset + 16)...]),
-                       continuing: Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[(offset + 4)..<(offset + 12)])))
-        }
-        for i in 0..<4 { bytes[offset + 12 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        fixCRC(&bytes, chunkAt: offset)
         let (read, reader) = try readAll(bytes)
         #expect(read.isEmpty)
         #expect(reader.notices.first == .corruptChunk(offset: UInt64(offset), reason: "inflates to more than its declared 100 bytes"))

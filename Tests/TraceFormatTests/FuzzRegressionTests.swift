@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TraceFormat
+import TraceTestSupport
 
 /// Every input the fuzzer (Fuzz/) ever crashed on, replayed with the harness's checks, plus the seed corpus and a
 /// small deterministic mutation run, so that `swift test` keeps what fuzzing found even where libFuzzer is absent.
@@ -104,13 +105,6 @@ private func split(_ bytes: [UInt8], on separator: [UInt8]) -> [[UInt8]] {
     }
     parts.append(Array(bytes[start...]))
     return parts
-}
-
-private func repairCRCs(_ bytes: inout [UInt8]) {
-    for offset in chunkOffsets(bytes) {
-        let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6]) << 16 | Int(bytes[offset + 7]) << 24
-        if offset + 16 + length <= bytes.count { fixCRC(&bytes, chunkAt: offset) }
-    }
 }
 
 private func seedFiles() throws -> [URL] { try corpusFiles("seeds") }

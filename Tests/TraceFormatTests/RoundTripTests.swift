@@ -1,5 +1,6 @@
 import Testing
 @testable import TraceFormat
+import TraceTestSupport
 
 @Suite struct RoundTripTests {
     @Test func everyKindSurvivesARoundTrip() throws {
