@@ -1,6 +1,7 @@
 import Testing
 import TraceAnalysis
 import TraceFormat
+import TraceTestSupport
 
 @Suite struct TaskTrackerTests {
     @Test func aTaskWhoseSpawnWasLostIsTrackedAndCounted() throws {
