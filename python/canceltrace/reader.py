@@ -158,13 +158,16 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
         except ValueError as e:
             tr.notices.append("undecodable record in chunk at byte %d, payload offset %d: %s" % (chunk_offset, start, e))
             break
+        # A time before the last one given out is raised to it; the chunk's deltas still count from its own times.
+        shown = t
         if t < floor:
             if not raised:
                 tr.notices.append("times went backwards in chunk at byte %d" % chunk_offset)
                 raised = True
-            t = floor
+            shown = floor
+        floor = shown
         name = F.KIND_NAMES[kind]
-        ev = {"kind": name, "time": t}
+        ev = {"kind": name, "time": shown}
         string_fields = F.STRING_FIELDS.get(kind, ())
         for fname, v in zip(fields, values):
             if fname in string_fields:
@@ -176,7 +179,7 @@ def _decode_chunk(tr, raw, chunk_offset, floor):
         if kind == F.CLOSE:
             tr.closed = True
         tr.events.append(ev)
-    return t if t > floor else floor
+    return floor
 
 
 def read(path):
