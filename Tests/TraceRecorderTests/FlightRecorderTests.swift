@@ -66,6 +66,29 @@ struct FlightRecorderTests {
         }
     }
 
+    @Test func aSnapshotClosesAfterTheLastExtensionRecordToo() async throws {
+        // The ring's scan of a chunk counts the time deltas of `site` and `signal` records like the reader does: the
+        // snapshot's own `close` is not before the chunk's last event (which a reader would report as backwards).
+        try await withTurn {
+            let path = temporaryPath("flight-extension-time")
+            defer { removeFile(path) }
+            let ring = FlightRing(settings: CancelTrace.FlightRecorderConfiguration(path: path), compressionLevel: 6)
+            var encoder = EventEncoder()
+            encoder.append(.info(time: 0, key: 0, value: 0))
+            ring.writeChunk(encoder.bytes)
+            encoder.startChunk()
+            encoder.append(.spawn(time: 10, task: 1, parent: 0, name: 0, how: .root))
+            encoder.append(.site(time: 10, task: 1, location: 0))
+            encoder.append(.signal(time: 50, task: 1, what: .flag))
+            ring.writeChunk(encoder.bytes)
+            _ = try ring.writeSnapshot(to: nil)
+            let trace = try RecordedTrace(path: path)
+            #expect(trace.notices.isEmpty, "\(trace.notices)")
+            #expect(trace.events.last?.kind == .close)
+            #expect(trace.events.last?.time == 50)
+        }
+    }
+
     @Test func chunksOlderThanMaxAgeAreDropped() async throws {
         try await withTurn {
             // The ring itself, fed chunk by chunk: the test waits for the age to pass on the ring's clock instead of
