@@ -320,10 +320,10 @@ def test_start_stop_in_process(tmp_path):
 def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
     import time
     import canceltrace
-    from canceltrace import _recorder
+    from canceltrace import _sysmon
     canceltrace.start(str(tmp_path / "m.ctrace"), flush_interval=0.05)
     try:
-        tool = _recorder._mon_tool
+        tool = _sysmon.tool
         ev = sys.monitoring.events
 
         async def victim():
@@ -354,7 +354,7 @@ def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
 @pytest.mark.skipif(PY < (3, 12), reason="exact catches are 3.12+")
 def test_catches_along_the_await_chain_and_in_a_self_cancelled_task(tmp_path):
     import canceltrace
-    from canceltrace import _recorder
+    from canceltrace import _sysmon
     canceltrace.start(str(tmp_path / "c.ctrace"))
     try:
         async def leaf():
@@ -390,7 +390,7 @@ def test_catches_along_the_await_chain_and_in_a_self_cancelled_task(tmp_path):
                 await t
             assert await s == 1
         asyncio.run(main())
-        assert _recorder._blind_pending == 0
+        assert _sysmon.blind_pending == 0
     finally:
         canceltrace.stop()
     tr = read(str(tmp_path / "c.ctrace"))
