@@ -9,9 +9,9 @@ Design rules (see Docs/Python.md):
 - every chunk is written with one write() call, so a killed process leaves a readable, truncated trace.
 
 Parts: ``_tasks`` (the traced Task, the hot path, and the recording's state), ``_buffer`` (pending records and
-the string table), ``_cancellers`` (who cancelled and why), ``_sites`` (site and test marks), ``_errors``,
-``_sysmon`` and ``_handlers`` (3.12+ catches), ``_patches`` (installing into asyncio), ``_output`` and
-``_writer_process`` (getting the records into the file).
+the string table), ``_cancellers`` (who cancelled and why), ``_sites`` (site and test marks), ``_errors``; and,
+loaded by the first start(): ``_sysmon`` and ``_handlers`` (3.12+ catches), ``_patches`` (installing into
+asyncio), ``_output`` and ``_writer_process`` (getting the records into the file).
 """
 import atexit
 import os
@@ -22,11 +22,8 @@ from asyncio import tasks as _aio_tasks
 
 from . import _buffer
 from . import _format as F
-from . import _output
-from . import _patches
 from . import _sites
 from . import _suppress
-from . import _sysmon
 from . import _tasks
 from ._version import __version__
 
@@ -43,6 +40,9 @@ def start(path, process=None, flush_interval=None, level=None):
     global _rec, _SID_PENDING
     if _rec is not None:
         return _rec
+    # The parts only a recording needs load with the first one: importing canceltrace (every pytest run, through
+    # the plugin's entry point) stays cheap.
+    from . import _output, _patches
     # A fresh trace: new string table, ids above every earlier recording's.
     _buffer.reset()
     for bad in _suppress.reset():
@@ -58,12 +58,14 @@ def start(path, process=None, flush_interval=None, level=None):
         flush_interval = float(os.environ.get("CANCELTRACE_FLUSH_INTERVAL", "1.0"))
     if level is None:
         level = int(os.environ.get("CANCELTRACE_ZLIB_LEVEL", "1"))
-    rec = _output.Recorder(path, flush_interval=flush_interval, level=level, process=process,
-                           on_tick=_sysmon.settle)
+    rec = _output.Recorder(path, flush_interval=flush_interval, level=level, process=process)
     _tasks._t0 = _perf_ns()
     _rec = _tasks._rec = rec
-    if PY >= (3, 12) and _sysmon.install():
-        _tasks._catches = _sysmon
+    if PY >= (3, 12):
+        from . import _sysmon
+        if _sysmon.install():
+            _tasks._catches = _sysmon
+            rec.on_tick = _sysmon.settle     # narrows the events on the flush thread
     _write_info(process)
     _tasks._SID_CANCELLED = _buffer.sid("CancelledError")
     _SID_PENDING = _buffer.sid("pending at shutdown")
@@ -104,8 +106,8 @@ def stop():
         rec.close()
     except Exception:
         pass
-    _sysmon.uninstall()
-    _tasks._catches = None
+    _stop_watching_catches()
+    from . import _patches
     _patches.uninstall()
     if os._exit is _os_exit:
         os._exit = _original_os_exit
@@ -154,7 +156,7 @@ def _write_info(process):
         ("clock-resolution-ns", str(max(1, int(round(res * 1e9))))),
         ("python-version", "%d.%d.%d" % sys.version_info[:3]),
         ("python-implementation", sys.implementation.name),
-        ("caught-detection", "sys.monitoring" if _sysmon.tool is not None else "inferred-at-end"),
+        ("caught-detection", "sys.monitoring" if _tasks._catches is not None else "inferred-at-end"),
     ]
     for k, v in items:
         _buffer.append((F.INFO, 0, _buffer.sid(k), _buffer.sid(v)))
@@ -225,8 +227,14 @@ def _after_fork_child():
         pass
     # Kept: collecting it would make subprocess warn that the (parent's) writer process is still running.
     _abandoned.append(rec)
-    _sysmon.uninstall()
-    _tasks._catches = None
+    _stop_watching_catches()
+
+
+def _stop_watching_catches():
+    catches = _tasks._catches
+    if catches is not None:
+        _tasks._catches = None
+        catches.uninstall()
 
 
 # Registered once, when the package is imported; they do nothing while not recording.

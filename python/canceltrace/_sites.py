@@ -2,7 +2,6 @@
 (an `ignore ...` mark). Written only for the tasks a finding can be about (``_tasks._record_end`` decides, and
 tasks left pending at shutdown), so that other tasks cost nothing.
 """
-import bisect
 import os
 import types
 
@@ -68,10 +67,12 @@ def _write_slow(task, coro, t):
         sid = _sid(q)
     _append((F.SITE, t, tid, sid))
     nodeid = None
-    i = bisect.bisect_right(_test_first, tid) - 1
-    if i >= 0:
-        mark, nodeid = _test_marks[i]
-        _append((F.MARK, t, tid, mark))
+    if _test_first:
+        import bisect
+        i = bisect.bisect_right(_test_first, tid) - 1
+        if i >= 0:
+            mark, nodeid = _test_marks[i]
+            _append((F.MARK, t, tid, mark))
     rules = _suppress.rules_for(task, q, nodeid)
     ignore = _sid("ignore " + rules) if rules else 0
     if ignore:
