@@ -219,6 +219,7 @@ def test_sigkill_mid_run(tmp_path):
     out = tmp_path / "spin.ctrace"
     p = subprocess.Popen([sys.executable, "-m", "canceltrace", "run", "--output", str(out), str(script)],
                          env=ctutil.env_with_pkg({"CANCELTRACE_FLUSH_INTERVAL": "0.1"}))
+
     def chunks_on_disk():
         try:
             return read(str(out)).chunks
