@@ -36,7 +36,6 @@ class Recorder:
         self.flush_interval = flush_interval
         self.process = process
         self.on_tick = on_tick
-        self.paused = False            # the flush thread was stopped for a fork (see resume_thread)
         self.stopped = False           # stop() has begun: no flush thread any more
         self._stop = threading.Event()
         self._thread = None
@@ -44,8 +43,6 @@ class Recorder:
     # -- writing
     def flush_from_producer(self):
         """Called on the recording thread when a batch is full; never waits for a flush in progress."""
-        if self.paused:
-            self.resume_thread()
         if self.flush_lock.acquire(blocking=False):
             try:
                 self._drain(False)
@@ -143,14 +140,8 @@ class Recorder:
             thread.join(1.0)
             self._thread = None
 
-    def after_fork_in_parent(self):
-        """Not restarted here: CPython 3.13 counts the threads after the after-fork hooks. The next cancel or
-        full batch restarts the flush thread (until then, events wait in memory, and reach the file at the
-        latest at stop)."""
-        self.paused = True
-
     def resume_thread(self):
-        self.paused = False
+        """After a fork, in the parent (see _tasks._resume_flush)."""
         try:
             if self._thread is None and not self.stopped:
                 self._stop = threading.Event()

@@ -207,9 +207,8 @@ def _before_fork():
 
 
 def _after_fork_parent():
-    rec = _rec
-    if rec is not None:
-        rec.after_fork_in_parent()
+    if _rec is not None:
+        _tasks._flush_paused = True      # restarted by the next cancel or full batch (_tasks._resume_flush)
 
 
 def _after_fork_child():

@@ -54,11 +54,23 @@ class Catch:
 # -- called by _tasks
 
 def cancelled(task, st):
-    """A cancel request for ``task``: watch the handlers its cancellation will go through."""
+    """A cancel request for ``task``: watch the handlers of every frame its cancellation will be thrown
+    through: its coroutine and what it awaits, down to the innermost frame."""
     global blind_pending
-    coro = task._coro
-    if type(coro) is _CoroType and not coro.cr_running:
-        _watch_chain(coro)
+    aw = task._coro
+    if type(aw) is _CoroType and not aw.cr_running:
+        for _ in range(256):
+            t = type(aw)
+            if t is _CoroType:
+                code, aw = aw.cr_code, aw.cr_await
+            elif t is _GenType:
+                code, aw = aw.gi_code, aw.gi_yieldfrom
+            elif t is _AsyncGenType:
+                code, aw = aw.ag_code, aw.ag_await
+            else:
+                return
+            if id(code) not in _handlers_watched:
+                _watch_handlers(code)
     elif not st.blind:
         # A running task (it cancels itself): where it will be suspended when the cancellation arrives is
         # not known yet, so every handled exception is looked at until its request is settled.
@@ -96,24 +108,6 @@ def watch_returns(code):
 
 # -- the await chain
 
-def _watch_chain(coro):
-    """Watch the handlers of every frame a cancellation of this suspended task will be thrown through: its
-    coroutine and what it awaits, down to the innermost frame."""
-    aw = coro
-    for _ in range(256):
-        t = type(aw)
-        if t is _CoroType:
-            code, aw = aw.cr_code, aw.cr_await
-        elif t is _GenType:
-            code, aw = aw.gi_code, aw.gi_yieldfrom
-        elif t is _AsyncGenType:
-            code, aw = aw.ag_code, aw.ag_await
-        else:
-            return
-        if id(code) not in _handlers_watched:
-            _watch_handlers(code)
-
-
 def _watch_handlers(code):
     _handlers_watched[id(code)] = code
     info = _handlers(code)
@@ -149,7 +143,7 @@ def _mon_handled(code, offset, exc):
 
 
 def _mon_instruction(code, offset):
-    # Local INSTRUCTION events on the code objects of a cancelled task's await chain (see _watch_chain): every
+    # Local INSTRUCTION events on the code objects of a cancelled task's await chain (see cancelled): every
     # offset but the first instruction of a handler is disabled on first sight, so only entering a handler
     # costs a call, and only in code a cancellation is going through.
     try:

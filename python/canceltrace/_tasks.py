@@ -40,6 +40,7 @@ _batch = 4096
 _full_names = False              # CANCELTRACE_TASK_NAMES=full: also record default names ("Task-7")
 _SID_CANCELLED = 0               # string id of "CancelledError"
 _catches = None                  # 3.12+: the _sysmon module while it watches catches
+_flush_paused = False            # the flush thread was stopped for a fork (see _resume_flush)
 _fast_end = False                # 3.12+: `end` from PY_RETURN / PY_UNWIND of the task's coroutine, no done callback
 _ret_codes = {}                  # id(code) -> code of task coroutines with local PY_RETURN events (_sysmon)
 _how_override = 0                # set while TaskGroup.create_task runs (_patches)
@@ -58,8 +59,9 @@ _SITE_LATENCY_NS = 100_000_000  # slower to end than this after its cancel: gets
 
 def begin(first_id, batch, full_names):
     """A new recording: task ids from ``first_id`` on."""
-    global _ids, _first_id, _batch, _full_names
+    global _ids, _first_id, _batch, _full_names, _flush_paused
     forget_spawn_specs()
+    _flush_paused = False
     _first_id = first_id
     _ids = itertools.count(first_id)
     _batch = batch
@@ -83,7 +85,8 @@ def _now():
 
 def _traced_id(task):
     """The trace id of ``task`` when it is a traced task of this recording, else 0. (Tasks of an earlier
-    recording in this process keep their smaller ids.)"""
+    recording in this process keep their smaller ids.) The hot paths spell this test out instead of calling
+    it (a call costs more than the test): CTTask.__init__, _record_cancel, _mon_return, _mon_unwind."""
     try:
         return task._ct_id if type(task) in _TRACED and task._ct_id >= _first_id else 0
     except Exception:
@@ -205,8 +208,9 @@ def _traced_class(_BaseTask):
                 parent = _current_task(loop) if loop is not None else _loopless_parent()
                 if parent is None:
                     pid, how = 0, _HOW_ROOT
-                else:
-                    pid, how = _traced_id(parent), _how_override
+                else:                              # _traced_id(parent)
+                    pid = parent._ct_id if type(parent) in _TRACED and parent._ct_id >= _first_id else 0
+                    how = _how_override
                 # the cached spec of an unnamed coroutine's code, else the slow path
                 spec = _spawn_specs.get(id(coro.cr_code)) if name is None and type(coro) is _CoroType else None
                 if spec is not None and spec.qualname is not coro.__qualname__:
@@ -252,6 +256,8 @@ def _traced_class(_BaseTask):
                 if not fast:
                     self.add_done_callback(_on_done)
                 if len(_events) >= _batch:
+                    if _flush_paused:
+                        _resume_flush()
                     _rec.flush_from_producer()
             except BaseException:
                 pass
@@ -323,7 +329,12 @@ def _record_cancel(task, msg, frame):
     if info is not None and info.special is None:
         # Fast path: user code (explicit) or a plain asyncio caller; the canceller is the running task.
         reason = info.reason
-        by = _running_task_id()
+        by = 0
+        loop = _get_running_loop()
+        if loop is not None:                       # _running_task_id()
+            cur = _current_task(loop)
+            if type(cur) in _TRACED and cur._ct_id >= _first_id:
+                by = cur._ct_id
         group = False
         owned = None
     else:
@@ -347,10 +358,19 @@ def _record_cancel(task, msg, frame):
              0 if msg is None else _sid(msg if isinstance(msg, str) else repr(msg))))
     st.pend += 1
     st.seen = False
-    if _rec.paused:
-        _rec.resume_thread()
+    if _flush_paused:
+        _resume_flush()
     if _catches is not None:
         _catches.cancelled(task, st)
+
+
+def _resume_flush():
+    """After a fork, in the parent: restart the flush thread, stopped before the fork (_recorder._before_fork).
+    Not restarted by the after-fork hook itself: CPython 3.13 counts the threads after the hooks. Until the next
+    cancel or full batch, events wait in memory (and reach the file at the latest at stop)."""
+    global _flush_paused
+    _flush_paused = False
+    _rec.resume_thread()
 
 
 def _settle_owned(task, st, t=None):
@@ -475,11 +495,13 @@ def _mon_return(code, offset, retval):
     # The coroutine of a task returned: the task ends `returned` in the same step (C Task sets the result
     # right after), unless a cancel request arrived during this step (then asyncio cancels it instead).
     try:
-        if not _active:
+        loop = _get_running_loop()
+        if loop is None or not _active:
             return
         # the running task, if this is the return of its own coroutine (not of a nested call of the same code)
-        task = _running_task()
-        if task is None or task._ct_st is _ENDED or task._coro.cr_frame is not _getframe(1):
+        task = _current_task(loop)
+        if type(task) is not CTTask or task._ct_st is _ENDED or task._ct_id < _first_id \
+                or task._coro.cr_frame is not _getframe(1):
             return
         if task._must_cancel:
             task.add_done_callback(_on_done)
@@ -499,10 +521,12 @@ def _mon_unwind(code, offset, exc):
     if id(code) not in _ret_codes:
         return
     try:
-        if not _active:
+        loop = _get_running_loop()
+        if loop is None or not _active:
             return
-        task = _running_task()
-        if task is None or task._ct_st is _ENDED or task._coro.cr_frame is not _getframe(1):
+        task = _current_task(loop)
+        if type(task) is not CTTask or task._ct_st is _ENDED or task._ct_id < _first_id \
+                or task._coro.cr_frame is not _getframe(1):
             return
         if isinstance(exc, _CancelledError):
             _record_end(task, _now(), F.OUTCOME_CANCELLED, _SID_CANCELLED)
