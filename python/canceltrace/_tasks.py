@@ -86,7 +86,8 @@ def _now():
 def _traced_id(task):
     """The trace id of ``task`` when it is a traced task of this recording, else 0. (Tasks of an earlier
     recording in this process keep their smaller ids.) The hot paths spell this test out instead of calling
-    it (a call costs more than the test): CTTask.__init__, _record_cancel, _mon_return, _mon_unwind."""
+    it (a call costs more than the test): CTTask.__init__ and _record_cancel; _mon_return and _mon_unwind
+    test for CTTask itself (3.12+: the backport's traced class exists on 3.9/3.10 only)."""
     try:
         return task._ct_id if type(task) in _TRACED and task._ct_id >= _first_id else 0
     except Exception:
