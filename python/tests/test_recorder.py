@@ -1,7 +1,6 @@
 """The recorder: what it records, that it never changes the program, and that a killed process leaves a
 readable trace."""
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
