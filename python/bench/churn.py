@@ -27,7 +27,6 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import canceltrace  # noqa: E402
-from canceltrace import _recorder  # noqa: E402
 
 
 async def small(i):

@@ -1,7 +1,6 @@
 """The recorder: what it records, that it never changes the program, and that a killed process leaves a
 readable trace."""
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,7 +8,7 @@ import textwrap
 import pytest
 
 import ctutil
-from canceltrace.reader import read
+from canceltrace.reader import TraceError, read
 
 PY = sys.version_info[:2]
 
@@ -219,12 +218,18 @@ def test_sigkill_mid_run(tmp_path):
     out = tmp_path / "spin.ctrace"
     p = subprocess.Popen([sys.executable, "-m", "canceltrace", "run", "--output", str(out), str(script)],
                          env=ctutil.env_with_pkg({"CANCELTRACE_FLUSH_INTERVAL": "0.1"}))
+
+    def chunks_on_disk():
+        try:
+            return read(str(out)).chunks
+        except (OSError, TraceError):             # no file or header yet
+            return 0
     try:
         import time
-        deadline = time.monotonic() + 20          # a loaded machine can take seconds to start the program
-        while not out.exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60          # a bound for a broken recorder, not a measurement
+        while chunks_on_disk() < 2:               # killed once two chunks are on disk
+            assert time.monotonic() < deadline and p.poll() is None, "no second chunk"
             time.sleep(0.05)
-        time.sleep(1.5)
     finally:
         p.kill()
         p.wait()
@@ -318,12 +323,19 @@ def test_start_stop_in_process(tmp_path):
 
 @pytest.mark.skipif(PY < (3, 12), reason="sys.monitoring is 3.12+")
 def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
-    import time
+    import threading
     import canceltrace
-    from canceltrace import _recorder
-    canceltrace.start(str(tmp_path / "m.ctrace"), flush_interval=0.05)
+    from canceltrace import _sysmon
+    rec = canceltrace.start(str(tmp_path / "m.ctrace"), flush_interval=0.05)
+    ticked = threading.Event()
+    settle = rec.on_tick
+
+    def tick():                                # the flush thread narrows the events here (_sysmon.settle)
+        settle()
+        ticked.set()
+    rec.on_tick = tick
     try:
-        tool = _recorder._mon_tool
+        tool = _sysmon.tool
         ev = sys.monitoring.events
 
         async def victim():
@@ -341,10 +353,10 @@ def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
             with pytest.raises(asyncio.CancelledError):
                 await t
         asyncio.run(main())
-        deadline = time.monotonic() + 5
-        while sys.monitoring.get_events(tool) & (ev.EXCEPTION_HANDLED | ev.RAISE | ev.RERAISE):
-            assert time.monotonic() < deadline, "catch events still on"
-            time.sleep(0.01)
+        for _ in range(2):                     # the second tick's settle began after the program's last catch
+            ticked.clear()
+            assert ticked.wait(60), "the flush thread stopped"
+        assert not sys.monitoring.get_events(tool) & (ev.EXCEPTION_HANDLED | ev.RAISE | ev.RERAISE)
     finally:
         canceltrace.stop()
     tr = read(str(tmp_path / "m.ctrace"))
@@ -354,7 +366,7 @@ def test_catch_monitoring_is_narrowed_after_the_last_cancel(tmp_path):
 @pytest.mark.skipif(PY < (3, 12), reason="exact catches are 3.12+")
 def test_catches_along_the_await_chain_and_in_a_self_cancelled_task(tmp_path):
     import canceltrace
-    from canceltrace import _recorder
+    from canceltrace import _sysmon
     canceltrace.start(str(tmp_path / "c.ctrace"))
     try:
         async def leaf():
@@ -390,7 +402,7 @@ def test_catches_along_the_await_chain_and_in_a_self_cancelled_task(tmp_path):
                 await t
             assert await s == 1
         asyncio.run(main())
-        assert _recorder._blind_pending == 0
+        assert _sysmon.blind_pending == 0
     finally:
         canceltrace.stop()
     tr = read(str(tmp_path / "c.ctrace"))

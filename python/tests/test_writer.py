@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -117,27 +116,38 @@ def test_dead_writer_stops_recording_not_the_program(tmp_path):
 
 
 def test_forked_child_does_not_keep_the_writer_waiting(tmp_path):
+    # The child blocks until the test lets it go, which the test does only after the recorded parent has
+    # finished: if stop() waited for the child to let go of the writer, the parent would wait for the writer
+    # until its timeout and report it on stderr.
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent("""
-        import asyncio, os, time
+        import asyncio, os, sys
         async def main():
             await asyncio.sleep(0)
         asyncio.run(main())
-        if os.fork() == 0:
+        release = int(sys.argv[1])
+        pid = os.fork()
+        if pid == 0:
             os.close(1); os.close(2)
-            time.sleep(8)
+            os.read(release, 1)          # until the test closes its end of the pipe
             os._exit(0)
-        print("parent done")
+        print("parent done", pid)
     """))
     out = tmp_path / "prog.ctrace"
-    t0 = time.monotonic()
-    res = ctutil.record(script, out, timeout=60)
-    elapsed = time.monotonic() - t0
-    assert res.returncode == 0, res.stderr
-    assert res.stdout == "parent done\n"
-    assert elapsed < 6, elapsed                  # stop() did not wait for the child to let go of the writer
-    tr = read(str(out))
-    assert tr.closed
+    release, hold = os.pipe()
+    try:
+        res = subprocess.run([sys.executable, "-m", "canceltrace", "run", "--output", str(out), str(script),
+                              str(release)], env=ctutil.env_with_pkg(), capture_output=True, text=True,
+                             timeout=120, pass_fds=(release,))
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == ""
+        assert res.stdout.startswith("parent done ")
+        os.kill(int(res.stdout.split()[-1]), 0)      # the child is still waiting: the parent finished first
+        tr = read(str(out))
+        assert tr.closed and not tr.notices
+    finally:
+        os.close(hold)
+        os.close(release)
 
 
 def test_no_python_executable_falls_back_to_writing_in_process(tmp_path, monkeypatch):
