@@ -118,9 +118,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def _summarize(reporter, path):
     """The analyzer's findings for PATH under the test summary (pytest's exit status is not changed)."""
     reporter.section("canceltrace check %s" % path, sep="-")
-    width = max(50, min(1000, getattr(reporter, "_tw", None) and reporter._tw.fullwidth or 100))
     color = "always" if getattr(reporter, "hasmarkup", False) else "never"
-    result = _analyzer.check(path, ["--color", color, "--width", str(width)])
+    result = _analyzer.check(path, ["--color", color])
     if result is None:
         reporter.write_line("canceltrace: wrote %s; %s" % (path, _analyzer.not_found_line()[len("canceltrace: "):]))
         return
