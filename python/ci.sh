@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # CI hook for the Python recorder; .ci/run calls it from the repo root:  bash python/ci.sh
 # Installs the package into one venv per supported edge version (oldest 3.9, newest 3.13, from pyenv) and
-# runs its tests. Cross-language tests run when CANCELTRACE_BIN points at a built `canceltrace`; else they skip.
-# Network: PyPI only (pip install pytest, anyio, async-timeout, pytest-asyncio). Exits non-zero on any failure.
+# runs its tests. Tests that need the analyzer run when one is found (CANCELTRACE_BIN, the wheel's, PATH); else
+# they skip. CANCELTRACE_WHEEL=path installs that platform wheel (python/tools/build_wheel.sh) instead of the
+# source package, and its bundled analyzer is the one the tests use (CANCELTRACE_BIN is ignored then).
+# Network: PyPI only (pip install pytest, pytest-xdist, anyio, async-timeout, pytest-asyncio). Exits non-zero on
+# any failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,12 +23,18 @@ for minor in ${versions[@]}; do
     if [ ! -x "$venv/bin/python" ]; then
         "$py" -m venv "$venv"
     fi
-    # anyio, async-timeout and pytest-asyncio (backports.asyncio.runner on 3.9/3.10): the false-alarm regressions
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" anyio async-timeout pytest-asyncio
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$here"
-    echo "== Python $("$venv/bin/python" -c 'import sys; print(sys.version.split()[0])'): canceltrace tests"
+    # anyio, async-timeout and pytest-asyncio (backports.asyncio.runner on 3.9/3.10): the false-alarm regressions;
+    # pytest-xdist: the per-worker summary
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" pytest-xdist anyio \
+        async-timeout pytest-asyncio
+    "$venv/bin/python" -m pip uninstall --quiet --yes canceltrace >/dev/null 2>&1 || true
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "${CANCELTRACE_WHEEL:-$here}"
+    envs=()
+    [ -n "${CANCELTRACE_WHEEL:-}" ] && envs=(-u CANCELTRACE_BIN)
+    echo "== Python $("$venv/bin/python" -c 'import sys; print(sys.version.split()[0])'): canceltrace tests" \
+         "(analyzer: $(env "${envs[@]}" "$venv/bin/python" -c 'from canceltrace import _analyzer; print(_analyzer.find())'))"
     # Run from the tests folder against the installed package (not the source tree).
-    if ! (cd "$here/tests" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"); then
+    if ! (cd "$here/tests" && env "${envs[@]}" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"); then
         status=1
     fi
 done

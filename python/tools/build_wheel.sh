@@ -12,15 +12,20 @@ binary="${CANCELTRACE_WHEEL_BINARY:-}"
 
 if [ -z "$binary" ]; then
     scratch="$repo/.build-wheel"
-    # A folder holding only static archives, searched before the system's: -lz and -lstdc++ (named by the CZlib
-    # target and the static Swift runtime) then resolve to libz.a and libstdc++.a, not to the shared libraries.
+    # A folder holding only static archives, searched before the system's, so that the libraries the link names
+    # resolve to archives: -lstdc++ (the static Swift runtime's) to libstdc++.a, -lgcc_s (clang's, for the
+    # unwinder) to libgcc_eh.a as -static-libgcc does, and -lz (the CZlib target's, through pkg-config: the
+    # zlib.pc here puts this folder before the system's) to libz.a.
     static="$scratch/static-libs"
     mkdir -p "$static"
-    for lib in libz.a libstdc++.a; do
-        found="$(gcc -print-file-name="$lib")"
-        [ -f "$found" ] || { echo "build_wheel.sh: no static $lib (install zlib1g-dev and libstdc++-dev)" >&2; exit 1; }
-        ln -sf "$found" "$static/$lib"
+    for pair in libz.a:libz.a libstdc++.a:libstdc++.a libgcc_s.a:libgcc_eh.a; do
+        found="$(gcc -print-file-name="${pair#*:}")"
+        [ -f "$found" ] || { echo "build_wheel.sh: no static ${pair#*:} (install zlib1g-dev and gcc)" >&2; exit 1; }
+        ln -sf "$found" "$static/${pair%%:*}"
     done
+    printf 'prefix=/usr\nincludedir=${prefix}/include\n\nName: zlib\nDescription: zlib, static\nVersion: %s\n%s\n%s\n' \
+        "$(pkg-config --modversion zlib)" "Libs: -L$static -lz" 'Cflags: -I${includedir}' > "$static/zlib.pc"
+    export PKG_CONFIG_PATH="$static${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
     flags=(-c release --static-swift-stdlib --product canceltrace --scratch-path "$scratch" -Xlinker -L"$static")
     (cd "$repo" && nice -n 10 swift build "${flags[@]}" >&2)
     binary="$(cd "$repo" && swift build "${flags[@]}" --show-bin-path)/canceltrace"

@@ -68,8 +68,12 @@ def build(binary, outdir):
     major, minor = glibc_version(binary)
     tag = "py3-none-manylinux_%d_%d_%s" % (major, minor, machine(binary))
     with tempfile.TemporaryDirectory() as tmp:
+        # From a clean copy: setuptools reuses a build/ folder and would pack modules deleted since.
+        source = os.path.join(tmp, "source")
+        shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns(
+            ".venv-*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "bench", "tools"))
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-                        "--wheel-dir", tmp, PACKAGE], check=True)
+                        "--wheel-dir", tmp, source], check=True)
         pure = [f for f in os.listdir(tmp) if f.endswith("-py3-none-any.whl")]
         if len(pure) != 1:
             fail("pip wheel gave %r, expected one py3-none-any wheel" % (pure,))
@@ -96,7 +100,8 @@ def build(binary, outdir):
                     continue
                 data = src.read(item)
                 if item.filename == dist_info + "/WHEEL":
-                    lines = [l for l in data.decode().splitlines() if not l.startswith(("Tag:", "Root-Is-Purelib:"))]
+                    lines = [l for l in data.decode().splitlines()
+                             if l.strip() and not l.startswith(("Tag:", "Root-Is-Purelib:"))]
                     data = ("\n".join(lines + ["Root-Is-Purelib: true", "Tag: " + tag]) + "\n").encode()
                 add(zipfile.ZipInfo(item.filename, item.date_time), data)
             add("%s-%s.data/scripts/canceltrace" % (name, version), exe, 0o755)
