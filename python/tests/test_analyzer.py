@@ -133,3 +133,34 @@ def test_xdist_summary_checks_each_workers_trace(tmp_path):
         assert "canceltrace check s.gw0.ctrace" in res.stdout and "canceltrace check s.gw1.ctrace" in res.stdout
     else:
         assert "canceltrace: wrote s.gw0.ctrace; the analyzer" in res.stdout
+
+
+def test_trace_closes_after_session_fixtures_are_torn_down(tmp_path):
+    (tmp_path / "test_s.py").write_text(textwrap.dedent("""
+        import asyncio, pytest
+        async def teardown_swallow():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass
+        async def teardown():
+            t = asyncio.create_task(teardown_swallow()); await asyncio.sleep(0); t.cancel(); await t
+        @pytest.fixture(scope="session")
+        def resource():
+            yield
+            asyncio.run(teardown())
+        def test_fails(resource):
+            assert False
+        def test_next(resource):
+            pass
+    """))
+    out = tmp_path / "s.ctrace"
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
+                          "--canceltrace=%s" % out, "-x", "test_s.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
+                         capture_output=True, text=True, timeout=120)
+    # a session stopped by -x: the session fixture's teardown is still recorded, then the trace closed
+    assert res.returncode == 1 and "1 failed" in res.stdout, res.stdout + res.stderr
+    tr = read(str(out))
+    assert tr.closed and ctutil.unrethrown_catches(tr) == ["teardown_swallow"]
+    if ctutil.analyzer() is not None:
+        assert "error[swallowed-cancellation]: task \"teardown_swallow\"" in res.stdout
