@@ -32,7 +32,8 @@ DEFAULTS = {
     # anyio.from_thread: hands the cancellation to the calling thread by cancelling the future it waits on.
     ("/anyio/from_thread.py", "BlockingPortal._call_func"): ["swallowed-cancellation"],
 }
-_defaults_on = True
+_defaults_on = True      # CANCELTRACE_DEFAULT_IGNORES=0 turns DEFAULTS off (read by reset)
+
 _by_code = {}          # id(code) -> (rules from comments or None, code)
 
 

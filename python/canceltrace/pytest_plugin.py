@@ -12,7 +12,6 @@ import os
 from . import _analyzer, _recorder, _suppress
 
 
-
 def _hookimpl(**options):
     """``@pytest.hookimpl(**options)`` without importing pytest (``import canceltrace`` must not load it): pluggy
     reads these options from the function's ``pytest_impl`` attribute and fills in the rest."""
@@ -123,7 +122,7 @@ def _summarize(reporter, path):
     if result is None:
         reporter.write_line("canceltrace: wrote %s; %s" % (path, _analyzer.not_found_line()[len("canceltrace: "):]))
         return
-    status, out, err = result
+    _, out, err = result
     for line in out.rstrip("\n").splitlines():
         reporter.write_line(line)
     for line in err.rstrip("\n").splitlines():
