@@ -9,7 +9,9 @@ struct CheckCommand: ParsableCommand {
         abstract: "Flag swallowed cancellations and related mistakes.",
         discussion: """
             Prints compiler-style findings: `error[rule-id]: …` with who cancelled the task and why, and a help \
-            line. Exit status: 0 when no finding is at error level, 1 when one is, 2 on bad input. \
+            line. Exit status: 0 when no finding is at error level, 1 when one is, 2 on bad input, 3 when the \
+            trace has no `close` record (the process ended before its recorder stopped) and no finding is at \
+            error level. \
             `--source DIR` adds the lint findings in each finding's task code (from canceltrace-lint); they do \
             not change the exit status, and a missing or failing canceltrace-lint is one note on stderr.
             Rules and their levels: `canceltrace check --list-rules`, or Docs/Rules.md.
@@ -67,6 +69,16 @@ struct CheckCommand: ParsableCommand {
         }
         try TraceInput.finish(file, report)
         if report.highestLevel == .error { throw ExitCode(1) }
+        if report.cutShort { throw Self.incomplete(file) }
+    }
+
+    /// Exit status 3: without `close`, tasks still running when the process stopped (`os._exit`, a crash, a
+    /// kill) were never judged, so "no error" is not "clean". Errors found anyway keep status 1.
+    static func incomplete(_ file: String) -> ExitCode {
+        StandardError.write("canceltrace: warning: \(TerminalText.escape(file, maxCharacters: 300)): incomplete trace: "
+                            + "no close record (the process stopped before its recorder did), so tasks still running "
+                            + "then were not judged; exit status 3\n")
+        return ExitCode(3)
     }
 }
 

@@ -14,6 +14,8 @@ from .pytest_plugin import (  # noqa: F401
     pytest_addoption,
     pytest_configure,
     pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_testnodedown,
     pytest_unconfigure,
     pytest_terminal_summary,
 )

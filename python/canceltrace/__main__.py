@@ -1,6 +1,6 @@
 """python -m canceltrace run [--output FILE] (script.py | -m module) [args...]
-python -m canceltrace events FILE          (decode a trace; --json for JSON lines)
-python -m canceltrace findings FILE        (preview rules; the real analyzer is `canceltrace check`)
+python -m canceltrace events FILE [--json]   (decode a trace in Python)
+python -m canceltrace check FILE [options]   (the analyzer `canceltrace check`; also timeline, stats, export)
 """
 import argparse
 import json
@@ -86,6 +86,10 @@ def _run(argv):
     return 0
 
 
+# Handed to the Swift analyzer (canceltrace/_analyzer.py), arguments unchanged.
+_ANALYZER_COMMANDS = ("check", "timeline", "stats", "export")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
@@ -93,7 +97,10 @@ def main(argv=None):
     cmd, rest = argv[0], argv[1:]
     if cmd == "run":
         return _run(rest)
-    if cmd in ("events", "findings"):
+    if cmd in _ANALYZER_COMMANDS:
+        from . import _analyzer
+        return _analyzer.exec_command(argv)
+    if cmd == "events":
         ap = argparse.ArgumentParser(prog="python -m canceltrace " + cmd)
         ap.add_argument("file")
         ap.add_argument("--json", action="store_true")
@@ -104,17 +111,11 @@ def main(argv=None):
         except (OSError, TraceError) as e:
             sys.stderr.write("canceltrace: %s: %s\n" % (ns.file, e))
             return 2
-        if cmd == "events":
-            for e in tr.events:
-                print(json.dumps(e) if ns.json else " ".join("%s=%s" % kv for kv in e.items()))
-            for n in tr.notices:
-                sys.stderr.write("note: %s\n" % n)
-            return 0
-        from ._findings import findings
-        fs = findings(tr)
-        for f in fs:
-            print(json.dumps(f) if ns.json else "%s[%s]: task %r (#%d)" % (f["level"], f["rule"], f["taskName"], f["task"]))
-        return 1 if any(f["level"] == "error" for f in fs) else 0
+        for e in tr.events:
+            print(json.dumps(e) if ns.json else " ".join("%s=%s" % kv for kv in e.items()))
+        for n in tr.notices:
+            sys.stderr.write("note: %s\n" % n)
+        return 0
     return _usage()
 
 

@@ -9,6 +9,9 @@ Two ways, both documented in Docs/Python.md ("Suppressing a finding"):
   ``canceltrace_ignore`` (one per line). GLOB is an fnmatch pattern on the pytest node id, the coroutine's
   qualified name, or the task's name.
 
+Default suppressions: two anyio internals that catch their task's cancellation by design and hand it on (see
+``DEFAULTS``); ``CANCELTRACE_DEFAULT_IGNORES=0`` turns them off.
+
 The recorder writes the decision as a task mark ``ignore RULES`` (``ignore all`` for every rule) next to the
 task's ``site``; ``canceltrace check`` does not report that task under those rules. Only tasks that were
 cancelled or left pending (the ones findings are about) are looked at, once per function.
@@ -20,6 +23,17 @@ _COMMENT = r"#\s*canceltrace:\s*ignore(?:\[([^\]]*)\])?"
 _ENTRY = r"^\s*(test|function|task):(.+?)\s*(?:\[([^\]]*)\])?\s*$"
 
 entries = []           # (kind, glob, rules or None); the recorder reads it (nothing to match when empty)
+
+# (file path ending, qualified name) -> rules. Library code whose swallow is correct by design and not the user's
+# to fix; matched by file and name, for one rule only (Docs/Python.md, "Default suppressions" says why each).
+DEFAULTS = {
+    # anyio.to_process: waits for the loop's shutdown cancel, then stops the worker processes and returns.
+    ("/anyio/_backends/_asyncio.py", "_shutdown_process_pool_on_exit"): ["swallowed-cancellation"],
+    # anyio.from_thread: hands the cancellation to the calling thread by cancelling the future it waits on.
+    ("/anyio/from_thread.py", "BlockingPortal._call_func"): ["swallowed-cancellation"],
+}
+_defaults_on = True      # CANCELTRACE_DEFAULT_IGNORES=0 turns DEFAULTS off (read by reset)
+
 _by_code = {}          # id(code) -> (rules from comments or None, code)
 
 
@@ -40,8 +54,10 @@ def configure(lines):
 
 
 def reset():
+    global _defaults_on
     del entries[:]
     _by_code.clear()
+    _defaults_on = os.environ.get("CANCELTRACE_DEFAULT_IGNORES", "1") != "0"
     env = os.environ.get("CANCELTRACE_IGNORE")
     if env:
         return configure(env.replace(";", "\n").split("\n"))
@@ -88,6 +104,15 @@ def _comment_rules(code):
     return found
 
 
+def _default_rules(code, qualname):
+    """The DEFAULTS entry of the function of ``code`` named ``qualname``, or None."""
+    path = code.co_filename.replace(os.sep, "/")
+    for (ending, name), rules in DEFAULTS.items():
+        if qualname == name and path.endswith(ending):
+            return rules
+    return None
+
+
 def _lnotab_lines(code):
     import dis
     return dis.findlinestarts(code)
@@ -100,6 +125,9 @@ def rules_for(task, qualname, test):
     code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
     if code is not None:
         found = _comment_rules(code)
+        rules = _default_rules(code, qualname) if _defaults_on else None
+        if rules:
+            found = _merge(found, rules)
     if entries:
         import fnmatch
         try:

@@ -2,12 +2,23 @@
 canceltrace`` works too).
 
 One trace for the whole session; every test adds a mark ("test <nodeid>") when its setup starts, and the tasks
-a finding can be about carry the id of the test they were created in. pytest-xdist: each worker writes
-``out.<worker>.ctrace`` and the controller, which runs no test, records nothing and names the workers' files.
+a finding can be about carry the id of the test they were created in. The trace is closed when the session
+finishes and the summary shows `canceltrace check` of it (the analyzer, found by ``_analyzer``). pytest-xdist:
+each worker writes ``out.<worker>.ctrace``; the controller, which runs no test, records nothing and checks each
+worker's file.
 """
 import os
 
-from . import _recorder, _suppress
+from . import _analyzer, _recorder, _suppress
+
+
+def _hookimpl(**options):
+    """``@pytest.hookimpl(**options)`` without importing pytest (``import canceltrace`` must not load it): pluggy
+    reads these options from the function's ``pytest_impl`` attribute and fills in the rest."""
+    def mark(function):
+        function.pytest_impl = dict(options)
+        return function
+    return mark
 
 
 def pytest_addoption(parser):
@@ -40,6 +51,7 @@ def pytest_configure(config):
     import pytest
     if _is_xdist_controller(config):
         config._canceltrace_workers = path
+        config._canceltrace_worker_files = []
         return
     if getattr(config, "workerinput", None) is not None:     # pytest-xdist worker: one file per worker
         path = _worker_path(path, config.workerinput.get("workerid", "w"))
@@ -61,24 +73,57 @@ def pytest_runtest_setup(item):
         _recorder.set_test(item.nodeid)
 
 
-def pytest_unconfigure(config):
+@_hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    # After the session's fixtures are torn down (the runner's sessionfinish), before the summary and before an
+    # xdist worker reports back: the trace is closed here so `check` can read all of it.
+    config = session.config
     path = getattr(config, "_canceltrace_path", None)
-    if path:
+    if path and _recorder.is_recording():
         _recorder.stop()
+    workeroutput = getattr(config, "workeroutput", None)
+    if path and workeroutput is not None:
+        workeroutput["canceltrace"] = path
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_canceltrace_path", None):
+        _recorder.stop()          # a session that ended before sessionfinish
+
+
+@_hookimpl(optionalhook=True)        # a pytest-xdist hook
+def pytest_testnodedown(node, error):
+    # pytest-xdist controller: the file each worker wrote (absent when a worker died before reporting).
+    pattern = getattr(node.config, "_canceltrace_workers", None)
+    if pattern:
+        output = getattr(node, "workeroutput", None) or {}
+        worker = getattr(getattr(node, "gateway", None), "id", "<worker>")
+        node.config._canceltrace_worker_files.append(output.get("canceltrace") or _worker_path(pattern, worker))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    path = getattr(config, "_canceltrace_path", None)
-    if path and _recorder._rec is not None:
-        rec = _recorder._rec
-        rec.flush(force=True, timeout=5)
-        terminalreporter.write_line("canceltrace: recording to %s (%d events so far); run `canceltrace check %s`"
-                                    % (path, rec.event_count, path))
-    pattern = getattr(config, "_canceltrace_workers", None)
-    if pattern:
-        import glob
-        root, ext = os.path.splitext(pattern)
-        files = sorted(glob.glob(glob.escape(root) + ".*" + glob.escape(ext or ".ctrace")))
-        files = [f for f in files if f != pattern] or [_worker_path(pattern, "<worker>")]
-        terminalreporter.write_line("canceltrace: one trace per xdist worker: %s; run `canceltrace check FILE` "
-                                    "on each" % ", ".join(files))
+    files = []
+    if getattr(config, "_canceltrace_path", None):
+        files = [config._canceltrace_path]
+    elif getattr(config, "_canceltrace_workers", None):
+        files = sorted(set(config._canceltrace_worker_files))
+        if not files:
+            return
+        terminalreporter.write_line("canceltrace: one trace per xdist worker: %s" % ", ".join(files))
+    for path in files:
+        _summarize(terminalreporter, path)
+
+
+def _summarize(reporter, path):
+    """The analyzer's findings for PATH under the test summary (pytest's exit status is not changed)."""
+    reporter.section("canceltrace check %s" % path, sep="-")
+    color = "always" if getattr(reporter, "hasmarkup", False) else "never"
+    result = _analyzer.check(path, ["--color", color])
+    if result is None:
+        reporter.write_line("canceltrace: wrote %s; %s" % (path, _analyzer.not_found_line()[len("canceltrace: "):]))
+        return
+    _, out, err = result
+    for line in out.rstrip("\n").splitlines():
+        reporter.write_line(line)
+    for line in err.rstrip("\n").splitlines():
+        reporter.write_line(line)

@@ -152,14 +152,19 @@ def unrethrown_catches(trace):
     return out
 
 
-def check_with_cli(path):
-    """`canceltrace check --format json` findings of ``path`` when CANCELTRACE_BIN names the Swift CLI, else
-    None."""
-    binary = os.environ.get("CANCELTRACE_BIN")
+def analyzer():
+    """The Swift `canceltrace` the package would use (CANCELTRACE_BIN, the wheel's, or PATH), or None."""
+    from canceltrace import _analyzer
+    return _analyzer.find()
+
+
+def check_with_cli(path, statuses=(0, 1)):
+    """`canceltrace check --format json` findings of ``path`` when the analyzer is at hand, else None."""
+    binary = analyzer()
     if not binary:
         return None
     res = subprocess.run([binary, "check", str(path), "--format", "json"], capture_output=True, text=True,
                          timeout=60)
-    assert res.returncode in (0, 1), res.stderr
+    assert res.returncode in statuses, res.stderr
     data = json.loads(res.stdout)
     return data["findings"] if isinstance(data, dict) else data

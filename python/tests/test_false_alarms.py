@@ -1,6 +1,6 @@
 """Regression tests for the false alarms found on real asyncio code (issue 15): each is the smallest program that
 showed one, run on every Python version (ci.sh runs them on each). The assertion is the analyzer's view
-(ctutil.unrethrown_catches, and `canceltrace check` itself when CANCELTRACE_BIN is set), and every test also
+(ctutil.unrethrown_catches, and `canceltrace check` itself when the analyzer is at hand), and every test also
 keeps a real swallow of the same shape reported, so that a fix cannot pass by recording nothing."""
 import sys
 

@@ -172,3 +172,48 @@ def test_suppression_by_test_in_pytest_ini(tmp_path):
             by_task.setdefault(e["task"], []).append(e["label"])
     assert sorted(by_task.values()) == [["test test_s.py::test_bug"],
                                         ["test test_s.py::test_deliberate", "ignore all"]]
+
+
+DEFAULT_IGNORED = """
+    class BlockingPortal:
+        async def _call_func(self):
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass            # anyio hands the cancellation to the waiting thread's future here
+    async def _call_func():     # same name, not the method: not a default
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass
+"""
+
+
+@pytest.mark.parametrize("defaults", ["on", "off"])
+def test_default_suppressions_match_file_and_name(tmp_path, defaults):
+    # A stand-in for anyio/from_thread.py: the default matches the file's path ending and the qualified name.
+    (tmp_path / "lib" / "anyio").mkdir(parents=True)
+    (tmp_path / "lib" / "anyio" / "__init__.py").write_text("")
+    (tmp_path / "lib" / "anyio" / "from_thread.py").write_text("import asyncio\n" + textwrap.dedent(DEFAULT_IGNORED))
+    (tmp_path / "lib" / "mine.py").write_text("import asyncio\n" + textwrap.dedent(DEFAULT_IGNORED))
+    res, plain, out = run_program(tmp_path, """
+        import asyncio, sys
+        sys.path.insert(0, "lib")
+        import anyio.from_thread as lib, mine
+        async def main():
+            for f in (lib.BlockingPortal()._call_func, lib._call_func, mine.BlockingPortal()._call_func):
+                t = asyncio.create_task(f()); await asyncio.sleep(0); t.cancel(); await t
+        asyncio.run(main())
+    """, env={"CANCELTRACE_DEFAULT_IGNORES": "0"} if defaults == "off" else None)
+    assert res.returncode == 0, res.stderr
+    tr = read(str(out))
+    ignored = [e["task"] for e in tr.events if e["kind"] == "mark" and e["label"] == "ignore swallowed-cancellation"]
+    sites = {e["task"]: e["location"] for e in tr.events if e["kind"] == "site"}
+    assert len(ctutil.unrethrown_catches(tr)) == 3
+    if defaults == "off":
+        assert ignored == []
+    else:
+        assert len(ignored) == 1 and sites[ignored[0]].startswith("lib/anyio/from_thread.py:")
+    cli = ctutil.check_with_cli(out)
+    if cli is not None:
+        assert len([f for f in cli if f["rule"] == "swallowed-cancellation"]) == (3 if defaults == "off" else 2)

@@ -284,14 +284,20 @@ def test_pytest_plugin(tmp_path):
                           "--canceltrace", str(out), "test_x.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "2 passed" in res.stdout and "canceltrace: recording to" in res.stdout
+    assert "2 passed" in res.stdout and "canceltrace check %s" % out in res.stdout
     tr = read(str(out))
+    assert tr.closed                                            # closed at session finish, before the summary
     marks = [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] == 0]
     assert marks == ["test test_x.py::test_one", "test test_x.py::test_two"]
     task_marks = [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] != 0]
     assert task_marks == ["test test_x.py::test_one"]          # the cancelled task: the test it ran in
-    from canceltrace._findings import findings
-    assert [f["rule"] for f in findings(tr)] == ["swallowed-cancellation"]
+    assert ctutil.unrethrown_catches(tr) == ["swallow"]
+    cli = ctutil.check_with_cli(out)
+    if cli is not None:
+        assert [f["rule"] for f in cli] == ["swallowed-cancellation"]
+        assert "error[swallowed-cancellation]" in res.stdout and "1 error in %s" % out in res.stdout
+    else:
+        assert "canceltrace: wrote %s; the analyzer `canceltrace` is not installed" % out in res.stdout
 
 
 def test_recorder_errors_never_reach_user_code(tmp_path):
