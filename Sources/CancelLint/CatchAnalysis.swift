@@ -244,7 +244,7 @@ enum ThrowingAwaits {
         }
 
         override func visit(_ node: AwaitExprSyntax) -> SyntaxVisitorContinueKind {
-            if isUnderPlainTry(Syntax(node)) { found.append(Syntax(node)) }
+            if SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) { found.append(Syntax(node)) }
             return .visitChildren
         }
 
@@ -252,31 +252,34 @@ enum ThrowingAwaits {
             if node.tryKeyword != nil && node.awaitKeyword != nil { found.append(Syntax(node)) }
             return .visitChildren
         }
-
-        private func isUnderPlainTry(_ node: Syntax) -> Bool {
-            var current = node.parent
-            while let candidate = current, candidate != root {
-                if let tryExpr = candidate.as(TryExprSyntax.self) { return tryExpr.questionOrExclamationMark == nil }
-                if candidate.is(CodeBlockItemSyntax.self) || candidate.is(ClosureExprSyntax.self) { return false }
-                current = candidate.parent
-            }
-            return false
-        }
     }
 }
 
-/// Calls a body awaits (`await name(…)`, `try await self.name(…)`), by last name, for the module pass.
+/// Calls a body awaits (`await name(…)`, `try await self.name(…)`), by last name, for the module pass; and where
+/// an error thrown out of the body could come from, for `CancellationThrowing`.
 enum AwaitedCalls {
     static func find(in root: Syntax) -> [(name: String, node: Syntax)] {
-        let finder = Finder()
+        let finder = Finder(root: root)
         finder.walk(root)
         return finder.found
     }
 
-    private final class Finder: SyntaxVisitor {
-        var found: [(name: String, node: Syntax)] = []
+    /// Both answers of one walk over a function body.
+    static func scan(_ body: CodeBlockSyntax) -> (calls: [(name: String, node: Syntax)], throwing: CancellationThrowing.Sources) {
+        let finder = Finder(root: Syntax(body))
+        finder.walk(body)
+        return (finder.found, finder.sources)
+    }
 
-        init() { super.init(viewMode: .sourceAccurate) }
+    private final class Finder: SyntaxVisitor {
+        let root: Syntax
+        var found: [(name: String, node: Syntax)] = []
+        var sources = CancellationThrowing.Sources()
+
+        init(root: Syntax) {
+            self.root = root
+            super.init(viewMode: .sourceAccurate)
+        }
 
         override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
             SyntaxFacts.isTaskClosure(node) ? .skipChildren : .visitChildren
@@ -285,16 +288,42 @@ enum AwaitedCalls {
 
         override func visit(_ node: AwaitExprSyntax) -> SyntaxVisitorContinueKind {
             var expression = SyntaxFacts.unparenthesized(node.expression)
-            if let tryExpr = expression.as(TryExprSyntax.self) { expression = tryExpr.expression }
-            if let call = expression.as(FunctionCallExprSyntax.self) {
-                let callee = SyntaxFacts.calleeName(call)
-                // Only plain calls and calls on self: `x.run()` could be any type's `run`.
-                let parts = callee.split(separator: ".")
-                if parts.count == 1 || (parts.count == 2 && parts[0] == "self") {
-                    found.append((SyntaxFacts.lastName(callee), Syntax(call)))
-                }
+            var innerTry = false
+            if let tryExpr = expression.as(TryExprSyntax.self) {
+                expression = tryExpr.expression
+                innerTry = tryExpr.questionOrExclamationMark == nil
+            }
+            let call = expression.as(FunctionCallExprSyntax.self)
+            // Only plain calls and calls on self: `x.run()` could be any type's `run`.
+            let name = call.flatMap(SyntaxFacts.ownCallName)
+            if let call, let name { found.append((name, Syntax(call))) }
+            if innerTry || SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) {
+                if let name { sources.awaited.insert(name) } else { sources.unknown = true }
             }
             return .visitChildren
+        }
+
+        override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {
+            // A synchronous call under `try`: only a function of the module could be one that checks cancellation.
+            if let name = SyntaxFacts.ownCallName(node), !isAwaited(node), SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) {
+                sources.synchronous.insert(name)
+            }
+            return .visitChildren
+        }
+
+        override func visit(_ node: ForStmtSyntax) -> SyntaxVisitorContinueKind {
+            if node.tryKeyword != nil && node.awaitKeyword != nil { sources.unknown = true }
+            return .visitChildren
+        }
+
+        private func isAwaited(_ call: FunctionCallExprSyntax) -> Bool {
+            var current = call.parent
+            while let candidate = current, candidate.is(TryExprSyntax.self) || candidate.is(TupleExprSyntax.self)
+                || candidate.is(LabeledExprSyntax.self) && candidate.parent?.parent?.is(TupleExprSyntax.self) == true
+                || candidate.is(LabeledExprListSyntax.self) && candidate.parent?.is(TupleExprSyntax.self) == true {
+                current = candidate.parent
+            }
+            return current?.is(AwaitExprSyntax.self) == true
         }
     }
 }
