@@ -10,7 +10,8 @@ enum CancellationThrowing: Sendable, Equatable {
     case never
     /// It throws, and a CancellationError could only come from these functions of the module it calls under `try`.
     case only(through: Sources)
-    /// It can: it awaits something that is not a function of the module, iterates with `for try await`, names
+    /// It can: it awaits something that is not a function of the module (nor a call configured as uncancellable,
+    /// `LintConfiguration.uncancellableCalls`), iterates with `for try await`, names
     /// `checkCancellation`/`CancellationError`, `rethrows`, or has no body to read.
     case can
 

@@ -259,14 +259,17 @@ enum ThrowingAwaits {
 /// an error thrown out of the body could come from, for `CancellationThrowing`.
 enum AwaitedCalls {
     static func find(in root: Syntax) -> [(name: String, node: Syntax)] {
-        let finder = Finder(root: root)
+        let finder = Finder(root: root, uncancellable: { _ in false })
         finder.walk(root)
         return finder.found
     }
 
-    /// Both answers of one walk over a function body.
-    static func scan(_ body: CodeBlockSyntax) -> (calls: [(name: String, node: Syntax)], throwing: CancellationThrowing.Sources) {
-        let finder = Finder(root: Syntax(body))
+    /// Both answers of one walk over a function body; awaits `uncancellable` accepts (an `EventLoopFuture.get()`)
+    /// are no source of CancellationError.
+    static func scan(_ body: CodeBlockSyntax, uncancellable: @escaping (Syntax) -> Bool)
+        -> (calls: [(name: String, node: Syntax)], throwing: CancellationThrowing.Sources)
+    {
+        let finder = Finder(root: Syntax(body), uncancellable: uncancellable)
         finder.walk(body)
         return (finder.found, finder.sources)
     }
@@ -275,9 +278,11 @@ enum AwaitedCalls {
         let root: Syntax
         var found: [(name: String, node: Syntax)] = []
         var sources = CancellationThrowing.Sources()
+        let uncancellable: (Syntax) -> Bool
 
-        init(root: Syntax) {
+        init(root: Syntax, uncancellable: @escaping (Syntax) -> Bool) {
             self.root = root
+            self.uncancellable = uncancellable
             super.init(viewMode: .sourceAccurate)
         }
 
@@ -297,7 +302,7 @@ enum AwaitedCalls {
             // Only plain calls and calls on self: `x.run()` could be any type's `run`.
             let name = call.flatMap(SyntaxFacts.ownCallName)
             if let call, let name { found.append((name, Syntax(call))) }
-            if innerTry || SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) {
+            if (innerTry || SyntaxFacts.isUnderPlainTry(Syntax(node), within: root)) && !uncancellable(Syntax(node)) {
                 if let name { sources.awaited.insert(name) } else { sources.unknown = true }
             }
             return .visitChildren

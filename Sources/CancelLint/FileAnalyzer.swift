@@ -260,7 +260,7 @@ final class FileAnalyzer: SyntaxVisitor {
             declarations.append((node.name.text, CancellationThrowing.of(node, sources: .init())))
             return .visitChildren
         }
-        let scan = AwaitedCalls.scan(body)
+        let scan = AwaitedCalls.scan(body) { [unowned self] in self.isKnownUncancellable($0) }
         declarations.append((node.name.text, CancellationThrowing.of(node, sources: scan.throwing)))
         let calls = scan.calls.map { (name: $0.name, line: line(of: $0.node)) }
         functions.append(FunctionFacts(

@@ -54,6 +54,19 @@ final class Parser {
         Task { await self.parseAll(chunks) }
     }
 
+    // Awaits only an EventLoopFuture's `get()`, which completes on its event loop whatever the task does.
+    func connect() async throws -> Int {
+        try await bootstrap.connect(host: "localhost", port: 80).get()
+    }
+
+    func connectOrNil() async -> Int? {
+        do {
+            return try await self.connect()
+        } catch {
+            return nil
+        }
+    }
+
     // Awaits the network under `try`: can throw CancellationError, so its callers' catches are judged as usual.
     func fetch() async throws -> [UInt8] {
         try await network.read()
