@@ -120,6 +120,19 @@ final class Parser {
         throw ParseError.empty
     }
 
+    // Typed throws with a generic error: `E` may be CancellationError, and `body` is a closure.
+    func attempt<E: Error>(_ body: () async throws(E) -> Void) async throws(E) {
+        try await body()
+    }
+
+    func attemptOrLog(_ work: @escaping () async throws -> Void) async {
+        do {
+            try await attempt(work)
+        } catch {  // expect: catch-swallows-cancellation
+            print("failed: \(error)")
+        }
+    }
+
     // Two functions named `load`: one of them awaits the network, so `load()` may be that one.
     func load() async throws -> Int { 0 }
     func load(from url: String) async throws -> [UInt8] { try await network.get(url) }
