@@ -135,8 +135,15 @@ private final class BodyScan: SyntaxVisitor {
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
 
     override func visit(_ node: ThrowStmtSyntax) -> SyntaxVisitorContinueKind {
-        // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it.
-        if SyntaxFacts.unparenthesized(node.expression).is(DeclReferenceExprSyntax.self) {
+        // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it. A cast
+        // (`throw error as! Failure`) is the same error under a static type.
+        var thrown = SyntaxFacts.unparenthesized(node.expression)
+        if let cast = thrown.as(AsExprSyntax.self) { thrown = SyntaxFacts.unparenthesized(cast.expression) }
+        if let sequence = thrown.as(SequenceExprSyntax.self), sequence.elements.count == 3,
+           sequence.elements.dropFirst().first?.is(UnresolvedAsExprSyntax.self) == true, let first = sequence.elements.first {
+            thrown = SyntaxFacts.unparenthesized(first)
+        }
+        if thrown.is(DeclReferenceExprSyntax.self) {
             rethrowsError = true
         } else if otherThrow == nil {
             otherThrow = node.expression
