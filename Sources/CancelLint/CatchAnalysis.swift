@@ -131,19 +131,41 @@ private final class BodyScan: SyntaxVisitor {
         super.init(viewMode: .sourceAccurate)
     }
 
-    override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
+    /// Inside a closure (not a new task's): a call there can still hand the error on
+    /// (`lock.withLock { state.failed(error) }`), but its `throw`, `return` and stops are the closure's own.
+    private var closureDepth = 0
+
+    override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
+        if SyntaxFacts.isTaskClosure(node) { return .skipChildren }
+        closureDepth += 1
+        return .visitChildren
+    }
+    override func visitPost(_ node: ClosureExprSyntax) {
+        if !SyntaxFacts.isTaskClosure(node) { closureDepth -= 1 }
+    }
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
 
+    /// `error`, or `error as! Failure` (the same error under a static type), without parentheses.
+    private static func uncast(_ expression: ExprSyntax) -> ExprSyntax {
+        var value = SyntaxFacts.unparenthesized(expression)
+        if let cast = value.as(AsExprSyntax.self) { value = SyntaxFacts.unparenthesized(cast.expression) }
+        if let sequence = value.as(SequenceExprSyntax.self), sequence.elements.count == 3,
+           sequence.elements.dropFirst().first?.is(UnresolvedAsExprSyntax.self) == true, let first = sequence.elements.first {
+            value = SyntaxFacts.unparenthesized(first)
+        }
+        return value
+    }
+
+    private func isBinding(_ expression: ExprSyntax) -> Bool {
+        guard let binding else { return false }
+        return Self.uncast(expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
+    }
+
     override func visit(_ node: ThrowStmtSyntax) -> SyntaxVisitorContinueKind {
+        guard closureDepth == 0 else { return .visitChildren }
         // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it. A cast
         // (`throw error as! Failure`) is the same error under a static type.
-        var thrown = SyntaxFacts.unparenthesized(node.expression)
-        if let cast = thrown.as(AsExprSyntax.self) { thrown = SyntaxFacts.unparenthesized(cast.expression) }
-        if let sequence = thrown.as(SequenceExprSyntax.self), sequence.elements.count == 3,
-           sequence.elements.dropFirst().first?.is(UnresolvedAsExprSyntax.self) == true, let first = sequence.elements.first {
-            thrown = SyntaxFacts.unparenthesized(first)
-        }
-        if thrown.is(DeclReferenceExprSyntax.self) {
+        if Self.uncast(node.expression).is(DeclReferenceExprSyntax.self) {
             rethrowsError = true
         } else if otherThrow == nil {
             otherThrow = node.expression
@@ -153,13 +175,13 @@ private final class BodyScan: SyntaxVisitor {
 
     override func visit(_ node: ReturnStmtSyntax) -> SyntaxVisitorContinueKind {
         // `return .failure(error)`, `return .threw(error)`: the caller receives the error as a value.
-        if let binding, let value = node.expression, SyntaxFacts.mentions(value, anyOf: [binding]) { forwards = true }
+        if closureDepth == 0, let binding, let value = node.expression, SyntaxFacts.mentions(value, anyOf: [binding]) { forwards = true }
         return .visitChildren
     }
 
     override func visit(_ node: MacroExpansionExprSyntax) -> SyntaxVisitorContinueKind {
         // `#expect(error is X)`: a test looks at the error it got.
-        if let binding, ["expect", "require"].contains(node.macroName.text), SyntaxFacts.mentions(node, anyOf: [binding]) {
+        if closureDepth == 0, let binding, ["expect", "require"].contains(node.macroName.text), SyntaxFacts.mentions(node, anyOf: [binding]) {
             stops = true
         }
         return .visitChildren
@@ -181,7 +203,7 @@ private final class BodyScan: SyntaxVisitor {
     private func noteAssignment(of assigned: ExprSyntax) {
         guard let binding else { return }
         let value = SyntaxFacts.unparenthesized(assigned)
-        if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
+        if isBinding(value) {
             forwards = true
         } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
                   SyntaxFacts.mentions(call, anyOf: [binding]) {
@@ -197,10 +219,9 @@ private final class BodyScan: SyntaxVisitor {
         // A test assertion about the error it caught.
         if (last.hasPrefix("XCTAssert") || last == "XCTUnwrap"), SyntaxFacts.mentions(node, anyOf: [binding]) { stops = true }
         // Handing the error on: `promise.fail(error)`, `continuation.resume(throwing: error)`, `handler(error)`,
-        // `writer.write(.error(error))`. Only the error itself as an argument counts: `"\(error)"` is a message.
-        let passesError = node.arguments.contains { argument in
-            SyntaxFacts.unparenthesized(argument.expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
-        }
+        // `writer.write(.error(error))`, `emit(.failure(error as! Failure))`, also from a closure
+        // (`lock.withLock { state.threw(error) }`). Only the error itself as an argument counts: `"\(error)"` is a message.
+        let passesError = node.arguments.contains { isBinding($0.expression) }
         if passesError && last != "failure" && !Self.printers.contains(last) && !isThrown(node) {
             forwards = true
         }

@@ -172,7 +172,9 @@ final class FileAnalyzer: SyntaxVisitor {
         guard let statement = node.parent?.as(CodeBlockItemSyntax.self) ?? SyntaxFacts.statement(holding: Syntax(node)) else {
             return .visitChildren
         }
-        let follow = Follow.afterCatch(clause.clause, doStatement: statement)
+        var follow = Follow.afterCatch(clause.clause, doStatement: statement)
+        // `while running { … } catch { running = false }`: the catch stops the loop it is in.
+        if case .loop(let loop) = follow, Self.clears(loopFlagOf: loop, in: clause.clause) { follow = .ends }
         if case .packsIntoResult(let failure) = verdict {
             // A Result read after the catch is how many APIs hand errors on; in a loop that goes round, the
             // cancellation becomes one more element and the work continues.
@@ -228,14 +230,48 @@ final class FileAnalyzer: SyntaxVisitor {
         return configuration.uncancellableCalls.contains { $0 == callee || $0 == last || $0 == "\(last)(\(label))" }
     }
 
-    /// Whether the body around a node is the closure of `Task {}`/`Task.detached {}` whose handle is dropped.
+    /// Whether the body around a node is the closure of `Task {}`/`Task.detached {}` whose handle is dropped, or
+    /// of a child task in a non-throwing `withDiscardingTaskGroup`: nobody can observe how either ends.
     static func isInDiscardedTask(_ node: Syntax) -> Bool {
         var current = node.parent
         while let candidate = current, !SyntaxFacts.isBodyBoundary(candidate) { current = candidate.parent }
-        guard let closure = current?.as(ClosureExprSyntax.self), let call = SyntaxFacts.callReceiving(closure),
-              ["Task", "Task.detached"].contains(SyntaxFacts.calleeName(call))
-        else { return false }
+        guard let closure = current?.as(ClosureExprSyntax.self), let call = SyntaxFacts.callReceiving(closure) else { return false }
+        let callee = SyntaxFacts.calleeName(call)
+        if ["addTask", "addTaskUnlessCancelled"].contains(SyntaxFacts.lastName(callee)) {
+            var outer = Syntax(call).parent
+            while let candidate = outer {
+                if let groupClosure = candidate.as(ClosureExprSyntax.self), let groupCall = SyntaxFacts.callReceiving(groupClosure) {
+                    return SyntaxFacts.calleeName(groupCall) == "withDiscardingTaskGroup"
+                }
+                outer = candidate.parent
+            }
+            return false
+        }
+        guard ["Task", "Task.detached"].contains(callee) else { return false }
         return call.parent?.is(CodeBlockItemSyntax.self) == true || call.parent?.is(ExpressionStmtSyntax.self) == true
+    }
+
+    /// Whether a catch sets the flag a `while flag`/`repeat … while flag` loop tests to `false`.
+    static func clears(loopFlagOf loop: Syntax, in clause: CatchClauseSyntax) -> Bool {
+        let condition: ExprSyntax?
+        if let whileLoop = loop.as(WhileStmtSyntax.self), whileLoop.conditions.count == 1,
+           case .expression(let expression) = whileLoop.conditions.first!.condition {
+            condition = expression
+        } else {
+            condition = loop.as(RepeatStmtSyntax.self)?.condition
+        }
+        guard let flag = condition.flatMap({ SyntaxFacts.unparenthesized($0).as(DeclReferenceExprSyntax.self)?.baseName.text })
+        else { return false }
+        for item in clause.body.statements {
+            guard let sequence = item.item.as(SequenceExprSyntax.self) ?? item.item.as(ExpressionStmtSyntax.self)?.expression.as(SequenceExprSyntax.self)
+            else { continue }
+            let elements = Array(sequence.elements)
+            if elements.count == 3, elements[0].as(DeclReferenceExprSyntax.self)?.baseName.text == flag,
+               elements[1].is(AssignmentExprSyntax.self), elements[2].as(BooleanLiteralExprSyntax.self)?.literal.tokenKind == .keyword(.false) {
+                return true
+            }
+        }
+        return false
     }
 
     /// `XCTFail(…)`, `Issue.record(…)`, `fatalError(…)` as a statement.
