@@ -131,12 +131,41 @@ private final class BodyScan: SyntaxVisitor {
         super.init(viewMode: .sourceAccurate)
     }
 
-    override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
+    /// Inside a closure (not a new task's): a call there can still hand the error on
+    /// (`lock.withLock { state.failed(error) }`), but its `throw`, `return` and stops are the closure's own.
+    private var closureDepth = 0
+
+    override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
+        if SyntaxFacts.isTaskClosure(node) { return .skipChildren }
+        closureDepth += 1
+        return .visitChildren
+    }
+    override func visitPost(_ node: ClosureExprSyntax) {
+        if !SyntaxFacts.isTaskClosure(node) { closureDepth -= 1 }
+    }
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
 
+    /// `error`, or `error as! Failure` (the same error under a static type), without parentheses.
+    private static func uncast(_ expression: ExprSyntax) -> ExprSyntax {
+        var value = SyntaxFacts.unparenthesized(expression)
+        if let cast = value.as(AsExprSyntax.self) { value = SyntaxFacts.unparenthesized(cast.expression) }
+        if let sequence = value.as(SequenceExprSyntax.self), sequence.elements.count == 3,
+           sequence.elements.dropFirst().first?.is(UnresolvedAsExprSyntax.self) == true, let first = sequence.elements.first {
+            value = SyntaxFacts.unparenthesized(first)
+        }
+        return value
+    }
+
+    private func isBinding(_ expression: ExprSyntax) -> Bool {
+        guard let binding else { return false }
+        return Self.uncast(expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
+    }
+
     override func visit(_ node: ThrowStmtSyntax) -> SyntaxVisitorContinueKind {
-        // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it.
-        if SyntaxFacts.unparenthesized(node.expression).is(DeclReferenceExprSyntax.self) {
+        guard closureDepth == 0 else { return .visitChildren }
+        // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it. A cast
+        // (`throw error as! Failure`) is the same error under a static type.
+        if Self.uncast(node.expression).is(DeclReferenceExprSyntax.self) {
             rethrowsError = true
         } else if otherThrow == nil {
             otherThrow = node.expression
@@ -146,13 +175,13 @@ private final class BodyScan: SyntaxVisitor {
 
     override func visit(_ node: ReturnStmtSyntax) -> SyntaxVisitorContinueKind {
         // `return .failure(error)`, `return .threw(error)`: the caller receives the error as a value.
-        if let binding, let value = node.expression, SyntaxFacts.mentions(value, anyOf: [binding]) { forwards = true }
+        if closureDepth == 0, let binding, let value = node.expression, SyntaxFacts.mentions(value, anyOf: [binding]) { forwards = true }
         return .visitChildren
     }
 
     override func visit(_ node: MacroExpansionExprSyntax) -> SyntaxVisitorContinueKind {
         // `#expect(error is X)`: a test looks at the error it got.
-        if let binding, ["expect", "require"].contains(node.macroName.text), SyntaxFacts.mentions(node, anyOf: [binding]) {
+        if closureDepth == 0, let binding, ["expect", "require"].contains(node.macroName.text), SyntaxFacts.mentions(node, anyOf: [binding]) {
             stops = true
         }
         return .visitChildren
@@ -174,7 +203,7 @@ private final class BodyScan: SyntaxVisitor {
     private func noteAssignment(of assigned: ExprSyntax) {
         guard let binding else { return }
         let value = SyntaxFacts.unparenthesized(assigned)
-        if value.as(DeclReferenceExprSyntax.self)?.baseName.text == binding {
+        if isBinding(value) {
             forwards = true
         } else if let call = value.as(FunctionCallExprSyntax.self), SyntaxFacts.lastName(SyntaxFacts.calleeName(call)) == "failure",
                   SyntaxFacts.mentions(call, anyOf: [binding]) {
@@ -190,10 +219,9 @@ private final class BodyScan: SyntaxVisitor {
         // A test assertion about the error it caught.
         if (last.hasPrefix("XCTAssert") || last == "XCTUnwrap"), SyntaxFacts.mentions(node, anyOf: [binding]) { stops = true }
         // Handing the error on: `promise.fail(error)`, `continuation.resume(throwing: error)`, `handler(error)`,
-        // `writer.write(.error(error))`. Only the error itself as an argument counts: `"\(error)"` is a message.
-        let passesError = node.arguments.contains { argument in
-            SyntaxFacts.unparenthesized(argument.expression).as(DeclReferenceExprSyntax.self)?.baseName.text == binding
-        }
+        // `writer.write(.error(error))`, `emit(.failure(error as! Failure))`, also from a closure
+        // (`lock.withLock { state.threw(error) }`). Only the error itself as an argument counts: `"\(error)"` is a message.
+        let passesError = node.arguments.contains { isBinding($0.expression) }
         if passesError && last != "failure" && !Self.printers.contains(last) && !isThrown(node) {
             forwards = true
         }
@@ -244,7 +272,7 @@ enum ThrowingAwaits {
         }
 
         override func visit(_ node: AwaitExprSyntax) -> SyntaxVisitorContinueKind {
-            if isUnderPlainTry(Syntax(node)) { found.append(Syntax(node)) }
+            if SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) { found.append(Syntax(node)) }
             return .visitChildren
         }
 
@@ -252,31 +280,39 @@ enum ThrowingAwaits {
             if node.tryKeyword != nil && node.awaitKeyword != nil { found.append(Syntax(node)) }
             return .visitChildren
         }
-
-        private func isUnderPlainTry(_ node: Syntax) -> Bool {
-            var current = node.parent
-            while let candidate = current, candidate != root {
-                if let tryExpr = candidate.as(TryExprSyntax.self) { return tryExpr.questionOrExclamationMark == nil }
-                if candidate.is(CodeBlockItemSyntax.self) || candidate.is(ClosureExprSyntax.self) { return false }
-                current = candidate.parent
-            }
-            return false
-        }
     }
 }
 
-/// Calls a body awaits (`await name(…)`, `try await self.name(…)`), by last name, for the module pass.
+/// Calls a body awaits (`await name(…)`, `try await self.name(…)`), by last name, for the module pass; and where
+/// an error thrown out of the body could come from, for `CancellationThrowing`.
 enum AwaitedCalls {
     static func find(in root: Syntax) -> [(name: String, node: Syntax)] {
-        let finder = Finder()
+        let finder = Finder(root: root, uncancellable: { _ in false })
         finder.walk(root)
         return finder.found
     }
 
-    private final class Finder: SyntaxVisitor {
-        var found: [(name: String, node: Syntax)] = []
+    /// Both answers of one walk over a function body; awaits `uncancellable` accepts (an `EventLoopFuture.get()`)
+    /// are no source of CancellationError.
+    static func scan(_ body: CodeBlockSyntax, uncancellable: @escaping (Syntax) -> Bool)
+        -> (calls: [(name: String, node: Syntax)], throwing: CancellationThrowing.Sources)
+    {
+        let finder = Finder(root: Syntax(body), uncancellable: uncancellable)
+        finder.walk(body)
+        return (finder.found, finder.sources)
+    }
 
-        init() { super.init(viewMode: .sourceAccurate) }
+    private final class Finder: SyntaxVisitor {
+        let root: Syntax
+        var found: [(name: String, node: Syntax)] = []
+        var sources = CancellationThrowing.Sources()
+        let uncancellable: (Syntax) -> Bool
+
+        init(root: Syntax, uncancellable: @escaping (Syntax) -> Bool) {
+            self.root = root
+            self.uncancellable = uncancellable
+            super.init(viewMode: .sourceAccurate)
+        }
 
         override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind {
             SyntaxFacts.isTaskClosure(node) ? .skipChildren : .visitChildren
@@ -285,16 +321,42 @@ enum AwaitedCalls {
 
         override func visit(_ node: AwaitExprSyntax) -> SyntaxVisitorContinueKind {
             var expression = SyntaxFacts.unparenthesized(node.expression)
-            if let tryExpr = expression.as(TryExprSyntax.self) { expression = tryExpr.expression }
-            if let call = expression.as(FunctionCallExprSyntax.self) {
-                let callee = SyntaxFacts.calleeName(call)
-                // Only plain calls and calls on self: `x.run()` could be any type's `run`.
-                let parts = callee.split(separator: ".")
-                if parts.count == 1 || (parts.count == 2 && parts[0] == "self") {
-                    found.append((SyntaxFacts.lastName(callee), Syntax(call)))
-                }
+            var innerTry = false
+            if let tryExpr = expression.as(TryExprSyntax.self) {
+                expression = tryExpr.expression
+                innerTry = tryExpr.questionOrExclamationMark == nil
+            }
+            let call = expression.as(FunctionCallExprSyntax.self)
+            // Only plain calls and calls on self: `x.run()` could be any type's `run`.
+            let name = call.flatMap(SyntaxFacts.ownCallName)
+            if let call, let name { found.append((name, Syntax(call))) }
+            if (innerTry || SyntaxFacts.isUnderPlainTry(Syntax(node), within: root)) && !uncancellable(Syntax(node)) {
+                if let name { sources.awaited.insert(name) } else { sources.unknown = true }
             }
             return .visitChildren
+        }
+
+        override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {
+            // A synchronous call under `try`: only a function of the module could be one that checks cancellation.
+            if let name = SyntaxFacts.ownCallName(node), !isAwaited(node), SyntaxFacts.isUnderPlainTry(Syntax(node), within: root) {
+                sources.synchronous.insert(name)
+            }
+            return .visitChildren
+        }
+
+        override func visit(_ node: ForStmtSyntax) -> SyntaxVisitorContinueKind {
+            if node.tryKeyword != nil && node.awaitKeyword != nil { sources.unknown = true }
+            return .visitChildren
+        }
+
+        private func isAwaited(_ call: FunctionCallExprSyntax) -> Bool {
+            var current = call.parent
+            while let candidate = current, candidate.is(TryExprSyntax.self) || candidate.is(TupleExprSyntax.self)
+                || candidate.is(LabeledExprSyntax.self) && candidate.parent?.parent?.is(TupleExprSyntax.self) == true
+                || candidate.is(LabeledExprListSyntax.self) && candidate.parent?.is(TupleExprSyntax.self) == true {
+                current = candidate.parent
+            }
+            return current?.is(AwaitExprSyntax.self) == true
         }
     }
 }

@@ -9,6 +9,10 @@ struct RawFinding {
     var endNode: Syntax?
     var message: String
     var notes: [String]
+    /// The finding holds only if one of these names, awaited where it points, can throw CancellationError: each is
+    /// a plain or `self.` call the module pass may find declared in the module as unable to (`ModuleFacts`).
+    /// Nil when something else awaited can throw it regardless.
+    var awaits: [String]? = nil
 }
 
 /// A function of the file whose catch swallows cancellation, or that awaits such a function: the input of the
@@ -18,8 +22,10 @@ struct FunctionFacts {
     var signature: String
     var file: String
     var line: Int
-    /// Where it swallows, when it does so itself: `file:line`.
+    /// Where it swallows, when it does so itself: `file:line`. Set by the module pass from `swallowCandidates`.
     var swallowsAt: String?
+    /// Its catches that swallow, each with the names it depends on (`RawFinding.awaits`).
+    var swallowCandidates: [(at: String, awaits: [String]?)] = []
     /// Names of the functions it awaits.
     var awaitedCalls: [(name: String, line: Int)]
     /// The lines of its body, for `check --source`.
@@ -48,6 +54,10 @@ final class FileAnalyzer: SyntaxVisitor {
     private(set) var functions: [FunctionFacts] = []
     private(set) var taskCalls: [TaskCall] = []
     private(set) var taskClosures: [TaskClosure] = []
+    /// Every function declared, with or without a body, and whether it can throw CancellationError.
+    private(set) var declarations: [(name: String, throwing: CancellationThrowing)] = []
+    /// Names bound to values (variables, parameters): a call by such a name may be a closure, not a function.
+    private(set) var valueNames: Set<String> = []
     let file: String
     let converter: SourceLocationConverter
 
@@ -74,17 +84,20 @@ final class FileAnalyzer: SyntaxVisitor {
         else { return .visitChildren }
         guard let statement = SyntaxFacts.statement(holding: Syntax(node)) else { return .visitChildren }
         let callee = SyntaxFacts.calleeName(call)
+        // `sleep(for:)` may be the module's own function that does not throw CancellationError.
+        let awaits = SyntaxFacts.ownCallName(call).map { [$0] }
         switch Follow.after(statement) {
         case .work(let next):
             findings.append(RawFinding(
                 rule: .tryOptionalCancellable, node: Syntax(node), endNode: nil,
                 message: "`try?` drops the CancellationError of `\(callee)` and the task goes on",
-                notes: ["line \(line(of: next)) runs after a cancellation as if the wait had finished"]))
+                notes: ["line \(line(of: next)) runs after a cancellation as if the wait had finished"], awaits: awaits))
         case .loop(let loop):
             findings.append(RawFinding(
                 rule: .tryOptionalCancellable, node: Syntax(node), endNode: nil,
                 message: "`try?` drops the CancellationError of `\(callee)` inside a loop",
-                notes: ["the loop at line \(line(of: loop)) goes round again after a cancellation and never checks for it"]))
+                notes: ["the loop at line \(line(of: loop)) goes round again after a cancellation and never checks for it"],
+                awaits: awaits))
         case .checked, .ends:
             break
         }
@@ -135,7 +148,7 @@ final class FileAnalyzer: SyntaxVisitor {
     override func visit(_ node: DoStmtSyntax) -> SyntaxVisitorContinueKind {
         guard let clause = CatchAnalysis.clauseReceivingCancellation(node) else { return .visitChildren }
         let awaits = ThrowingAwaits.find(in: node.body)
-        guard let firstAwait = awaits.first, !CatchAnalysis.awaitsOnlyTasksItCancelled(awaits, doStatement: node) else {
+        guard !awaits.isEmpty, !CatchAnalysis.awaitsOnlyTasksItCancelled(awaits, doStatement: node) else {
             return .visitChildren
         }
         // `do { try await x; XCTFail("should throw") } catch { }`: a test that expects the throw.
@@ -144,19 +157,24 @@ final class FileAnalyzer: SyntaxVisitor {
         let cancellable = awaits.filter { !isKnownUncancellable($0) }
         guard let cancellableAwait = cancellable.first else { return .visitChildren }
         let awaitNote = "the `try await` at line \(line(of: cancellableAwait)) can throw CancellationError when the task is cancelled"
+        // When every await is a call by name, the module may declare those functions as unable to throw it.
+        let names = cancellable.map { awaitedCall($0).flatMap(SyntaxFacts.ownCallName) }
+        let ownAwaits = names.contains(nil) ? nil : names.compactMap { $0 }
         let verdict = CatchAnalysis.verdict(for: clause.clause, binding: clause.binding)
         if case .handles = verdict { return .visitChildren }
         if case .converts(let thrown) = verdict {
             findings.append(RawFinding(
                 rule: .catchConvertsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
                 message: "\(clause.what) and throws `\(Self.short(thrown))` in its place",
-                notes: [awaitNote]))
+                notes: [awaitNote], awaits: ownAwaits))
             return .visitChildren
         }
         guard let statement = node.parent?.as(CodeBlockItemSyntax.self) ?? SyntaxFacts.statement(holding: Syntax(node)) else {
             return .visitChildren
         }
-        let follow = Follow.afterCatch(clause.clause, doStatement: statement)
+        var follow = Follow.afterCatch(clause.clause, doStatement: statement)
+        // `while running { … } catch { running = false }`: the catch stops the loop it is in.
+        if case .loop(let loop) = follow, Self.clears(loopFlagOf: loop, in: clause.clause) { follow = .ends }
         if case .packsIntoResult(let failure) = verdict {
             // A Result read after the catch is how many APIs hand errors on; in a loop that goes round, the
             // cancellation becomes one more element and the work continues.
@@ -173,7 +191,7 @@ final class FileAnalyzer: SyntaxVisitor {
             findings.append(RawFinding(
                 rule: .cancellationIntoValue, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
                 message: "\(clause.what) and stores it as `\(Self.short(failure))` inside a loop",
-                notes: [awaitNote, "the loop at line \(line(of: loop)) goes round again after a cancellation"]))
+                notes: [awaitNote, "the loop at line \(line(of: loop)) goes round again after a cancellation"], awaits: ownAwaits))
             return .visitChildren
         }
         // `catch is CancellationError` chose to stop; only a loop that then goes round again is a swallow.
@@ -193,7 +211,7 @@ final class FileAnalyzer: SyntaxVisitor {
         }
         findings.append(RawFinding(
             rule: .catchSwallowsCancellation, node: Syntax(clause.clause.catchKeyword), endNode: clause.endNode,
-            message: "\(clause.what) \(goesOn)", notes: [awaitNote]))
+            message: "\(clause.what) \(goesOn)", notes: [awaitNote], awaits: ownAwaits))
         return .visitChildren
     }
 
@@ -212,14 +230,48 @@ final class FileAnalyzer: SyntaxVisitor {
         return configuration.uncancellableCalls.contains { $0 == callee || $0 == last || $0 == "\(last)(\(label))" }
     }
 
-    /// Whether the body around a node is the closure of `Task {}`/`Task.detached {}` whose handle is dropped.
+    /// Whether the body around a node is the closure of `Task {}`/`Task.detached {}` whose handle is dropped, or
+    /// of a child task in a non-throwing `withDiscardingTaskGroup`: nobody can observe how either ends.
     static func isInDiscardedTask(_ node: Syntax) -> Bool {
         var current = node.parent
         while let candidate = current, !SyntaxFacts.isBodyBoundary(candidate) { current = candidate.parent }
-        guard let closure = current?.as(ClosureExprSyntax.self), let call = SyntaxFacts.callReceiving(closure),
-              ["Task", "Task.detached"].contains(SyntaxFacts.calleeName(call))
-        else { return false }
+        guard let closure = current?.as(ClosureExprSyntax.self), let call = SyntaxFacts.callReceiving(closure) else { return false }
+        let callee = SyntaxFacts.calleeName(call)
+        if ["addTask", "addTaskUnlessCancelled"].contains(SyntaxFacts.lastName(callee)) {
+            var outer = Syntax(call).parent
+            while let candidate = outer {
+                if let groupClosure = candidate.as(ClosureExprSyntax.self), let groupCall = SyntaxFacts.callReceiving(groupClosure) {
+                    return SyntaxFacts.calleeName(groupCall) == "withDiscardingTaskGroup"
+                }
+                outer = candidate.parent
+            }
+            return false
+        }
+        guard ["Task", "Task.detached"].contains(callee) else { return false }
         return call.parent?.is(CodeBlockItemSyntax.self) == true || call.parent?.is(ExpressionStmtSyntax.self) == true
+    }
+
+    /// Whether a catch sets the flag a `while flag`/`repeat … while flag` loop tests to `false`.
+    static func clears(loopFlagOf loop: Syntax, in clause: CatchClauseSyntax) -> Bool {
+        let condition: ExprSyntax?
+        if let whileLoop = loop.as(WhileStmtSyntax.self), whileLoop.conditions.count == 1,
+           case .expression(let expression) = whileLoop.conditions.first!.condition {
+            condition = expression
+        } else {
+            condition = loop.as(RepeatStmtSyntax.self)?.condition
+        }
+        guard let flag = condition.flatMap({ SyntaxFacts.unparenthesized($0).as(DeclReferenceExprSyntax.self)?.baseName.text })
+        else { return false }
+        for item in clause.body.statements {
+            guard let sequence = item.item.as(SequenceExprSyntax.self) ?? item.item.as(ExpressionStmtSyntax.self)?.expression.as(SequenceExprSyntax.self)
+            else { continue }
+            let elements = Array(sequence.elements)
+            if elements.count == 3, elements[0].as(DeclReferenceExprSyntax.self)?.baseName.text == flag,
+               elements[1].is(AssignmentExprSyntax.self), elements[2].as(BooleanLiteralExprSyntax.self)?.literal.tokenKind == .keyword(.false) {
+                return true
+            }
+        }
+        return false
     }
 
     /// `XCTFail(…)`, `Issue.record(…)`, `fatalError(…)` as a statement.
@@ -240,8 +292,13 @@ final class FileAnalyzer: SyntaxVisitor {
     // MARK: facts for the module pass
 
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
-        guard let body = node.body else { return .visitChildren }
-        let calls = AwaitedCalls.find(in: Syntax(body)).map { (name: $0.name, line: line(of: $0.node)) }
+        guard let body = node.body else {
+            declarations.append((node.name.text, CancellationThrowing.of(node, sources: .init())))
+            return .visitChildren
+        }
+        let scan = AwaitedCalls.scan(body) { [unowned self] in self.isKnownUncancellable($0) }
+        declarations.append((node.name.text, CancellationThrowing.of(node, sources: scan.throwing)))
+        let calls = scan.calls.map { (name: $0.name, line: line(of: $0.node)) }
         functions.append(FunctionFacts(
             name: node.name.text, signature: SyntaxFacts.signature(node.name.text, node.signature.parameterClause),
             file: file, line: line(of: node.name), swallowsAt: nil, awaitedCalls: calls, bodyLines: lines(of: body)))
@@ -259,6 +316,26 @@ final class FileAnalyzer: SyntaxVisitor {
         return .visitChildren
     }
 
+    override func visit(_ node: IdentifierPatternSyntax) -> SyntaxVisitorContinueKind {
+        valueNames.insert(node.identifier.text)
+        return .visitChildren
+    }
+
+    override func visit(_ node: FunctionParameterSyntax) -> SyntaxVisitorContinueKind {
+        valueNames.insert((node.secondName ?? node.firstName).text)
+        return .visitChildren
+    }
+
+    override func visit(_ node: ClosureParameterSyntax) -> SyntaxVisitorContinueKind {
+        valueNames.insert((node.secondName ?? node.firstName).text)
+        return .visitChildren
+    }
+
+    override func visit(_ node: ClosureShorthandParameterSyntax) -> SyntaxVisitorContinueKind {
+        valueNames.insert(node.name.text)
+        return .visitChildren
+    }
+
     /// Marks each function that holds a swallowing catch, once all findings of the file are in.
     func markSwallowingFunctions() {
         for finding in findings where finding.rule == .catchSwallowsCancellation || finding.rule == .cancellationIntoValue {
@@ -268,7 +345,7 @@ final class FileAnalyzer: SyntaxVisitor {
             guard let function = current?.as(FunctionDeclSyntax.self),
                   let index = functions.firstIndex(where: { $0.line == line(of: function.name) && $0.name == function.name.text })
             else { continue }
-            if functions[index].swallowsAt == nil { functions[index].swallowsAt = "\(file):\(line(of: finding.node))" }
+            functions[index].swallowCandidates.append((at: "\(file):\(line(of: finding.node))", awaits: finding.awaits))
         }
     }
 }

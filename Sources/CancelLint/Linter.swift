@@ -57,7 +57,12 @@ public struct Linter: Sendable {
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             results.set(index, analyze(file: sources[index].file, text: sources[index].text))
         }
-        let analyzed = results.values
+        var analyzed = results.values
+        // The module pass: what each module's own functions can throw decides the findings that depend on them.
+        for indices in Dictionary(grouping: analyzed.indices, by: { analyzed[$0].module }).values {
+            let facts = ModuleFacts(files: indices.map { analyzed[$0] })
+            for index in indices { analyzed[index].resolve(with: facts) }
+        }
         var findings = analyzed.flatMap(\.findings)
         findings.append(contentsOf: helperFindings(analyzed))
         findings.sort { ($0.file, $0.start, $0.rule) < ($1.file, $1.start, $1.rule) }
@@ -70,12 +75,35 @@ public struct Linter: Sendable {
         var file: String
         var module: String
         var findings: [LintFinding]
+        /// Findings that hold unless the module declares each awaited name as unable to throw CancellationError.
+        var conditional: [(finding: LintFinding, awaits: [String])] = []
         var functions: [FunctionFacts]
         var taskCalls: [(name: String, finding: LintFinding)]
         var taskClosures: [TaskClosure]
+        var declarations: [(name: String, throwing: CancellationThrowing)] = []
+        var valueNames: Set<String> = []
+
+        /// Keeps the conditional findings and swallowing catches that still hold once the module is known.
+        mutating func resolve(with facts: ModuleFacts) {
+            findings += conditional.filter { facts.holds(awaits: $0.awaits) }.map(\.finding)
+            conditional = []
+            for index in functions.indices {
+                functions[index].swallowsAt = functions[index].swallowCandidates
+                    .first { candidate in candidate.awaits.map { facts.holds(awaits: $0) } ?? true }?.at
+            }
+        }
     }
 
     func analyze(file: String, text: String) -> FileResult {
+        let module = Self.module(of: file)
+        guard TextScan(text).needsParsing else {
+            // Not parsed: the names it declares still count, as functions of unknown shape.
+            let names = TextScan.declaredNames(text)
+            return FileResult(
+                file: file, module: module, findings: [],
+                functions: names.functions.map { FunctionFacts(name: $0, signature: "\($0)(…)", file: file, line: 0, awaitedCalls: []) },
+                taskCalls: [], taskClosures: [], declarations: names.functions.map { ($0, .can) }, valueNames: names.values)
+        }
         let tree = Parser.parse(source: text)
         let analyzer = FileAnalyzer(file: file, tree: tree, configuration: configuration)
         analyzer.walk(tree)
@@ -94,13 +122,19 @@ public struct Linter: Sendable {
                 message: raw.message, notes: raw.notes, help: raw.rule.help,
                 function: SyntaxFacts.enclosingFunction(raw.node), sourceLine: sourceLine)
         }
-        let findings = analyzer.findings.compactMap(make)
+        var findings: [LintFinding] = []
+        var conditional: [(finding: LintFinding, awaits: [String])] = []
+        for raw in analyzer.findings {
+            guard let finding = make(raw) else { continue }
+            if let awaits = raw.awaits { conditional.append((finding, awaits)) } else { findings.append(finding) }
+        }
         let taskCalls: [(name: String, finding: LintFinding)] = analyzer.taskCalls.compactMap { call in
             let raw = RawFinding(rule: .taskCallsSwallowingHelper, node: call.node, endNode: nil, message: "", notes: [])
             return make(raw).map { (call.name, $0) }
         }
-        return FileResult(file: file, module: Self.module(of: file), findings: findings, functions: analyzer.functions,
-                          taskCalls: taskCalls, taskClosures: analyzer.taskClosures)
+        return FileResult(file: file, module: module, findings: findings, conditional: conditional,
+                          functions: analyzer.functions, taskCalls: taskCalls, taskClosures: analyzer.taskClosures,
+                          declarations: analyzer.declarations, valueNames: analyzer.valueNames)
     }
 
     /// `task-calls-swallowing-helper`: awaited calls in task closures to functions of the same module that swallow

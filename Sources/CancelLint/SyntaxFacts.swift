@@ -36,6 +36,26 @@ enum SyntaxFacts {
         return expression.trimmedDescription
     }
 
+    /// The name of a call that can only mean a function of the code being linted, or one imported by name:
+    /// `handle(…)` or `self.handle(…)` → `handle`. Nil for `x.handle(…)`, which could be any type's `handle`.
+    static func ownCallName(_ call: FunctionCallExprSyntax) -> String? {
+        let parts = calleeName(call).split(separator: ".")
+        guard parts.count == 1 || (parts.count == 2 && parts[0] == "self") else { return nil }
+        return parts.last.map(String.init)
+    }
+
+    /// Whether an expression is below a plain `try` (not `try?`/`try!`) in its own statement or closure: its error
+    /// propagates to the enclosing catch or out of the function.
+    static func isUnderPlainTry(_ node: Syntax, within root: Syntax) -> Bool {
+        var current = node.parent
+        while let candidate = current, candidate != root {
+            if let tryExpr = candidate.as(TryExprSyntax.self) { return tryExpr.questionOrExclamationMark == nil }
+            if candidate.is(CodeBlockItemSyntax.self) || candidate.is(ClosureExprSyntax.self) { return false }
+            current = candidate.parent
+        }
+        return false
+    }
+
     /// The last name of a callee: `self.group.addTask` → `addTask`.
     static func lastName(_ callee: String) -> String {
         callee.split(separator: ".").last.map(String.init) ?? callee

@@ -133,6 +133,77 @@ import TraceRendering
         #expect(!other.findings.map(\.rule).contains("task-calls-swallowing-helper"))
     }
 
+    static let catchAroundDecode = """
+        func parse(_ bytes: [UInt8]) async -> Int? {
+            do {
+                return try await decode(bytes)
+            } catch {
+                return nil
+            }
+        }
+        """
+
+    @Test func moduleFunctionThatCannotThrowCancellationInAnotherFileSilencesTheCatch() {
+        let decoder = """
+            enum ParseError: Error { case empty }
+            func decode(_ bytes: [UInt8]) async throws -> Int {
+                guard let first = bytes.first else { throw ParseError.empty }
+                return Int(first)
+            }
+            """
+        let same = Linter().lint(sources: [("Sources/App/Decoder.swift", decoder), ("Sources/App/Parse.swift", Self.catchAroundDecode)])
+        #expect(same.findings.isEmpty)
+        // In another module `decode` is unknown, and awaiting it can throw CancellationError.
+        let other = Linter().lint(sources: [("Sources/Lib/Decoder.swift", decoder), ("Sources/App/Parse.swift", Self.catchAroundDecode)])
+        #expect(other.findings.map(\.rule) == ["catch-swallows-cancellation"])
+        // A second `decode` that awaits something else under `try` makes the name unsafe.
+        let overload = "func decode(from url: String) async throws -> Int { try await fetch(url) }"
+        let both = Linter().lint(sources: [
+            ("Sources/App/Decoder.swift", decoder), ("Sources/App/Parse.swift", Self.catchAroundDecode),
+            ("Sources/App/Fetch.swift", overload),
+        ])
+        #expect(both.findings.map(\.rule) == ["catch-swallows-cancellation"])
+    }
+
+    @Test func namesInFilesLeftUnparsedCountAsUnknown() {
+        let decoder = "func decode(_ bytes: [UInt8]) async throws -> Int { 0 }"
+        // No `await`, `try?` or `async`: not parsed, but its `func decode` and `let decode` still count.
+        for unparsed in ["func decode() throws -> Int { 1 }", "struct Box { let decode: ([UInt8]) throws -> Int }"] {
+            #expect(!TextScan(unparsed).needsParsing)
+            let report = Linter().lint(sources: [
+                ("Sources/App/Decoder.swift", decoder), ("Sources/App/Parse.swift", Self.catchAroundDecode),
+                ("Sources/App/Other.swift", unparsed),
+            ])
+            #expect(report.findings.map(\.rule) == ["catch-swallows-cancellation"], "\(unparsed)")
+            #expect(report.filesChecked == 3)
+        }
+    }
+
+    @Test func unparsedFileStillMakesAHelperNameAmbiguous() {
+        let helper = """
+            func handle() async {
+                do { try await read() } catch { print("\\(error)") }
+            }
+            func start() {
+                Task { await handle() }
+            }
+            """
+        let alone = Linter().lint(sources: [("Sources/A/Helper.swift", helper)])
+        #expect(alone.findings.map(\.rule).contains("task-calls-swallowing-helper"))
+        let twice = Linter().lint(sources: [("Sources/A/Helper.swift", helper), ("Sources/A/Sync.swift", "func handle() {}")])
+        #expect(!twice.findings.map(\.rule).contains("task-calls-swallowing-helper"))
+    }
+
+    @Test func textScanDecidesWhatIsParsed() {
+        #expect(TextScan("x = try? f()").needsParsing)
+        #expect(TextScan("// await later").needsParsing)
+        #expect(TextScan("func f() async {}").needsParsing)
+        #expect(!TextScan("func f() throws { try g() }").needsParsing)
+        let names = TextScan.declaredNames("func alpha() {}\nstruct S { var beta: Int; let gamma = { } }\n// func delta")
+        #expect(names.functions == ["alpha", "delta"])
+        #expect(names.values == ["beta", "gamma"])
+    }
+
     @Test func unparsableSourceGivesNoCrashAndNoFinding() {
         let report = lint("func broken( async { do { try await x( } catch {")
         #expect(report.filesChecked == 1)

@@ -29,3 +29,20 @@ func rethrowsTheOuterError(body: () async throws -> Void, channel: Channel) asyn
         }
     }
 }
+
+// A cast is the same error under a static type (swift-async-algorithms' channels and FlatMapLatest).
+func rethrowsWithACast<Failure: Error>(_ failure: Failure.Type) async throws(Failure) {
+    do {
+        try await work()
+    } catch {
+        throw error as! Failure
+    }
+}
+
+func rethrowsWithAParenthesizedCast() async throws {
+    do {
+        try await work()
+    } catch {
+        throw (error as! SubprocessError)
+    }
+}

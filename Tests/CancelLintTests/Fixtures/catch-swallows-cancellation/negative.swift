@@ -185,3 +185,47 @@ func fireAndForgetLoopThatReturns(parts: [Part]) {
         finished()
     }
 }
+
+// Handed on from a closure that runs now, or as a cast (swift-async-algorithms' FlatMapLatest and share()).
+func handsOnUnderALock(lock: Lock, state: StateMachine) async {
+    do {
+        try await work()
+    } catch {
+        let action = lock.withLock { state.outerThrew(error) }
+        handle(action)
+    }
+}
+
+func emitsTheCastError<Failure: Error>(_ failure: Failure.Type) async {
+    do {
+        try await work()
+    } catch {
+        emit(.failure(error as! Failure))
+    }
+}
+
+// The catch clears the flag the loop tests: the loop stops (grpc-swift-nio-transport's resolver loop).
+func stopsItsLoop(resolver: Resolver) async {
+    var continueResolving = true
+    while continueResolving {
+        await resolver.resolve()
+        do {
+            try await Task.sleep(for: .seconds(1))
+        } catch {
+            continueResolving = false
+        }
+    }
+}
+
+// A child of a non-throwing discarding group: it cannot throw, and nobody sees how it ends.
+func discardingGroupChild(inbound: Inbound) async {
+    await withDiscardingTaskGroup { group in
+        group.addTask {
+            do {
+                for try await _ in inbound {}
+            } catch {
+                return
+            }
+        }
+    }
+}

@@ -77,3 +77,25 @@ func catchReturnsSoItReturnsNormally() async -> Bool {
     }
     return true
 }
+
+// A `throw error` inside a closure is the closure's, not the catch's: the catch itself goes on.
+func rethrowsOnlyInsideAClosure(queue: Queue) async {
+    do {
+        try await work()
+    } catch {  // expect: catch-swallows-cancellation
+        queue.async { print("failed"); _ = { () throws in throw error } }
+    }
+}
+
+// Clearing some other flag does not stop the loop.
+func clearsAnotherFlag(connection: Connection) async {
+    var healthy = true
+    while true {
+        do {
+            try await connection.ping()
+        } catch {  // expect: catch-swallows-cancellation
+            healthy = false
+        }
+        report(healthy)
+    }
+}
