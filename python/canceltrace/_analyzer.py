@@ -46,16 +46,20 @@ def not_found_line():
 
 def exec_command(argv):
     """Runs ``canceltrace ARGV...`` in place of this process (its output, exit status and signals are the
-    command's); returns 127 with one line on stderr when there is no analyzer."""
+    command's); returns 127 with one line on stderr when there is no analyzer, 126 when it cannot be run."""
     binary = find()
     if binary is None:
         sys.stderr.write(not_found_line() + "\n")
         return NOT_FOUND_STATUS
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.name == "posix":
-        os.execv(binary, [binary] + list(argv))
-    return subprocess.call([binary] + list(argv))
+    try:
+        if os.name == "posix":
+            os.execv(binary, [binary] + list(argv))
+        return subprocess.call([binary] + list(argv))
+    except OSError as e:            # e.g. a binary for another machine: one line, as a shell would say it
+        sys.stderr.write("canceltrace: cannot run %s: %s\n" % (binary, e.strerror or e))
+        return 126
 
 
 def check(path, extra=()):
@@ -63,6 +67,9 @@ def check(path, extra=()):
     binary = find()
     if binary is None:
         return None
-    res = subprocess.run([binary, "check", str(path), "--quiet"] + list(extra), capture_output=True, text=True,
-                         errors="replace")
+    try:
+        res = subprocess.run([binary, "check", str(path), "--quiet"] + list(extra), capture_output=True, text=True,
+                             errors="replace")
+    except OSError as e:
+        return 126, "", "canceltrace: cannot run %s: %s\n" % (binary, e.strerror or e)
     return res.returncode, res.stdout, res.stderr

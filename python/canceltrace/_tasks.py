@@ -320,9 +320,9 @@ def _renamed(task):
 def _record_cancel(task, msg, frame):
     code = frame.f_code
     info = _callers.get(id(code))
-    if info is not None and info.special is None:
+    if info is not None and info[1] is None:
         # Fast path: user code (explicit) or a plain asyncio caller; the canceller is the running task.
-        reason = info.reason
+        reason = info[0]
         by = 0
         loop = _get_running_loop()
         if loop is not None:                       # _running_task_id()

@@ -164,3 +164,19 @@ def test_trace_closes_after_session_fixtures_are_torn_down(tmp_path):
     assert tr.closed and ctutil.unrethrown_catches(tr) == ["teardown_swallow"]
     if ctutil.analyzer() is not None:
         assert "error[swallowed-cancellation]: task \"teardown_swallow\"" in res.stdout
+
+
+def test_an_analyzer_that_cannot_run_is_one_line(tmp_path):
+    bad = tmp_path / "canceltrace"
+    bad.write_text("not a program")
+    bad.chmod(0o755)
+    env = {"CANCELTRACE_BIN": str(bad)}
+    res = python_m(["check", "x.ctrace"], tmp_path, env)
+    assert res.returncode == 126 and res.stderr.startswith("canceltrace: cannot run %s: " % bad)
+    assert res.stderr.count("\n") == 1
+    (tmp_path / "test_t.py").write_text("def test_t():\n    pass\n")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
+                          "--canceltrace=t.ctrace", "test_t.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(env),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "INTERNALERROR" not in res.stdout + res.stderr
+    assert "canceltrace: cannot run %s: " % bad in res.stdout

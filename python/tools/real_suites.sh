@@ -6,6 +6,7 @@
 #   CANCELTRACE_SUITES="aiojobs-1.4.0 ..." chooses suites; CANCELTRACE_MODES="traced" skips the plain runs ("" only installs);
 #   CANCELTRACE_ROUNDS=2 runs each mode twice; CANCELTRACE_WHEEL=path installs that platform wheel instead of
 #   the package from source (then its bundled analyzer checks the traces).
+# A traced run's time includes the plugin's summary (`canceltrace check` of the trace: ~0.2 s for anyio's).
 # Test dependencies are pinned per Python (real_suites-py3.X.txt beside this script, the versions the suites were
 # judged with): unpinned, pip's resolver spent more than 14 minutes on the 3.9 set. Other versions use the 3.13 pins.
 # Suites and what is left out (not the recorder's doing, and the same plain):
