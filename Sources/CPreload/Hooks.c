@@ -65,7 +65,20 @@ static SWIFTCALL void *(*real_add_handler)(handler_fn, void *);
 static SWIFTCALL void (*real_remove_handler)(void *);
 static void (*real_get_error_value)(const void *, void **, error_value *);
 static SWIFTCALL type_name (*real_get_type_name)(const void *, bool);
-static const void *void_metadata;  // `()`'s type metadata ($sytN): a task whose result type is Void
+static const void *void_metadata;  // `()`'s type metadata: a task whose result type is Void (find_void_metadata)
+
+/// `()`'s metadata as swift_task_create receives it. `$sytN` is the full metadata record; the metadata pointer
+/// proper is past its value-witness slot. Checked by name, so that a runtime laid out otherwise gets no mark.
+static const void *find_void_metadata(void) {
+    const uint8_t *full = dlsym(RTLD_DEFAULT, "$sytN");
+    if (!full || !real_get_type_name) return NULL;
+    const void *candidates[] = {full + sizeof(void *), full};
+    for (int i = 0; i < 2; i++) {
+        type_name n = real_get_type_name(candidates[i], false);
+        if (n.length == 2 && memcmp(n.text, "()", 2) == 0) return candidates[i];
+    }
+    return NULL;
+}
 
 /// Full: start, end and every cancellation; degraded (unknown runtime layout): spawns and explicit cancels.
 static bool full_mode;
@@ -187,6 +200,7 @@ static __thread __attribute__((tls_model("initial-exec"))) void *explicit_target
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t cancel_all_by;  // inside cancelAll by this task
 static __thread __attribute__((tls_model("initial-exec"))) int in_cancel_hook;      // nested hooked cancel calls
 static __thread __attribute__((tls_model("initial-exec"))) int explicit_fired;      // the handler saw explicit_target
+static __thread __attribute__((tls_model("initial-exec"))) void *registering;       // the room whose handler is being added
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t last_signal_task;
 static __thread __attribute__((tls_model("initial-exec"))) const char *last_signal_via;
 
@@ -243,7 +257,7 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
     } else if (known && (r->how == 1 || r->how == 3) && r->parent_task && real_is_cancelled(r->parent_task)) {
         reason = 4;
         by = r->parent_id;
-    } else if (current == r->task) {
+    } else if (registering == r) {
         // Cancelled before it started (the handler runs at registration): by a Task.cancel call, when one is
         // pending for it, recorded with that call's time and canceller.
         pending_cancel p;
@@ -252,6 +266,8 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
             return;
         }
         by = 0;
+    } else if (current == r->task) {
+        reason = 1;  // cancelled itself (`withUnsafeCurrentTask { $0?.cancel() }` runs inside the runtime)
     }
     ct_emit(CT_CANCEL, ct_now(), r->id, by, reason, 0, 0, 0);
 }
@@ -264,7 +280,9 @@ __attribute__((visibility("hidden"))) void ct_on_task_start(void *context, ct_de
     r->task = real_get_current();
     r->id = id_of(r->task);
     r->record = NULL;
+    registering = r;
     r->record = real_add_handler(on_cancel, r);
+    registering = NULL;
 }
 
 /// The error's type name, unboxing `any Error` (a throwing Task boxes its error once more).
@@ -596,7 +614,6 @@ static void resolve(void) {
     real_remove_handler = next_symbol("swift_task_removeCancellationHandler");
     real_get_error_value = next_symbol("swift_getErrorValue");
     real_get_type_name = next_symbol("swift_getTypeName");
-    void_metadata = dlsym(RTLD_DEFAULT, "$sytN");
     real_task_cancel_method = next_symbol("$sScT6cancelyyF");
     real_swift_task_cancel = next_symbol("swift_task_cancel");
     real_group_cancel_all = next_symbol("$sScG9cancelAllyyF");
@@ -702,6 +719,7 @@ __attribute__((constructor)) static void ct_setup(void) {
                       !real_get_error_value || !real_get_type_name)) {
         full_mode = false;
     }
+    if (full_mode) void_metadata = find_void_metadata();
     if (full_mode) {
         table = mmap(NULL, sizeof(table_slot) * TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (table == MAP_FAILED) table = NULL;

@@ -459,7 +459,8 @@ static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
 
 /// Whether `function`, a task's entry, is a thunk from a non-throwing closure (what the compiler passes for
 /// `Task<_, Never>` and TaskGroup/DiscardingTaskGroup children; a throwing closure is passed as itself): its
-/// demangled name is "… thunk for … @async () -> (…)" with no `@error` result. Unnamed (stripped): false.
+/// demangled name is "… reabstraction thunk helper … from @async () -> (…) to …" with no `@error` result in the
+/// source type. Unnamed (stripped): false.
 static int is_non_throwing_thunk(void *function) {
     static char *(*demangle)(const char *, size_t, char *, size_t *, uint32_t);
     if (!demangle) demangle = (char *(*)(const char *, size_t, char *, size_t *, uint32_t))dlsym(RTLD_DEFAULT, "swift_demangle");
@@ -471,8 +472,15 @@ static int is_non_throwing_thunk(void *function) {
     if (!name || strncmp(name, "$s", 2) != 0) return 0;
     char *text = demangle(name, strlen(name), NULL, NULL, 0);
     if (!text) return 0;
-    const char *thunk = strstr(text, "thunk for ");
-    int result = thunk && strstr(thunk, "@async") && !strstr(thunk, "@error");
+    // "… reabstraction thunk helper <…> from SOURCE to TARGET": the closure's own type is SOURCE.
+    int result = 0;
+    const char *thunk = strstr(text, "thunk helper");
+    const char *from = thunk ? strstr(thunk, " from ") : NULL;
+    if (from) {
+        const char *source = from + 6, *to = strstr(source, " to ");
+        size_t n = to ? (size_t)(to - source) : strlen(source);
+        result = memmem(source, n, "@async", 6) && !memmem(source, n, "@error", 6);
+    }
     free(text);
     return result;
 }
