@@ -3,7 +3,7 @@
 // its `Tu` AsyncFunctionPointer (context size set at load time) and resume stub i.
 #define CT_CALL_HOOK_COUNT 16
 // flag: 0 = a CancellationError returned while the task is cancelled is `received`; 1 = returning while the
-// task is cancelled is a `flag`.
+// task is cancelled is a `flag`; 2 = both: `received` for a CancellationError, `flag` for a normal return.
 static const struct { const char *function; const char *via; int flag; } ct_call_hook_names[CT_CALL_HOOK_COUNT] = {
     {"$sScTss5NeverORszABRs_rlE5sleep11nanosecondsys6UInt64V_tYaKFZ", "Task.sleep", 0},
     {"$sScTss5NeverORszABRs_rlE5sleep5until9tolerance5clocky7InstantQyd___8DurationQyd__Sgqd__tYaKs5ClockRd__lFZ", "Task.sleep", 0},
@@ -13,8 +13,8 @@ static const struct { const char *function; const char *via; int flag; } ct_call
     {"$sScT5valuexvg", "Task.value", 0},
     {"$sScg4nextxSgyYaKF", "ThrowingTaskGroup.next", 0},
     {"$sScg4next9isolationxSgScA_pSgYi_tYaKF", "ThrowingTaskGroup.next", 0},
-    {"$ss27withTaskCancellationHandler9operation8onCancelxxyYaKXE_yyYbXEtYaKlF", "withTaskCancellationHandler", 0},
-    {"$ss27withTaskCancellationHandler9operation8onCancel9isolationxxyYaKXE_yyYbXEScA_pSgYitYaKlF", "withTaskCancellationHandler", 0},
+    {"$ss27withTaskCancellationHandler9operation8onCancelxxyYaKXE_yyYbXEtYaKlF", "withTaskCancellationHandler", 2},
+    {"$ss27withTaskCancellationHandler9operation8onCancel9isolationxxyYaKXE_yyYbXEScA_pSgYitYaKlF", "withTaskCancellationHandler", 2},
     {"$ss31withCheckedThrowingContinuation8function_xSS_yScCyxs5Error_pGXEtYaKlF", "withCheckedThrowingContinuation", 0},
     {"$ss31withCheckedThrowingContinuation9isolation8function_xScA_pSgYi_SSyScCyxs5Error_pGXEtYaKlF", "withCheckedThrowingContinuation", 0},
     {"$sScS8IteratorV4nextxSgyYaF", "AsyncStream.next", 1},

@@ -547,7 +547,8 @@ typedef struct {
     const char *via;
     void *function;
     uint32_t room_offset;
-    uint32_t flag;  // 1: returning while the task is cancelled is a `flag` (a sequence ending on cancellation)
+    uint32_t flag;  // 1: returning while the task is cancelled is a `flag` (a sequence ending on cancellation);
+                    // 2: a normal return while cancelled is a `flag`, a CancellationError `received`
     void *resume;
     uint64_t pad[2];
 } ct_call_desc;
@@ -559,7 +560,14 @@ __attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *
     void **slots = context;
     void *resume = *(void **)((uint8_t *)context + d->room_offset);
     slots[1] = resume;
-    if (d->flag) {  // non-throwing or typed throws: %r13 is not an error here
+    if (d->flag == 2 && !error) {  // returned normally from code with a cancellation handler
+        if (full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
+            void *task = real_get_current();
+            if (task && real_is_cancelled(task)) signal_flag(d->via);
+        }
+        return resume;
+    }
+    if (d->flag == 1) {  // non-throwing or typed throws: %r13 is not an error here
         if (full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
             void *task = real_get_current();
             if (task && real_is_cancelled(task)) signal_flag(d->via);

@@ -76,15 +76,21 @@ public struct TaskLifecycle: Sendable, Identifiable {
     /// end hands nothing to whoever awaits it. Only how long it took to stop can be wrong.
     public var returnsVoidCannotThrow: Bool { marks.contains { $0.label == Self.returnsVoidCannotThrowMark } }
 
+    /// Where a cancellation error comes from a child being collected (a group's `next()`, `Task.value`): draining
+    /// several cancelled children receives one each, which is not going on after a swallow.
+    static let collectingVias: Set<String> = ["ThrowingTaskGroup.next", "Task.value"]
+
     /// Why returning normally after `cancel` is the task's own choice rather than a cancellation it lost, or nil:
     /// the cancel came from the task's own subtree (it cancelled its own handle, or a task it started did), or the
     /// task cannot end any other way (`returnsVoidCannotThrow`) — as long as it stopped at the first cancellation
-    /// error that reached it: one that received it twice went on after the first (`try?` in a loop). Rules that
+    /// error that reached it: one that received it twice went on after the first (`try?` in a loop). Errors
+    /// collected from children (`collectingVias`) do not count: a task drains its cancelled group that way. Rules that
     /// flag "cancelled, then returned" without a recorded catch skip such tasks; a task that never stops is still
     /// `slow-cancellation`'s and `leaked-task`'s.
     public func returnIsOwnChoice(after cancel: CancelRequest) -> String? {
         var received = 0
-        for signal in signals where signal.what == .received && signal.time >= cancel.time { received += 1 }
+        for signal in signals where signal.what == .received && signal.time >= cancel.time
+            && !Self.collectingVias.contains(signal.via) { received += 1 }
         if received > 1 || elidedEntries > 0 && received > 0 { return nil }
         if cancel.byOwnSubtree { return cancel.origin == id ? "it cancelled itself" : "a task it started cancelled it" }
         if returnsVoidCannotThrow { return "returns Void and cannot throw" }

@@ -153,6 +153,17 @@ struct RunCommandTests {
     }
 
     @Test(arguments: ["-O", "-Onone"])
+    func returningFromACancellationHandlerWhileCancelledIsAFlag(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["handler-returns"])
+        #expect(result.stdout.hasPrefix("handler: success(0)"))
+        let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
+        let signals = trace.events.filter { $0.kind == .signal && $0.task == task }
+        #expect(signals.last?.signalKind == .flag && signals.last.map { trace.strings[$0.via] } == "withTaskCancellationHandler",
+                "\(signals)")
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
     func aCancellationErrorResumedIntoAnUnsafeContinuationIsReceived(optimization: String) throws {
         let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["unsafe-continuation"])
         #expect(result.stdout.hasPrefix("unsafe: success(1)"))

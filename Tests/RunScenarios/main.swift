@@ -211,6 +211,31 @@ func unsafeContinuation() async {
     print("unsafe:", await task.result)
 }
 
+final class Flag: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var value = false
+    init() { pthread_mutex_init(&lock, nil) }
+    func set() { pthread_mutex_lock(&lock); value = true; pthread_mutex_unlock(&lock) }
+    var isSet: Bool { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return value }
+}
+
+/// Code with a cancellation handler is told of the cancel by it and returns a value on purpose (AsyncChannel's
+/// `next()` returning nil): a flag, not a finding.
+func handlerReturns() async {
+    let task = Task { () async throws -> Int in
+        let cancelled = Flag()
+        return await withTaskCancellationHandler {
+            while !cancelled.isSet { await Task.yield() }
+            return 0
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    task.cancel()
+    print("handler:", await task.result)
+}
+
 /// A cancel right after the spawn (usually before the task starts) and one of a task that has already ended.
 func cancelEarlyAndLate() async {
     let early = Task { () async throws -> Void in try await Task.sleep(for: .seconds(100)) }
@@ -236,6 +261,7 @@ let scenarios: [String: () async -> Void] = [
     "stream-ends": streamEnds,
     "unsafe-continuation": unsafeContinuation,
     "cancel-early-and-late": cancelEarlyAndLate,
+    "handler-returns": handlerReturns,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""

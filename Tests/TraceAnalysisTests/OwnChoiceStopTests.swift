@@ -93,6 +93,20 @@ import TraceFormat
         }
     }
 
+    @Test func drainingCancelledChildrenIsNotGoingOn() throws {
+        // merge's driver (`Task<Void, Never>`): `group.next()` hands it each cancelled child's error in turn.
+        let report = try TraceScript.analyze(underMain([
+            .spawn(2, "Task", parent: 1, at: ms(1)),
+            .mark(2, voidNever, at: ms(1)),
+            .cancel(2, by: 1, .explicit, at: ms(10)),
+            .signal(2, .received, via: "ThrowingTaskGroup.next", at: ms(10.1)),
+            .signal(2, .received, via: "ThrowingTaskGroup.next", at: ms(10.2)),
+            .signal(2, .received, via: "Task.value", at: ms(10.3)),
+            .end(2, .returned, at: ms(11)),
+        ]))
+        #expect(report.findings.isEmpty, "\(report.ruleIDs)")
+    }
+
     @Test func aVoidTaskThatCannotThrowIsStillSlowOrLeaked() throws {
         // The mark excuses the return, not the time it took: `try? await Task.sleep` in a loop that goes on.
         let slow = try TraceScript.analyze(underMain([

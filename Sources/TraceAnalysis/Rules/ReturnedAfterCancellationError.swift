@@ -20,7 +20,8 @@ public struct ReturnedAfterCancellationError: Rule, PrefilteredRule {
         Void and cannot throw (`Task<Void, Never>`, a `TaskGroup<Void>`/`DiscardingTaskGroup` child, marked by \
         `canceltrace run`): such a task has no way to end but returning, so the catch is its way to stop (a \
         watchdog whose sleep is cancelled) — unless the error reached it more than once, which means it went on \
-        after the first (`try?` in a loop); `slow-cancellation` and `leaked-task` still report one that does \
+        after the first (`try?` in a loop; errors collected from children through a group's `next()` or \
+        `Task.value` do not count); `slow-cancellation` and `leaked-task` still report one that does \
         not stop.
         """
     public let help = "if the task should end cancelled, rethrow (`try`, not `try?`; `throw error` after cleanup); if it stops on purpose, check `Task.isCancelled` before returning or call `CancelTrace.stopping()` and the finding goes away"
