@@ -114,8 +114,9 @@ public struct CancelRequest: Sendable, Equatable {
     public var message: String
     /// Set by a later `uncancel` (Python's `Task.uncancel()`, a timeout turning its cancel into its own error).
     public var withdrawn = false
-    /// The task whose code started this cancel: `by`, or for a cancel passed down from a parent, where the
-    /// parent's cancel started. 0 when unknown.
+    /// The task whose code started this cancel: `by` for an explicit (or unknown) cancel, or for a cancel passed
+    /// down from a parent, where the parent's cancel started. 0 when unknown, or when no task's code decided it
+    /// (a timeout, a shutdown, a sibling's failure).
     public var origin: TaskID = 0
     /// Whether `origin` is the task itself or one of its descendants (as far as the trace links them): the task's
     /// own code decided to stop — it cancelled its own handle, or a child it started cancelled it.

@@ -166,9 +166,11 @@ public struct TaskTracker: Sendable {
     }
 
     /// The task whose own code started a cancel by `canceller`: a cancel passed down from a parent
-    /// (`reason = parent`) started where the parent's cancel did; any other, with its canceller. 0 when unknown.
+    /// (`reason = parent`) started where the parent's cancel did; an explicit (or unknown) one, with its canceller.
+    /// 0 when unknown, or when no task's code decided it (a timeout, a shutdown, a sibling's failure).
     private func cancelOrigin(by canceller: TaskID, reason: CancelReason) -> TaskID {
-        guard reason == .parent, canceller != 0, let slot = live.slot(of: canceller) else { return canceller }
+        guard reason == .parent else { return reason == .explicit || reason == .unknown ? canceller : 0 }
+        guard canceller != 0, let slot = live.slot(of: canceller) else { return canceller }
         let parent = live.tasks[slot]
         if parent.detail >= 0 { return details[Int(parent.detail)].effectiveCancel?.origin ?? canceller }
         return parent.hasEffectiveCancel ? parent.cancelOrigin : canceller

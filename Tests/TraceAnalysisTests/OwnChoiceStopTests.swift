@@ -57,6 +57,17 @@ import TraceFormat
         #expect(report.findings(for: 4).map(\.rule) == ["returned-after-cancellation-error"])
     }
 
+    @Test func aTimeoutOrShutdownIsNotTheTasksOwnChoiceWhoeverRecordedIt() throws {
+        for reason: CancelReason in [.timeout, .shutdown, .siblingFailure] {
+            let report = try TraceScript.analyze(underMain([
+                .spawn(2, "Task", parent: 1, at: ms(1)),
+                .cancel(2, by: 2, reason, at: ms(10)),
+                .end(2, .returned, at: ms(11)),
+            ]))
+            #expect(report.ruleIDs == ["completed-after-cancel"], "\(reason)")
+        }
+    }
+
     @Test func aParentCancellingItsChildIsNotTheChildsOwnChoice() throws {
         // `group.cancelAll()` by the owner: the origin is the parent, outside the child's subtree.
         let report = try TraceScript.analyze(underMain([
