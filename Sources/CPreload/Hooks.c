@@ -100,7 +100,8 @@ typedef struct ct_desc {
 } ct_desc;
 _Static_assert(sizeof(ct_desc) == 128, "stub offsets below assume 128-byte descriptors");
 _Static_assert(offsetof(ct_desc, function) == offsetof(ct_desc_head, function) &&
-               offsetof(ct_desc, cannot_throw) == offsetof(ct_desc_head, cannot_throw), "the writer reads ct_desc_head");
+                   offsetof(ct_desc, cannot_throw) == offsetof(ct_desc_head, cannot_throw),
+               "the writer reads ct_desc_head");
 
 /// Our part of a task's initial context, after the closure's own.
 typedef struct {
@@ -200,7 +201,7 @@ static __thread __attribute__((tls_model("initial-exec"))) void *explicit_target
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t cancel_all_by;  // inside cancelAll by this task
 static __thread __attribute__((tls_model("initial-exec"))) int in_cancel_hook;      // nested hooked cancel calls
 static __thread __attribute__((tls_model("initial-exec"))) int explicit_fired;      // the handler saw explicit_target
-static __thread __attribute__((tls_model("initial-exec"))) void *registering;       // the room whose handler is being added
+static __thread __attribute__((tls_model("initial-exec"))) void *registering;       // room whose handler is being added
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t last_signal_task;
 static __thread __attribute__((tls_model("initial-exec"))) const char *last_signal_via;
 
@@ -209,8 +210,8 @@ static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
 /// Explicit cancels of tasks that had not started yet, by task id: the cancellation handler is registered when a
 /// task starts, and then runs at once on the task's own thread, which no longer knows who cancelled. Written
 /// before the cancel (the task may start on another thread meanwhile), taken by that first run of the handler,
-/// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another cancel before its
-/// task started only costs that cancel its canceller (reason unknown).
+/// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another
+/// cancel before its task started only costs that cancel its canceller (reason unknown).
 #define PENDING_SLOTS 1024
 typedef struct {
     uint64_t task, time, by;
