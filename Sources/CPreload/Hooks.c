@@ -238,6 +238,30 @@ static bool pending_take(uint64_t task, pending_cancel *out) {
     return found;
 }
 
+/// `async let` children by task id, with their parent: swift_asyncLet_begin does not hand back the child's
+/// context, so its room has no parent link; the cancellation handler looks here instead (off the hot path: only
+/// on a cancel). Overwritten on collision (that child's cancel then reads as reason unknown, as before).
+#define ALET_SLOTS 1024
+typedef struct {
+    uint64_t task, parent_id;
+    void *parent_task;  // dereferenced only while the child runs: a structured child never outlives its parent
+} alet_parent;
+static alet_parent alets[ALET_SLOTS];
+static pthread_mutex_t alet_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void alet_put(uint64_t task, uint64_t parent_id, void *parent_task) {
+    pthread_mutex_lock(&alet_lock);
+    alets[task & (ALET_SLOTS - 1)] = (alet_parent){task, parent_id, parent_task};
+    pthread_mutex_unlock(&alet_lock);
+}
+
+static bool alet_find(uint64_t task, alet_parent *out) {
+    pthread_mutex_lock(&alet_lock);
+    *out = alets[task & (ALET_SLOTS - 1)];
+    pthread_mutex_unlock(&alet_lock);
+    return out->task == task && task != 0;
+}
+
 // MARK: - Start, cancellation, end
 
 /// The cancellation handler, called by the runtime on the cancelling thread under the task's status lock:
@@ -253,11 +277,20 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
     uint64_t by = id_of(current);
     uint64_t reason = 0;
     bool known = atomic_load_explicit(&r->tag, memory_order_acquire) == r->id;
-    if (known && cancel_all_by && r->parent_id == cancel_all_by) {
+    uint64_t parent_id = known ? r->parent_id : 0, how = known ? r->how : 0;
+    void *parent_task = known ? r->parent_task : NULL;
+    alet_parent a;
+    if (!known && alet_find(r->id, &a)) {  // an `async let` child
+        known = true;
+        parent_id = a.parent_id;
+        parent_task = a.parent_task;
+        how = 1;
+    }
+    if (known && cancel_all_by && parent_id == cancel_all_by) {
         reason = 1;
-    } else if (known && (r->how == 1 || r->how == 3) && r->parent_task && real_is_cancelled(r->parent_task)) {
+    } else if (known && (how == 1 || how == 3) && parent_task && real_is_cancelled(parent_task)) {
         reason = 4;
-        by = r->parent_id;
+        by = parent_id;
     } else if (registering == r) {
         // Cancelled before it started (the handler runs at registration): by a Task.cancel call, when one is
         // pending for it, recorded with that call's time and canceller.
@@ -398,7 +431,8 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
         return;
     }
     uint64_t time = ct_now();
-    uint64_t parent_id = id_of(real_get_current());
+    void *parent = real_get_current();
+    uint64_t parent_id = id_of(parent);
     ct_desc *d = substitute(entry);
     uint64_t frames[3];
     spawn_frames(frames);
@@ -406,7 +440,9 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
     void *task = (void *)(*(uintptr_t *)((uint8_t *)alet + 0x18) & ~(uintptr_t)0xF);
     uint64_t how = 1 | CT_SPAWN_ASYNC_LET | (result_type == void_metadata ? CT_SPAWN_VOID : 0) |
                    ((uint64_t)(uintptr_t)d << CT_SPAWN_DESC_SHIFT);
-    ct_emit(CT_SPAWN, time, id_of(task), parent_id, how, frames[0], frames[1], frames[2]);
+    uint64_t id = id_of(task);
+    alet_put(id, parent_id, parent);
+    ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
 }
 
 // MARK: - Explicit cancels: the root cause of a cancellation

@@ -164,6 +164,19 @@ struct RunCommandTests {
     }
 
     @Test(arguments: ["-O", "-Onone"])
+    func anAsyncLetChildIsCancelledByItsParent(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["async-let-cancel"])
+        #expect(result.stdout.hasPrefix("outer: failure(Swift.CancellationError())"))
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let outer = try #require(trace.events.first { $0.kind == .spawn && $0.parent == root }?.task)
+        let child = try #require(trace.events.first { $0.kind == .spawn && $0.parent == outer }?.task)
+        let cancels = Dictionary(trace.events.filter { $0.kind == .cancel }.map { ($0.task, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(cancels[outer]?.canceller == root && cancels[outer]?.cancelReason == .explicit)
+        // Before, the child's room had no parent link: reason unknown, by the thread's task (main).
+        #expect(cancels[child]?.canceller == outer && cancels[child]?.cancelReason == .parent, "\(cancels)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
     func aCancellationErrorResumedIntoAnUnsafeContinuationIsReceived(optimization: String) throws {
         let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["unsafe-continuation"])
         #expect(result.stdout.hasPrefix("unsafe: success(1)"))

@@ -236,6 +236,20 @@ func handlerReturns() async {
     print("handler:", await task.result)
 }
 
+/// An `async let` child of a task that is cancelled: the cancel reaches the child from its parent.
+func asyncLetCancel() async {
+    let outer = Task { () async throws -> Int in
+        async let child: Int = {
+            try await Task.sleep(for: .seconds(100))
+            return 1
+        }()
+        return try await child
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    outer.cancel()
+    print("outer:", await outer.result)
+}
+
 /// A cancel right after the spawn (usually before the task starts) and one of a task that has already ended.
 func cancelEarlyAndLate() async {
     let early = Task { () async throws -> Void in try await Task.sleep(for: .seconds(100)) }
@@ -262,6 +276,7 @@ let scenarios: [String: () async -> Void] = [
     "unsafe-continuation": unsafeContinuation,
     "cancel-early-and-late": cancelEarlyAndLate,
     "handler-returns": handlerReturns,
+    "async-let-cancel": asyncLetCancel,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
