@@ -3,12 +3,17 @@
 run alone, with the preload library loaded but not recording ("hooks"), and under the library recording
 ("run"), alternating, ROUNDS times; prints each median and the ratios to the plain runs.
 
-Usage: python3 Benchmarks/run-overhead.py [ROUNDS], after `swift build -c release --product CancelTracePreload`."""
+Usage: python3 Benchmarks/run-overhead.py [ROUNDS], after
+`swift build -c release --product CancelTracePreload --scratch-path .build-bench` (or without --scratch-path: the
+library in .build-bench is used when it exists, else the one in .build)."""
 import os, statistics, subprocess, sys, tempfile, time
 
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 21
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-library = os.path.join(root, ".build", "release", "libCancelTracePreload.so")
+library = os.path.join(root, ".build-bench", "release", "libCancelTracePreload.so")
+if not os.path.exists(library):
+    library = os.path.join(root, ".build", "release", "libCancelTracePreload.so")
+print(f"library: {os.path.relpath(library, root)}")
 work = tempfile.mkdtemp(prefix="run-overhead-")
 binary = os.path.join(work, "churn")
 subprocess.run(["swiftc", "-O", os.path.join(root, "Benchmarks", "RunChurn", "main.swift"), "-o", binary], check=True)

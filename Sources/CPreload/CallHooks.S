@@ -276,5 +276,97 @@ ct_call_resume_11:
     leaq ct_call_descs+528(%rip), %r11
     jmp ct_common_call_end
 
+    .data
+    .balign 8
+    .globl "$sScS8IteratorV4nextxSgyYaFTu"
+    .type "$sScS8IteratorV4nextxSgyYaFTu", @object
+    .size "$sScS8IteratorV4nextxSgyYaFTu", 8
+"$sScS8IteratorV4nextxSgyYaFTu":
+    .long .Lct_call_12 - .
+    .long 4096
+    .text
+    .globl "$sScS8IteratorV4nextxSgyYaF"
+    .type "$sScS8IteratorV4nextxSgyYaF", @function
+"$sScS8IteratorV4nextxSgyYaF":
+.Lct_call_12:
+    leaq ct_call_descs+576(%rip), %rax
+    jmp ct_common_call
+    .size "$sScS8IteratorV4nextxSgyYaF", .-"$sScS8IteratorV4nextxSgyYaF"
+    .balign 16
+    .globl ct_call_resume_12
+    .hidden ct_call_resume_12
+ct_call_resume_12:
+    leaq ct_call_descs+576(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaFTu"
+    .type "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaFTu", @object
+    .size "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaFTu", 8
+"$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaFTu":
+    .long .Lct_call_13 - .
+    .long 4096
+    .text
+    .globl "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaF"
+    .type "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaF", @function
+"$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaF":
+.Lct_call_13:
+    leaq ct_call_descs+624(%rip), %rax
+    jmp ct_common_call
+    .size "$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaF", .-"$sScS8IteratorV4next9isolationxSgScA_pSgYi_tYaF"
+    .balign 16
+    .globl ct_call_resume_13
+    .hidden ct_call_resume_13
+ct_call_resume_13:
+    leaq ct_call_descs+624(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScs8IteratorV4nextxSgyYaKFTu"
+    .type "$sScs8IteratorV4nextxSgyYaKFTu", @object
+    .size "$sScs8IteratorV4nextxSgyYaKFTu", 8
+"$sScs8IteratorV4nextxSgyYaKFTu":
+    .long .Lct_call_14 - .
+    .long 4096
+    .text
+    .globl "$sScs8IteratorV4nextxSgyYaKF"
+    .type "$sScs8IteratorV4nextxSgyYaKF", @function
+"$sScs8IteratorV4nextxSgyYaKF":
+.Lct_call_14:
+    leaq ct_call_descs+672(%rip), %rax
+    jmp ct_common_call
+    .size "$sScs8IteratorV4nextxSgyYaKF", .-"$sScs8IteratorV4nextxSgyYaKF"
+    .balign 16
+    .globl ct_call_resume_14
+    .hidden ct_call_resume_14
+ct_call_resume_14:
+    leaq ct_call_descs+672(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKFTu"
+    .type "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKFTu", @object
+    .size "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKFTu", 8
+"$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKFTu":
+    .long .Lct_call_15 - .
+    .long 4096
+    .text
+    .globl "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKF"
+    .type "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKF", @function
+"$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKF":
+.Lct_call_15:
+    leaq ct_call_descs+720(%rip), %rax
+    jmp ct_common_call
+    .size "$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKF", .-"$sScs8IteratorV4next9isolationxSgScA_pSgYi_tYaq_YKF"
+    .balign 16
+    .globl ct_call_resume_15
+    .hidden ct_call_resume_15
+ct_call_resume_15:
+    leaq ct_call_descs+720(%rip), %r11
+    jmp ct_common_call_end
+
 #endif
     .section .note.GNU-stack,"",@progbits

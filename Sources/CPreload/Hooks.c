@@ -65,6 +65,20 @@ static SWIFTCALL void *(*real_add_handler)(handler_fn, void *);
 static SWIFTCALL void (*real_remove_handler)(void *);
 static void (*real_get_error_value)(const void *, void **, error_value *);
 static SWIFTCALL type_name (*real_get_type_name)(const void *, bool);
+static const void *void_metadata;  // `()`'s type metadata: a task whose result type is Void (find_void_metadata)
+
+/// `()`'s metadata as swift_task_create receives it. `$sytN` is the full metadata record; the metadata pointer
+/// proper is past its value-witness slot. Checked by name, so that a runtime laid out otherwise gets no mark.
+static const void *find_void_metadata(void) {
+    const uint8_t *full = dlsym(RTLD_DEFAULT, "$sytN");
+    if (!full || !real_get_type_name) return NULL;
+    const void *candidates[] = {full + sizeof(void *), full};
+    for (int i = 0; i < 2; i++) {
+        type_name n = real_get_type_name(candidates[i], false);
+        if (n.length == 2 && memcmp(n.text, "()", 2) == 0) return candidates[i];
+    }
+    return NULL;
+}
 
 /// Full: start, end and every cancellation; degraded (unknown runtime layout): spawns and explicit cancels.
 static bool full_mode;
@@ -77,7 +91,7 @@ typedef struct ct_desc {
     uint32_t context_size;      // +4  the closure's context size + the room
     void *function;             // +8  the closure's real entry (ct_common_entry jumps through this offset)
     uint32_t room_offset;       // +16
-    uint32_t unused;
+    uint32_t cannot_throw;      // +20 the writer's cache (ct_desc_head)
     void *common_entry;         // +24 jumped to by entry_stub
     void *common_end;           // +32 jumped to by end_stub
     uint8_t pad[24];
@@ -85,6 +99,9 @@ typedef struct ct_desc {
     uint8_t end_stub[32];       // +96 lea desc(%rip), %rax; jmp *common_end(%rip)
 } ct_desc;
 _Static_assert(sizeof(ct_desc) == 128, "stub offsets below assume 128-byte descriptors");
+_Static_assert(offsetof(ct_desc, function) == offsetof(ct_desc_head, function) &&
+                   offsetof(ct_desc, cannot_throw) == offsetof(ct_desc_head, cannot_throw),
+               "the writer reads ct_desc_head");
 
 /// Our part of a task's initial context, after the closure's own.
 typedef struct {
@@ -183,10 +200,67 @@ static ct_desc *substitute(const void *afp) {
 static __thread __attribute__((tls_model("initial-exec"))) void *explicit_target;  // inside Task.cancel of this task
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t cancel_all_by;  // inside cancelAll by this task
 static __thread __attribute__((tls_model("initial-exec"))) int in_cancel_hook;      // nested hooked cancel calls
+static __thread __attribute__((tls_model("initial-exec"))) int explicit_fired;      // the handler saw explicit_target
+static __thread __attribute__((tls_model("initial-exec"))) void *registering;       // room whose handler is being added
 static __thread __attribute__((tls_model("initial-exec"))) uint64_t last_signal_task;
 static __thread __attribute__((tls_model("initial-exec"))) const char *last_signal_via;
 
 static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
+
+/// Explicit cancels of tasks that had not started yet, by task id: the cancellation handler is registered when a
+/// task starts, and then runs at once on the task's own thread, which no longer knows who cancelled. Written
+/// before the cancel (the task may start on another thread meanwhile), taken by that first run of the handler,
+/// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another
+/// cancel before its task started only costs that cancel its canceller (reason unknown).
+#define PENDING_SLOTS 1024
+typedef struct {
+    uint64_t task, time, by;
+} pending_cancel;
+static pending_cancel pending[PENDING_SLOTS];
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void pending_put(uint64_t task, uint64_t time, uint64_t by) {
+    pthread_mutex_lock(&pending_lock);
+    pending[task & (PENDING_SLOTS - 1)] = (pending_cancel){task, time, by};
+    pthread_mutex_unlock(&pending_lock);
+}
+
+/// Takes the pending explicit cancel of `task`; false when there is none.
+static bool pending_take(uint64_t task, pending_cancel *out) {
+    pthread_mutex_lock(&pending_lock);
+    pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
+    bool found = p->task == task;
+    if (found) {
+        *out = *p;
+        p->task = 0;
+    }
+    pthread_mutex_unlock(&pending_lock);
+    return found;
+}
+
+/// `async let` children by task id, with their parent: swift_asyncLet_begin does not hand back the child's
+/// context, so its room has no parent link; the cancellation handler looks here instead (off the hot path: only
+/// on a cancel). Overwritten on collision (that child's cancel then reads as reason unknown, as before).
+#define ALET_SLOTS 1024
+typedef struct {
+    uint64_t task, parent_id;
+    void *parent_task;  // dereferenced only while the child runs: a structured child never outlives its parent
+} alet_parent;
+static alet_parent alets[ALET_SLOTS];
+static pthread_mutex_t alet_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void alet_put(uint64_t task, uint64_t parent_id, void *parent_task) {
+    pthread_mutex_lock(&alet_lock);
+    alets[task & (ALET_SLOTS - 1)] = (alet_parent){task, parent_id, parent_task};
+    pthread_mutex_unlock(&alet_lock);
+}
+
+static bool alet_find(uint64_t task, alet_parent *out) {
+    pthread_mutex_lock(&alet_lock);
+    *out = alets[task & (ALET_SLOTS - 1)];
+    pthread_mutex_unlock(&alet_lock);
+    return out->task == task && task != 0;
+}
 
 // MARK: - Start, cancellation, end
 
@@ -195,20 +269,39 @@ static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
 static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
     room *r = context;
     if (!atomic_load_explicit(&ct_recording, memory_order_relaxed)) return;
-    if (explicit_target == r->task) return;  // the Task.cancel hook recorded it
+    if (explicit_target == r->task) {  // the Task.cancel hook records it
+        explicit_fired = 1;
+        return;
+    }
     void *current = real_get_current();
     uint64_t by = id_of(current);
     uint64_t reason = 0;
     bool known = atomic_load_explicit(&r->tag, memory_order_acquire) == r->id;
-    if (known && cancel_all_by && r->parent_id == cancel_all_by) {
+    uint64_t parent_id = known ? r->parent_id : 0, how = known ? r->how : 0;
+    void *parent_task = known ? r->parent_task : NULL;
+    alet_parent a;
+    if (!known && alet_find(r->id, &a)) {  // an `async let` child
+        known = true;
+        parent_id = a.parent_id;
+        parent_task = a.parent_task;
+        how = 1;
+    }
+    if (known && cancel_all_by && parent_id == cancel_all_by) {
         reason = 1;
-    } else if (known && (r->how == 1 || r->how == 3) && r->parent_task && real_is_cancelled(r->parent_task)) {
+    } else if (known && (how == 1 || how == 3) && parent_task && real_is_cancelled(parent_task)) {
         reason = 4;
-        by = r->parent_id;
-    } else if (current == r->task) {
-        // Cancelled before it started (the handler ran at registration): a Task.cancel call we recorded then.
-        if (r->how == 0 || r->how == 2) return;
+        by = parent_id;
+    } else if (registering == r) {
+        // Cancelled before it started (the handler runs at registration): by a Task.cancel call, when one is
+        // pending for it, recorded with that call's time and canceller.
+        pending_cancel p;
+        if (pending_take(r->id, &p)) {
+            ct_emit(CT_CANCEL, p.time, r->id, p.by, 1, 0, 0, 0);
+            return;
+        }
         by = 0;
+    } else if (current == r->task) {
+        reason = 1;  // cancelled itself (`withUnsafeCurrentTask { $0?.cancel() }` runs inside the runtime)
     }
     ct_emit(CT_CANCEL, ct_now(), r->id, by, reason, 0, 0, 0);
 }
@@ -221,7 +314,9 @@ __attribute__((visibility("hidden"))) void ct_on_task_start(void *context, ct_de
     r->task = real_get_current();
     r->id = id_of(r->task);
     r->record = NULL;
+    registering = r;
     r->record = real_add_handler(on_cancel, r);
+    registering = NULL;
 }
 
 /// The error's type name, unboxing `any Error` (a throwing Task boxes its error once more).
@@ -313,13 +408,15 @@ SWIFTCALL task_and_context swift_task_create(size_t flags, void *options, const 
     uint64_t frames[3];
     spawn_frames(frames);
     task_and_context result = real_create(flags, options, result_type, d ? (const void *)d : entry, closure);
+    if (result_type == void_metadata) how |= CT_SPAWN_VOID;
+    if (d) how |= (uint64_t)(uintptr_t)d << CT_SPAWN_DESC_SHIFT;
     uint64_t id = id_of(result.task);
     uint64_t parent_id = id_of(parent);
     if (d && result.context) {
         room *r = (room *)((uint8_t *)result.context + d->room_offset);
         r->parent_id = parent_id;
         r->parent_task = parent;
-        r->how = how;
+        r->how = how & 0xFF;
         atomic_store_explicit(&r->tag, id, memory_order_release);
     }
     ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
@@ -334,13 +431,18 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
         return;
     }
     uint64_t time = ct_now();
-    uint64_t parent_id = id_of(real_get_current());
+    void *parent = real_get_current();
+    uint64_t parent_id = id_of(parent);
     ct_desc *d = substitute(entry);
     uint64_t frames[3];
     spawn_frames(frames);
     real_async_let_begin(alet, options, result_type, d ? (const void *)d : entry, closure, result_buffer);
     void *task = (void *)(*(uintptr_t *)((uint8_t *)alet + 0x18) & ~(uintptr_t)0xF);
-    ct_emit(CT_SPAWN, time, id_of(task), parent_id, 1 | CT_SPAWN_ASYNC_LET, frames[0], frames[1], frames[2]);
+    uint64_t how = 1 | CT_SPAWN_ASYNC_LET | (result_type == void_metadata ? CT_SPAWN_VOID : 0) |
+                   ((uint64_t)(uintptr_t)d << CT_SPAWN_DESC_SHIFT);
+    uint64_t id = id_of(task);
+    alet_put(id, parent_id, parent);
+    ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
 }
 
 // MARK: - Explicit cancels: the root cause of a cancellation
@@ -354,8 +456,11 @@ REAL(real_discarding_cancel_all);
 REAL(real_throwing_discarding_cancel_all);
 REAL(real_swift_group_cancel_all);
 
-/// Records an explicit cancel of `task` by the current task, then lets the runtime cancel it; the cancellation
-/// handler (same thread, synchronously) sees `explicit_target` and does not record it twice.
+/// Records an explicit cancel of `task` by the current task when it cancels something: a task that is running
+/// (its cancellation handler fires here, synchronously, and sees `explicit_target`) or one that has not started
+/// (recorded by the handler's first run, from `pending`). A cancel of a task that has already ended, or was
+/// already cancelled, changes nothing and is not recorded (`defer { task.cancel() }` on a finished task is
+/// common). In degraded mode there is no handler: every call is recorded.
 static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void *), void *task, void *a1, void *a2,
                             void *a3) {
     if (in_cancel_hook || !atomic_load_explicit(&ct_recording, memory_order_relaxed) || !task) {
@@ -363,11 +468,23 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
         return;
     }
     in_cancel_hook = 1;
-    ct_emit(CT_CANCEL, ct_now(), id_of(task), id_of(real_get_current()), 1, 0, 0, 0);
+    uint64_t time = ct_now(), id = id_of(task), by = id_of(real_get_current());
+    if (!full_mode) {
+        ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+        real(task, a1, a2, a3);
+        in_cancel_hook = 0;
+        return;
+    }
+    bool already = real_is_cancelled(task);
+    if (!already) pending_put(id, time, by);
     void *saved = explicit_target;
     explicit_target = task;
+    explicit_fired = 0;
     real(task, a1, a2, a3);
     explicit_target = saved;
+    // Fired: recorded here. Its pending entry stays until overwritten; it can never match again (ids are unique
+    // and the handler runs once), and not taking it saves a lock per cancel.
+    if (explicit_fired) ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
     in_cancel_hook = 0;
 }
 
@@ -436,6 +553,25 @@ SWIFTCALL void hook_check_cancellation(void *self __attribute__((swift_context))
     }
 }
 
+/// `withUnsafeThrowingContinuation` (and `withCheckedThrowingContinuation` at -O) are inlined into the app, which
+/// waits in swift_continuation_await inside the runtime: no return to hook. The resume is a PLT call from the
+/// resuming code, with the continuation (= the waiting task) and the error: a CancellationError resumed into a
+/// task that is cancelled is `received` by that task.
+static SWIFTCALL void (*real_throwing_resume_with_error)(void *, void *);
+SWIFTCALL void swift_continuation_throwingResumeWithError(void *task, void *error) {
+    if (__builtin_expect(!real_throwing_resume_with_error, 0)) resolve();
+    if (task && error && full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed) &&
+        real_is_cancelled(task)) {
+        const char *name;
+        size_t length;
+        error_type(error, &name, &length);
+        if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
+            ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)"continuation resume", 0, 0, 0);
+        }
+    }
+    real_throwing_resume_with_error(task, error);
+}
+
 // MARK: - Deliveries: a CancellationError returned into a cancelled task
 #if CT_SUPPORTED
 
@@ -446,7 +582,8 @@ typedef struct {
     const char *via;
     void *function;
     uint32_t room_offset;
-    uint32_t unused;
+    uint32_t flag;  // 1: returning while the task is cancelled is a `flag` (a sequence ending on cancellation);
+                    // 2: a normal return while cancelled is a `flag`, a CancellationError `received`
     void *resume;
     uint64_t pad[2];
 } ct_call_desc;
@@ -458,6 +595,20 @@ __attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *
     void **slots = context;
     void *resume = *(void **)((uint8_t *)context + d->room_offset);
     slots[1] = resume;
+    if (d->flag == 2 && !error) {  // returned normally from code with a cancellation handler
+        if (full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
+            void *task = real_get_current();
+            if (task && real_is_cancelled(task)) signal_flag(d->via);
+        }
+        return resume;
+    }
+    if (d->flag == 1) {  // non-throwing or typed throws: %r13 is not an error here
+        if (full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
+            void *task = real_get_current();
+            if (task && real_is_cancelled(task)) signal_flag(d->via);
+        }
+        return resume;
+    }
     if (error && full_mode && atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
         void *task = real_get_current();
         if (task && real_is_cancelled(task)) {
@@ -482,6 +633,7 @@ static void setup_call_hooks(void) {
         void *function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
         ct_call_desc *d = &ct_call_descs[i];
         d->via = ct_call_hook_names[i].via;
+        d->flag = (uint32_t)ct_call_hook_names[i].flag;
         d->resume = ct_call_resumes[i];
         d->function = function;
         d->room_offset = real_tu ? ((real_tu[1] + 15u) & ~15u) : 4080;
@@ -514,6 +666,7 @@ static void resolve(void) {
     real_swift_group_cancel_all = next_symbol("swift_taskGroup_cancelAll");
     real_task_is_cancelled_getter = next_symbol("$sScTss5NeverORszABRs_rlE11isCancelledSbvgZ");
     real_check_cancellation = next_symbol("$sScTss5NeverORszABRs_rlE17checkCancellationyyKFZ");
+    real_throwing_resume_with_error = next_symbol("swift_continuation_throwingResumeWithError");
 }
 
 /// Build tools a traced `swift test` starts: never traced.
@@ -609,6 +762,7 @@ __attribute__((constructor)) static void ct_setup(void) {
                       !real_get_error_value || !real_get_type_name)) {
         full_mode = false;
     }
+    if (full_mode) void_metadata = find_void_metadata();
     if (full_mode) {
         table = mmap(NULL, sizeof(table_slot) * TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (table == MAP_FAILED) table = NULL;

@@ -17,13 +17,15 @@
 #define CT_WIRE_CANCEL 0x11
 #define CT_WIRE_END 0x16
 #define CT_WIRE_DROPPED 0x18
+#define CT_WIRE_MARK 0x19
 #define CT_WIRE_SITE 0x80
 #define CT_WIRE_SIGNAL 0x81
 #define CT_RECORDER_VERSION "0.1.0"
 
 /// Event kinds in the per-thread buffers; the writer turns them into format records.
 enum ct_kind {
-    CT_SPAWN = 1,   // f0 task, f1 parent, f2 how (| CT_SPAWN_ASYNC_LET), f3..f5 return addresses (innermost first)
+    CT_SPAWN = 1,   // f0 task, f1 parent, f2 how (| CT_SPAWN_* flags | descriptor << 16), f3..f5 return addresses
+                    // (innermost first)
     CT_CANCEL = 2,  // f0 task, f1 by, f2 reason
     CT_END = 3,     // f0 task, f1 outcome, f2 error type name (const char *, lives forever), f3 its length
     CT_SIGNAL = 4,  // f0 task, f1 what (0 flag, 1 received), f2 via (static const char *)
@@ -31,6 +33,24 @@ enum ct_kind {
 
 /// Flag in a spawn's `how`: the task is an `async let` child.
 #define CT_SPAWN_ASYNC_LET 0x100
+/// Flag in a spawn's `how`: the task's result type is Void.
+#define CT_SPAWN_VOID 0x200
+/// Bits 16… of a spawn's `how`: the address of the closure's descriptor (its first field after the substitute
+/// AsyncFunctionPointer is the closure's real function), or 0.
+#define CT_SPAWN_DESC_SHIFT 16
+
+/// Mark label written after the spawn of a task whose operation returns Void and cannot throw (Docs/Run.md).
+#define CT_MARK_VOID_NEVER "returns Void, cannot throw"
+
+/// The part of a closure descriptor the writer reads: the closure's function, and the writer's own cache of
+/// whether that function is a non-throwing operation (0 unknown, 1 cannot throw, 2 may throw).
+typedef struct {
+    int32_t relative_function;
+    uint32_t context_size;
+    void *function;
+    uint32_t room_offset;
+    uint32_t cannot_throw;  // written and read by the writer thread only
+} ct_desc_head;
 
 /// One event: 64 bytes, written by one thread into its own ring, read by the writer thread.
 typedef struct {

@@ -457,6 +457,42 @@ static uint64_t site_for(uint64_t a, uint64_t b, uint64_t c) {
     return location;
 }
 
+/// Whether `function`, a task's entry, is a thunk from a non-throwing closure (what the compiler passes for
+/// `Task<_, Never>` and TaskGroup/DiscardingTaskGroup children; a throwing closure is passed as itself): its
+/// demangled name is "… reabstraction thunk helper … from @async () -> (…) to …" with no `@error` result in the
+/// source type. Unnamed (stripped): false.
+static int is_non_throwing_thunk(void *function) {
+    static char *(*demangle)(const char *, size_t, char *, size_t *, uint32_t);
+    if (!demangle) demangle = (char *(*)(const char *, size_t, char *, size_t *, uint32_t))dlsym(RTLD_DEFAULT, "swift_demangle");
+    Dl_info info;
+    if (!demangle || !dladdr(function, &info) || !info.dli_fname) return 0;
+    const char *name = symbol_at(load_module(module_path(&info)),
+                                 (uint64_t)(uintptr_t)function - (uint64_t)(uintptr_t)info.dli_fbase);
+    if (!name && info.dli_saddr == function) name = info.dli_sname;
+    if (!name || strncmp(name, "$s", 2) != 0) return 0;
+    char *text = demangle(name, strlen(name), NULL, NULL, 0);
+    if (!text) return 0;
+    // "… reabstraction thunk helper <…> from SOURCE to TARGET": the closure's own type is SOURCE.
+    int result = 0;
+    const char *thunk = strstr(text, "thunk helper");
+    const char *from = thunk ? strstr(thunk, " from ") : NULL;
+    if (from) {
+        const char *source = from + 6, *to = strstr(source, " to ");
+        size_t n = to ? (size_t)(to - source) : strlen(source);
+        result = memmem(source, n, "@async", 6) && !memmem(source, n, "@error", 6);
+    }
+    free(text);
+    return result;
+}
+
+/// Whether a spawn's task runs an operation that returns Void and cannot throw; cached in its descriptor.
+static int returns_void_cannot_throw(uint64_t how) {
+    ct_desc_head *d = (ct_desc_head *)(uintptr_t)(how >> CT_SPAWN_DESC_SHIFT);
+    if (!(how & CT_SPAWN_VOID) || !d) return 0;
+    if (!d->cannot_throw) d->cannot_throw = is_non_throwing_thunk(d->function) ? 1 : 2;
+    return d->cannot_throw == 1;
+}
+
 static void encode(const ct_event *e) {
     switch (e->kind) {
     case CT_SPAWN: {
@@ -472,15 +508,23 @@ static void encode(const ct_event *e) {
         put_varint(&chunk, name_id);
         put_varint(&chunk, how);
         uint64_t location = site_for(e->f[3], e->f[4], e->f[5]);
-        if (!location) break;
-        uint8_t bytes[32];
-        buf body = {bytes, 0, sizeof bytes};  // three varints: never grows
-        put_varint(&body, 0);  // same time as the spawn
-        put_varint(&body, e->f[0]);
-        put_varint(&body, location);
-        put_byte(&chunk, CT_WIRE_SITE);
-        put_varint(&chunk, body.count);
-        put_bytes(&chunk, body.bytes, body.count);
+        if (location) {
+            uint8_t bytes[32];
+            buf body = {bytes, 0, sizeof bytes};  // three varints: never grows
+            put_varint(&body, 0);  // same time as the spawn
+            put_varint(&body, e->f[0]);
+            put_varint(&body, location);
+            put_byte(&chunk, CT_WIRE_SITE);
+            put_varint(&chunk, body.count);
+            put_bytes(&chunk, body.bytes, body.count);
+        }
+        if (returns_void_cannot_throw(e->f[2])) {
+            uint64_t label = intern(&chunk, CT_MARK_VOID_NEVER, strlen(CT_MARK_VOID_NEVER));
+            put_byte(&chunk, CT_WIRE_MARK);
+            put_varint(&chunk, 0);  // same time as the spawn
+            put_varint(&chunk, e->f[0]);
+            put_varint(&chunk, label);
+        }
         break;
     }
     case CT_CANCEL:

@@ -29,6 +29,7 @@ struct CompactTask: Sendable {
 
     var cancelTime: UInt64 = 0
     var cancelBy: TaskID = 0
+    var cancelOrigin: TaskID = 0
     var cancelByName: StringID = 0
     var cancelMessage: StringID = 0
 
@@ -60,6 +61,7 @@ struct CompactTask: Sendable {
 
     var hasCancel = false
     var cancelWithdrawn = false
+    var cancelByOwnSubtree = false
     var cancelReason = CancelReason.unknown
     /// How the canceller's name reads: nil (0 or not live), a string id, or `#id` for a canceller seen without
     /// its spawn.
@@ -127,7 +129,8 @@ struct CompactTask: Sendable {
             case .orphan: "#\(cancelBy)"
             }
             task.cancels = [CancelRequest(time: cancelTime, by: cancelBy, byName: byName, reason: cancelReason,
-                                          message: strings[cancelMessage], withdrawn: cancelWithdrawn)]
+                                          message: strings[cancelMessage], withdrawn: cancelWithdrawn,
+                                          origin: cancelOrigin, byOwnSubtree: cancelByOwnSubtree)]
         }
         if hasCatch {
             task.catches = [CaughtCancellation(time: catchTime, errorType: strings[catchError],

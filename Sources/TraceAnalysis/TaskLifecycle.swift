@@ -68,6 +68,35 @@ public struct TaskLifecycle: Sendable, Identifiable {
         return last
     }
 
+    /// The mark `canceltrace run` writes on a task whose operation returns Void and cannot throw
+    /// (`Task<Void, Never>`, a `TaskGroup<Void>` or `DiscardingTaskGroup` child).
+    public static let returnsVoidCannotThrowMark = "returns Void, cannot throw"
+
+    /// Whether the task's operation returns Void and cannot throw: returning is the only way it can end, and its
+    /// end hands nothing to whoever awaits it. Only how long it took to stop can be wrong.
+    public var returnsVoidCannotThrow: Bool { marks.contains { $0.label == Self.returnsVoidCannotThrowMark } }
+
+    /// Where a cancellation error comes from a child being collected (a group's `next()`, `Task.value`): draining
+    /// several cancelled children receives one each, which is not going on after a swallow.
+    static let collectingVias: Set<String> = ["ThrowingTaskGroup.next", "Task.value"]
+
+    /// Why returning normally after `cancel` is the task's own choice rather than a cancellation it lost, or nil:
+    /// the cancel came from the task's own subtree (it cancelled its own handle, or a task it started did), or the
+    /// task cannot end any other way (`returnsVoidCannotThrow`) — as long as it stopped at the first cancellation
+    /// error that reached it: one that received it twice went on after the first (`try?` in a loop). Errors
+    /// collected from children (`collectingVias`) do not count: a task drains its cancelled group that way. Rules that
+    /// flag "cancelled, then returned" without a recorded catch skip such tasks; a task that never stops is still
+    /// `slow-cancellation`'s and `leaked-task`'s.
+    public func returnIsOwnChoice(after cancel: CancelRequest) -> String? {
+        var received = 0
+        for signal in signals where signal.what == .received && signal.time >= cancel.time
+            && !Self.collectingVias.contains(signal.via) { received += 1 }
+        if received > 1 || elidedEntries > 0 && received > 0 { return nil }
+        if cancel.byOwnSubtree { return cancel.origin == id ? "it cancelled itself" : "a task it started cancelled it" }
+        if returnsVoidCannotThrow { return "returns Void and cannot throw" }
+        return nil
+    }
+
     /// Time from the effective cancel request to the end; nil when either is missing.
     public var cancelLatency: UInt64? {
         guard let cancel = effectiveCancel, let end else { return nil }
@@ -85,6 +114,13 @@ public struct CancelRequest: Sendable, Equatable {
     public var message: String
     /// Set by a later `uncancel` (Python's `Task.uncancel()`, a timeout turning its cancel into its own error).
     public var withdrawn = false
+    /// The task whose code started this cancel: `by` for an explicit (or unknown) cancel, or for a cancel passed
+    /// down from a parent, where the parent's cancel started. 0 when unknown, or when no task's code decided it
+    /// (a timeout, a shutdown, a sibling's failure).
+    public var origin: TaskID = 0
+    /// Whether `origin` is the task itself or one of its descendants (as far as the trace links them): the task's
+    /// own code decided to stop — it cancelled its own handle, or a child it started cancelled it.
+    public var byOwnSubtree = false
 }
 
 public struct CaughtCancellation: Sendable, Equatable {

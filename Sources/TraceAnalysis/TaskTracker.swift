@@ -137,9 +137,13 @@ public struct TaskTracker: Sendable {
             byName = live.tasks[by].name
         }
         guard let slot = live(event) else { return -1 }
+        let origin = cancelOrigin(by: canceller, reason: event.cancelReason)
+        let ownSubtree = origin != 0 && isInSubtree(origin, of: id)
         if live.tasks[slot].detail < 0 && !live.tasks[slot].hasCancel {
             live.tasks[slot].hasCancel = true
             live.tasks[slot].cancelTime = event.time
+            live.tasks[slot].cancelOrigin = origin
+            live.tasks[slot].cancelByOwnSubtree = ownSubtree
             live.tasks[slot].cancelBy = canceller
             live.tasks[slot].cancelByKind = byKind
             live.tasks[slot].cancelByName = byName
@@ -155,9 +159,33 @@ public struct TaskTracker: Sendable {
         }
         updateDetail(slot, strings: table) { task in
             task.cancels.append(CancelRequest(time: event.time, by: canceller, byName: name,
-                                              reason: event.cancelReason, message: table[event.message]))
+                                              reason: event.cancelReason, message: table[event.message],
+                                              origin: origin, byOwnSubtree: ownSubtree))
         }
         return -1
+    }
+
+    /// The task whose own code started a cancel by `canceller`: a cancel passed down from a parent
+    /// (`reason = parent`) started where the parent's cancel did; an explicit (or unknown) one, with its canceller.
+    /// 0 when unknown, or when no task's code decided it (a timeout, a shutdown, a sibling's failure).
+    private func cancelOrigin(by canceller: TaskID, reason: CancelReason) -> TaskID {
+        guard reason == .parent else { return reason == .explicit || reason == .unknown ? canceller : 0 }
+        guard canceller != 0, let slot = live.slot(of: canceller) else { return canceller }
+        let parent = live.tasks[slot]
+        if parent.detail >= 0 { return details[Int(parent.detail)].effectiveCancel?.origin ?? canceller }
+        return parent.hasEffectiveCancel ? parent.cancelOrigin : canceller
+    }
+
+    /// Whether `task` is `ancestor` or one of its descendants, following the parents of live tasks (a bounded
+    /// walk; an ended link in the chain ends it with false).
+    private func isInSubtree(_ task: TaskID, of ancestor: TaskID) -> Bool {
+        var current = task
+        for _ in 0..<64 {
+            if current == ancestor { return true }
+            guard current != 0, let slot = live.slot(of: current) else { return false }
+            current = live.tasks[slot].parent
+        }
+        return false
     }
 
     private mutating func foldUncancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {

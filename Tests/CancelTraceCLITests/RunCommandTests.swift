@@ -38,7 +38,8 @@ struct RunCommandTests {
 
     /// The rules each scenario triggers under `run` (Docs/Run.md explains each difference from the API trace).
     static let expectedRules: [String: [String]] = [
-        "swallow-catch-all": ["returned-after-cancellation-error"],
+        // swallow-catch-all's task is a `Task<Void, Never>` that stops at its first CancellationError: a stop,
+        // not a swallow, under `run` (the API trace's recorded catch still reports it).
         "swallow-try-sleep": ["returned-after-cancellation-error"],
         "convert-error": ["cancellation-converted"],
         "shield": ["completed-after-cancel"],
@@ -103,6 +104,103 @@ struct RunCommandTests {
         #expect(Set(sites).count == 2, "\(sites)")
     }
 
+    /// The findings `run` printed, as rule ids.
+    static func printedRules(_ stdout: String) -> [String] {
+        stdout.split(separator: "\n").filter { $0.hasPrefix("error[") || $0.hasPrefix("warning[") || $0.hasPrefix("note[") }
+            .map { String($0[$0.index(after: $0.firstIndex(of: "[")!)..<$0.firstIndex(of: "]")!]) }
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func aTaskThatCancelsItselfHasNoFinding(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["self-cancel"])
+        #expect(result.stdout.hasPrefix("self: success()"))
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let cancel = try #require(trace.events.first { $0.kind == .cancel })
+        #expect(cancel.task != root && cancel.canceller == cancel.task && cancel.cancelReason == .explicit)
+        // It met the error once (`try? await Task.sleep`): without the own-subtree rule this was a warning.
+        #expect(trace.events.contains { $0.kind == .signal && $0.task == cancel.task && $0.signalKind == .received })
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func voidTasksThatCannotThrowAreMarkedAndNotReportedForStopping(optimization: String) throws {
+        let binary = try ScenarioBinaries.path(optimization)
+        let (result, trace) = try RunOutput.record(binary, ["void-watchdogs"])
+        #expect(result.stdout.hasPrefix("watchdog: success()"))
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let children = trace.events.filter { $0.kind == .spawn && $0.task != root }
+        #expect(Set(children.map(\.spawnKind)) == [.unstructured, .groupChild])
+        let marked = Set(trace.events.filter { $0.kind == .mark && trace.strings[$0.label] == "returns Void, cannot throw" }.map(\.task))
+        #expect(marked.subtracting([root]) == Set(children.map(\.task)))
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+        // A throwing Void task and a task with a value get no mark.
+        for scenario in ["convert-error", "unsafe-continuation", "cancel-early-and-late"] {
+            let (_, other) = try RunOutput.record(binary, [scenario])
+            let main = other.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task
+            #expect(!other.events.contains { $0.kind == .mark && $0.task != main }, "\(scenario)")
+        }
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func aStreamEndingOnCancellationIsAFlag(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["stream-ends"])
+        #expect(result.stdout.hasPrefix("consumer: success()"))
+        let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
+        #expect(trace.events.contains {
+            $0.kind == .signal && $0.task == task && $0.signalKind == .flag && trace.strings[$0.via] == "AsyncStream.next"
+        })
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func returningFromACancellationHandlerWhileCancelledIsAFlag(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["handler-returns"])
+        #expect(result.stdout.hasPrefix("handler: success(0)"))
+        let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
+        let signals = trace.events.filter { $0.kind == .signal && $0.task == task }
+        #expect(signals.last?.signalKind == .flag && signals.last.map { trace.strings[$0.via] } == "withTaskCancellationHandler",
+                "\(signals)")
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func anAsyncLetChildIsCancelledByItsParent(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["async-let-cancel"])
+        #expect(result.stdout.hasPrefix("outer: failure(Swift.CancellationError())"))
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let outer = try #require(trace.events.first { $0.kind == .spawn && $0.parent == root }?.task)
+        let child = try #require(trace.events.first { $0.kind == .spawn && $0.parent == outer }?.task)
+        let cancels = Dictionary(trace.events.filter { $0.kind == .cancel }.map { ($0.task, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(cancels[outer]?.canceller == root && cancels[outer]?.cancelReason == .explicit)
+        // Before, the child's room had no parent link: reason unknown, by the thread's task (main).
+        #expect(cancels[child]?.canceller == outer && cancels[child]?.cancelReason == .parent, "\(cancels)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func aCancellationErrorResumedIntoAnUnsafeContinuationIsReceived(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["unsafe-continuation"])
+        #expect(result.stdout.hasPrefix("unsafe: success(1)"))
+        let task = try #require(trace.events.first { $0.kind == .cancel }?.task)
+        #expect(trace.events.contains {
+            $0.kind == .signal && $0.task == task && $0.signalKind == .received && trace.strings[$0.via] == "continuation resume"
+        })
+        #expect(Self.printedRules(result.stdout) == ["returned-after-cancellation-error"], "\(result.stdout)")
+    }
+
+    @Test(arguments: ["-O", "-Onone"])
+    func aCancelBeforeTheStartIsExplicitAndOneAfterTheEndIsNotRecorded(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["cancel-early-and-late"])
+        #expect(result.stdout.hasPrefix("early: failure(Swift.CancellationError()) done: success(1)"), "\(result.stdout)")
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let children = trace.events.filter { $0.kind == .spawn && $0.task != root }.map(\.task)
+        #expect(children.count == 2)
+        let cancels = trace.events.filter { $0.kind == .cancel }
+        #expect(cancels.count == 1, "\(cancels)")
+        #expect(cancels.first?.task == children.first && cancels.first?.canceller == root
+            && cancels.first?.cancelReason == .explicit)
+        #expect(!result.stdout.contains("already ended"), "\(result.stdout)")
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let result = try CLIRunner.run(["run", "--help"])
         #expect(result.status == 0)
@@ -151,7 +249,7 @@ struct RunCommandTests {
             if parts.count == 3 { defines[String(parts[1])] = String(parts[2]) }
         }
         let kinds = defines.filter { $0.key.hasPrefix("CT_WIRE_") && !["CT_WIRE_MAJOR", "CT_WIRE_MINOR"].contains($0.key) }
-        #expect(kinds.count == 9)
+        #expect(kinds.count == 10)
         for (name, value) in kinds {
             let code = try #require(UInt8(value.dropFirst(2), radix: 16), "\(name) = \(value)")
             let kind = try #require(EventKind(rawValue: code), "\(name) = \(value) is no kind")

@@ -139,6 +139,127 @@ func twoSpawners() async {
     print("sum:", sum)
 }
 
+// Not sample scenarios: what `run` sees beyond them (RunCommandTests).
+
+/// A task cancels its own handle (merge's driver when its upstream finished), then meets the error once.
+func selfCancel() async {
+    let task = Task { () async throws -> Void in
+        withUnsafeCurrentTask { $0?.cancel() }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    print("self:", await task.result)
+}
+
+/// A `Task<Void, Never>` watchdog and a `TaskGroup<Void>` child: each stops at its first CancellationError.
+func voidWatchdogs() async {
+    let watchdog = Task {
+        do { try await Task.sleep(for: .seconds(100)) } catch {}
+    }
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { try? await Task.sleep(for: .seconds(100)) }
+        try? await Task.sleep(for: .milliseconds(10))
+        group.cancelAll()
+    }
+    watchdog.cancel()
+    print("watchdog:", await watchdog.result)
+}
+
+/// A `for await` over an AsyncStream ends when its task is cancelled: a flag, not a finding.
+func streamEnds() async {
+    let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+    let consumer = Task { () async throws -> Void in
+        for await _ in stream {}
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    consumer.cancel()
+    print("consumer:", await consumer.result)
+    continuation.finish()
+}
+
+final class ContinuationSlot: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var continuation: UnsafeContinuation<Void, any Error>?
+    init() { pthread_mutex_init(&lock, nil) }
+    func put(_ value: UnsafeContinuation<Void, any Error>) {
+        pthread_mutex_lock(&lock); continuation = value; pthread_mutex_unlock(&lock)
+    }
+    func take() -> UnsafeContinuation<Void, any Error>? {
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        let value = continuation
+        continuation = nil
+        return value
+    }
+}
+
+/// A task waits in `withUnsafeThrowingContinuation`; it is cancelled and resumed with a CancellationError, which
+/// its catch-all drops (BUG) before it returns a value.
+func unsafeContinuation() async {
+    let slot = ContinuationSlot()
+    let task = Task { () async throws -> Int in
+        do {
+            try await withUnsafeThrowingContinuation { slot.put($0) }
+        } catch {}
+        return 1
+    }
+    var continuation = slot.take()
+    while continuation == nil {
+        try? await Task.sleep(for: .milliseconds(1))
+        continuation = slot.take()
+    }
+    task.cancel()
+    continuation?.resume(throwing: CancellationError())
+    print("unsafe:", await task.result)
+}
+
+final class Flag: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var value = false
+    init() { pthread_mutex_init(&lock, nil) }
+    func set() { pthread_mutex_lock(&lock); value = true; pthread_mutex_unlock(&lock) }
+    var isSet: Bool { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return value }
+}
+
+/// Code with a cancellation handler is told of the cancel by it and returns a value on purpose (AsyncChannel's
+/// `next()` returning nil): a flag, not a finding.
+func handlerReturns() async {
+    let task = Task { () async throws -> Int in
+        let cancelled = Flag()
+        return await withTaskCancellationHandler {
+            while !cancelled.isSet { await Task.yield() }
+            return 0
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    task.cancel()
+    print("handler:", await task.result)
+}
+
+/// An `async let` child of a task that is cancelled: the cancel reaches the child from its parent.
+func asyncLetCancel() async {
+    let outer = Task { () async throws -> Int in
+        async let child: Int = {
+            try await Task.sleep(for: .seconds(100))
+            return 1
+        }()
+        return try await child
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    outer.cancel()
+    print("outer:", await outer.result)
+}
+
+/// A cancel right after the spawn (usually before the task starts) and one of a task that has already ended.
+func cancelEarlyAndLate() async {
+    let early = Task { () async throws -> Void in try await Task.sleep(for: .seconds(100)) }
+    early.cancel()
+    let done = Task { () async throws -> Int in 1 }
+    _ = try? await done.value
+    done.cancel()  // changes nothing: not a cancellation
+    print("early:", await early.result, "done:", await done.result)
+}
+
 let scenarios: [String: () async -> Void] = [
     "cancel-cleanup-rethrow": cancelCleanupRethrow,
     "swallow-catch-all": swallowCatchAll,
@@ -149,6 +270,13 @@ let scenarios: [String: () async -> Void] = [
     "convert-error": convertError,
     "canceller-awaits": cancellerAwaits,
     "two-spawners": twoSpawners,
+    "self-cancel": selfCancel,
+    "void-watchdogs": voidWatchdogs,
+    "stream-ends": streamEnds,
+    "unsafe-continuation": unsafeContinuation,
+    "cancel-early-and-late": cancelEarlyAndLate,
+    "handler-returns": handlerReturns,
+    "async-let-cancel": asyncLetCancel,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
