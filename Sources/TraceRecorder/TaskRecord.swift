@@ -1,11 +1,12 @@
+import Synchronization
 import TraceFormat
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
-/// The current one lives in a task-local, so every event knows its task and every spawn its parent. The session
-/// lock, which every event takes anyway, orders a task's cancel before its end: a cancel that arrives after the
-/// end is not recorded (the task could not have seen it), and a cancel is recorded at most once, whichever path
-/// sees it first. (A lock of its own cost two more lock round trips per cancelled task.)
+/// The current one lives in a task-local, so every event knows its task and every spawn its parent. One atomic
+/// byte orders a task's cancel before its end: a cancel that arrives after the end is not recorded (the task
+/// could not have seen it), and a cancel is recorded at most once, whichever path sees it first. Checking it
+/// first lets the runtime's cancellation handler skip the recorder when an API call already recorded the cancel.
 @usableFromInline
 final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
@@ -16,9 +17,30 @@ final class TaskRecord: @unchecked Sendable {
     /// cancel the runtime delivers without a recorded cause came from the parent.
     let isStructuredChild: Bool
 
-    /// Guarded by `Recorder.state`'s lock, and only touched by the session that owns the record.
-    var cancelRecorded = false
-    var ended = false
+    /// `cancelledFlag` and `endedFlag`; set only by the session that owns the record (`EventBuffer`).
+    private let flags = Atomic<UInt8>(0)
+    private static let cancelledFlag: UInt8 = 1
+    private static let endedFlag: UInt8 = 2
+
+    var cancelRecordedOrEnded: Bool { flags.load(ordering: .relaxed) != 0 }
+    var isEnded: Bool { flags.load(ordering: .relaxed) & Self.endedFlag != 0 }
+
+    /// Sets the cancel flag unless a cancel was recorded or the task ended; whether it did.
+    func markCancelled() -> Bool {
+        var current = flags.load(ordering: .relaxed)
+        while current == 0 {
+            let (exchanged, original) = flags.compareExchange(expected: 0, desired: Self.cancelledFlag,
+                                                              ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Sets the end flag; false when it was already set.
+    func markEnded() -> Bool {
+        flags.bitwiseOr(Self.endedFlag, ordering: .acquiringAndReleasing).oldValue & Self.endedFlag == 0
+    }
 
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
@@ -57,6 +79,8 @@ final class TaskRecord: @unchecked Sendable {
     /// whoever cancelled that. A task cancelled before it started running installs its handler already
     /// cancelled, so the handler runs in the task itself: then who asked is unknown.
     func cancellationDelivered() {
+        // Already recorded by the API call that cancelled (or the task ended): nothing to look up.
+        if cancelRecordedOrEnded { return }
         if isStructuredChild, let parent {
             recordCancel(by: parent, reason: .parent)
             return
