@@ -7,7 +7,7 @@ import Synchronization
 import TraceFormat
 
 /// Whether a session is recording. Every entry point loads it first and returns when it is false, so a
-/// disabled recorder costs one predictable branch. Relaxed: it is a hint, the session lock is the truth.
+/// disabled recorder costs one predictable branch. Relaxed: it is a hint, `Recorder.liveSession` is the truth.
 @usableFromInline
 let tracingEnabled = Atomic<Bool>(false)
 
