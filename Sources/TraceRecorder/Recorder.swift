@@ -171,19 +171,20 @@ enum Recorder {
     // Tasks come as `TaskRecord`s and are resolved with `LiveSession.id(of:)`: a task that outlived the session
     // it was spawned in (or one from before a restart) must not write its id into another session.
 
-    /// Records a spawn (named `name`, or after its call site when nil); returns the new task's id and the number
-    /// of the session that recorded it.
+    /// Records a spawn (named `name`, or after its call site when nil); returns the new task's id, the number
+    /// of the session that recorded it and the parent's id in it.
     static func spawn(name: String?, site: CallSite, how: SpawnKind,
-                      parent: TaskRecord?) -> (id: TaskID, session: UInt64)? {
-        ThreadBuffers.withCurrent { buffer -> (id: TaskID, session: UInt64) in
+                      parent: TaskRecord?) -> (id: TaskID, session: UInt64, parent: TaskID)? {
+        ThreadBuffers.withCurrent { buffer -> (id: TaskID, session: UInt64, parent: TaskID) in
             let session = buffer.session
             let siteIDs = buffer.site(site)
             let nameID = name.map { buffer.string($0) } ?? siteIDs.name
             let task = session.nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue
+            let parentID = session.id(of: parent)
             // One entry; the writer writes it as the spawn and its site.
             buffer.record(TraceEvent(kind: .spawn, time: 0, fields: (
-                task, session.id(of: parent), nameID, UInt64(how.rawValue) | siteIDs.location << 8)))
-            return (task, session.number)
+                task, parentID, nameID, UInt64(how.rawValue) | siteIDs.location << 8)))
+            return (task, session.number, parentID)
         }
     }
 
@@ -233,6 +234,16 @@ enum Recorder {
         return ThreadBuffers.withCurrent { buffer -> Bool in
             guard buffer.session.owns(task) else { return false }
             return buffer.recordCancel(of: task, by: buffer.session.id(of: by), reason: reason)
+        } ?? false
+    }
+
+    /// `cancel(task:by:reason:)` with the canceller given by its id in `task`'s session.
+    @discardableResult
+    static func cancel(task: TaskRecord, byID: TaskID, reason: CancelReason) -> Bool {
+        guard !task.cancelRecordedOrEnded else { return false }
+        return ThreadBuffers.withCurrent { buffer -> Bool in
+            guard buffer.session.owns(task) else { return false }
+            return buffer.recordCancel(of: task, by: byID, reason: reason)
         } ?? false
     }
 

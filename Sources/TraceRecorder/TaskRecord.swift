@@ -12,10 +12,15 @@ final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
     /// The number of the session that recorded the spawn; events of this task go to that session only.
     let session: UInt64
-    let parent: TaskRecord?
-    /// Whether the Swift task is a structured child of `parent` (group child, timeout operation), so that a
+    /// The parent's id in this record's session (0: none). An id, not the parent's record: a reference would
+    /// have every child of one parent write that record's reference count, from whichever pool thread it
+    /// starts and ends on.
+    let parentID: TaskID
+    /// Whether the Swift task is a structured child of its parent (group child, timeout operation), so that a
     /// cancel the runtime delivers without a recorded cause came from the parent.
     let isStructuredChild: Bool
+    /// Whether it was spawned under a traced task (whose id may be 0 here: spawned in an earlier session).
+    let hasParent: Bool
 
     /// `cancelledFlag` and `endedFlag`; set only by the session that owns the record (`EventBuffer`).
     private let flags = Atomic<UInt8>(0)
@@ -45,10 +50,11 @@ final class TaskRecord: @unchecked Sendable {
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
 
-    private init(id: TaskID, session: UInt64, parent: TaskRecord?, isStructuredChild: Bool) {
+    private init(id: TaskID, session: UInt64, parentID: TaskID, hasParent: Bool, isStructuredChild: Bool) {
         self.id = id
         self.session = session
-        self.parent = parent
+        self.parentID = parentID
+        self.hasParent = hasParent
         self.isStructuredChild = isStructuredChild
     }
 
@@ -58,7 +64,8 @@ final class TaskRecord: @unchecked Sendable {
         guard tracingEnabled.load(ordering: .relaxed),
               let spawned = Recorder.spawn(name: name, site: site, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
-        return TaskRecord(id: spawned.id, session: spawned.session, parent: parent, isStructuredChild: structured)
+        return TaskRecord(id: spawned.id, session: spawned.session, parentID: spawned.parent,
+                          hasParent: parent != nil, isStructuredChild: structured)
     }
 
     /// Records that `by` asked this task to cancel, for `reason`. Returns false when a cancel was already
@@ -81,8 +88,8 @@ final class TaskRecord: @unchecked Sendable {
     func cancellationDelivered() {
         // Already recorded by the API call that cancelled (or the task ended): nothing to look up.
         if cancelRecordedOrEnded { return }
-        if isStructuredChild, let parent {
-            recordCancel(by: parent, reason: .parent)
+        if isStructuredChild, hasParent {
+            Recorder.cancel(task: self, byID: parentID, reason: .parent)
             return
         }
         let canceller = TaskRecord.current
