@@ -9,6 +9,7 @@ import Darwin
 #endif
 import CCycleCounter
 import CZlib
+import Dispatch
 import MallocCounter
 import TraceAnalysis
 import TraceFormat
@@ -65,6 +66,48 @@ struct DiscardingSink: ChunkSink {
 }
 
 final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
+
+/// CPU time of the whole process (user + system, every thread, the writer's too).
+func processCPUTime() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+}
+
+/// Runs `body(i)` on `count` new OS threads at once (they start together at a barrier) and waits for them all.
+/// Swift's own pool has one thread per core; these stand for an app's other threads that record events.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let ready = Box(0)
+    let lock = NSLockish()
+    let run: @Sendable (Int) -> Void = { index in
+        lock.withLock { ready.value += 1 }
+        while lock.withLock({ ready.value }) < count { sched_yield() }
+        body(index)
+    }
+    var threads: [pthread_t] = []
+    for index in 0..<count {
+        let context = Unmanaged.passRetained(Box((index, run))).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { context in
+            let job = Unmanaged<Box<(Int, @Sendable (Int) -> Void)>>.fromOpaque(context!).takeRetainedValue()
+            job.value.1(job.value.0)
+            return nil
+        }, context)
+        threads.append(thread)
+    }
+    for thread in threads { pthread_join(thread, nil) }
+}
+
+/// A pthread mutex for the benchmark's own bookkeeping (not on any measured path).
+final class NSLockish: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
 
 // MARK: 1. Recorder cost per event
 
@@ -188,6 +231,31 @@ func benchRecorder(rounds: Int) async throws {
         report("2 threads, \(sinkName): cost per event per thread", "\(fmt(median(perThread))) ns/event",
                "wall time per event, both threads: \(fmt(median(throughput))) ns; allocations/event \(fmt(median(allocs), 4))")
     }
+
+    // 1, 2, 4 and 16 threads recording at once (OS threads, no task: `cleanupBegin` with task 0), discarding
+    // sink. Per event per thread by each thread's CPU time (the cost each thread pays, contention included), and
+    // wall time per event of all threads together (throughput on this machine's 2 cores).
+    let perThreadEvents = 100_000
+    for threads in [1, 2, 4, 16] {
+        var cpu: [Double] = [], wall: [Double] = []
+        for _ in 0..<rounds {
+            try CancelTrace.start(sink: DiscardingSink())
+            let costs = Box([Double](repeating: 0, count: threads))
+            let lock = NSLockish()
+            let start = now()
+            onThreads(threads) { index in
+                let begin = threadCPUTime()
+                for _ in 0..<perThreadEvents { CancelTrace.cleanupBegin() }
+                let spent = Double(threadCPUTime() - begin) / Double(perThreadEvents)
+                lock.withLock { costs.value[index] = spent }
+            }
+            wall.append(Double(now() - start) / Double(threads * perThreadEvents))
+            CancelTrace.finish()
+            cpu.append(costs.value.reduce(0, +) / Double(threads))
+        }
+        report("\(threads) thread(s) × \(perThreadEvents / 1000) k events: CPU per event per thread", "\(fmt(median(cpu))) ns",
+               "wall per event, all threads: \(fmt(median(wall))) ns")
+    }
 }
 
 // MARK: 2. Task churn
@@ -286,6 +354,50 @@ func benchChurn(rounds: Int) async throws {
     report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
     report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
+}
+
+/// Churn started from `threads` OS threads at once: each spawns its share of the tasks, cancels every second one
+/// and waits for them, so spawns and cancels are recorded by that many threads (the tasks' bodies and ends run
+/// on Swift's pool). Returns (wall ns, process CPU ns).
+func churnFromThreads(_ n: Int, threads: Int, traced: Bool) -> (Double, Double) {
+    let startWall = now(), startCPU = processCPUTime()
+    onThreads(threads) { _ in
+        var tasks: [Task<Void, any Error>] = []
+        tasks.reserveCapacity(n / threads)
+        for _ in 0..<(n / threads) {
+            tasks.append(traced ? CancelTrace.task(name: "worker") { try await churnBody() } : Task { try await churnBody() })
+        }
+        for index in stride(from: 0, to: tasks.count, by: 2) { tasks[index].cancel() }
+        let done = DispatchSemaphore(value: 0)
+        let all = tasks
+        Task {
+            for task in all { _ = await task.result }
+            done.signal()
+        }
+        done.wait()
+    }
+    return (Double(now() - startWall), Double(processCPUTime() - startCPU))
+}
+
+func benchChurnThreads(rounds: Int) throws {
+    let n = 48_000
+    print("## Task churn from 1, 2, 4, 16 OS threads at once: \(n) tasks in all, half cancelled (median of \(rounds) alternating rounds)")
+    let path = "/tmp/canceltrace-bench-churn-threads-\(getpid()).ctrace"
+    _ = churnFromThreads(n, threads: 2, traced: false)  // warm up
+    for threads in [1, 2, 4, 16] {
+        var plainWall: [Double] = [], plainCPU: [Double] = [], wallRatio: [Double] = [], cpuRatio: [Double] = []
+        for _ in 0..<rounds {
+            let (pw, pc) = churnFromThreads(n, threads: threads, traced: false)
+            try CancelTrace.start(path: path)
+            let (tw, tc) = churnFromThreads(n, threads: threads, traced: true)
+            CancelTrace.finish()
+            plainWall.append(pw); plainCPU.append(pc)
+            wallRatio.append(tw / pw); cpuRatio.append(tc / pc)
+        }
+        unlink(path)
+        report("\(threads) thread(s): instrumented / plain", "wall \(fmt(median(wallRatio), 3))×, CPU \(fmt(median(cpuRatio), 3))×",
+               "plain \(fmt(median(plainWall) / 1e6)) ms wall, \(fmt(median(plainCPU) / 1e6)) ms CPU")
+    }
 }
 
 // MARK: 4. Analysis
@@ -418,12 +530,14 @@ case "recorder":
     try await benchRecorder(rounds: rounds)
 case "churn":
     try await benchChurn(rounds: rounds)
+case "churn-threads":
+    try benchChurnThreads(rounds: rounds)
 case "timeline" where arguments.count == 2:
     try benchTimeline(arguments[1])
 case "analyze" where arguments.count == 2:
     try benchAnalyze(arguments[1], rounds: rounds)
 default:
-    print("usage: canceltrace-bench recorder | churn | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
+    print("usage: canceltrace-bench recorder | churn | churn-threads | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
     exit(64)
 }
 

@@ -3,12 +3,11 @@ import TraceFormat
 extension CancelTrace {
     /// How a recording session buffers and writes.
     public struct Options: Sendable {
-        /// What a recording thread does when its chunk is full and the writer still has `maxPendingChunks`
-        /// chunks to write.
+        /// What a recording thread does when its own buffer is full: the writer has not yet taken its events.
         public enum WriterPolicy: Sendable {
             /// Wait until the writer has room: no event is lost, the app slows down to the writer's pace.
             case block
-            /// Discard the full chunk and go on: the app never waits, and the trace says how many events were
+            /// Discard the event and go on: the app never waits, and the trace says how many events were
             /// lost with a `dropped` record.
             case drop
         }
@@ -20,7 +19,8 @@ extension CancelTrace {
         /// How often the writer also writes a partial chunk; a process killed at any moment loses at most about
         /// this much. Default 100 ms.
         public var flushInterval: Duration
-        /// Full chunks that may wait for the writer before `whenWriterFallsBehind` applies. Default 8.
+        /// Sizes each recording thread's buffer: `maxPendingChunks × chunkSize / 32` events (16,384 by default)
+        /// may wait for the writer before `whenWriterFallsBehind` applies. Default 8.
         public var maxPendingChunks: Int
         /// zlib level 1 (fastest) … 9 (smallest) for `start(path:)`. Default 6.
         public var compressionLevel: Int32

@@ -10,15 +10,17 @@ import CCycleCounter
 /// Reading `CLOCK_MONOTONIC` costs 60 ns and more on some VMs, most of an event's budget. Where the CPU has an
 /// invariant cycle counter and the kernel itself keeps time with it (Linux clocksource `tsc`, so the counters of
 /// all CPUs agree), an event reads the counter instead (`rdtsc`) and converts it with a scale measured against
-/// `CLOCK_MONOTONIC`. At every chunk handoff the clock re-anchors on `CLOCK_MONOTONIC` and re-measures the scale
-/// over the whole session, so its times stay within one chunk's drift of the monotonic clock. A reading is never
-/// earlier than the previous one, so file order stays time order. Elsewhere it reads `CLOCK_MONOTONIC` itself.
+/// `CLOCK_MONOTONIC`. Elsewhere it reads `CLOCK_MONOTONIC` itself.
 ///
-/// Only used under the session lock.
+/// Recording threads only take a raw `stamp` (cycles, or monotonic nanoseconds), which compares across threads;
+/// the writer thread converts stamps to session times in the order it writes them (`time(ofStamp:)`). At every
+/// chunk handoff the writer re-anchors on `CLOCK_MONOTONIC` and re-measures the scale over the whole session, so
+/// times stay within one chunk's drift of the monotonic clock. A converted time is never earlier than the
+/// previous one, so file order stays time order.
 struct EventClock {
     /// `CLOCK_MONOTONIC` at the session's start: time 0.
     private let start: UInt64
-    private let usesCycles: Bool
+    let usesCycles: Bool
     private let startCycles: UInt64
     /// Session time at `anchorCycles`.
     private var anchorNanoseconds: UInt64
@@ -37,34 +39,56 @@ struct EventClock {
         let calibration = forcedMonotonic ? nil : CycleCalibration.process
         usesCycles = calibration != nil
         scale = calibration ?? 0
-        startCycles = usesCycles ? cancel_trace_cycles() : 0
+        startCycles = usesCycles ? cancel_trace_cycles_ordered() : 0
         start = MonotonicClock.now()
         anchorCycles = startCycles
         anchorNanoseconds = 0
     }
 
-    /// Nanoseconds since the session started; never less than the previous reading.
+    /// A raw reading for an event: the cycle counter or `CLOCK_MONOTONIC`, read in program order (see
+    /// `cancel_trace_cycles_ordered`). Readings of either kind compare across threads.
     @inline(__always)
-    mutating func now() -> UInt64 {
+    static func stamp(usesCycles: Bool) -> UInt64 {
+        usesCycles ? cancel_trace_cycles_ordered() : MonotonicClock.now()
+    }
+
+    @inline(__always)
+    func stamp() -> UInt64 { Self.stamp(usesCycles: usesCycles) }
+
+    /// The session time of `stamp`; never less than the previous result.
+    @inline(__always)
+    mutating func time(ofStamp stamp: UInt64) -> UInt64 {
         var time: UInt64
         if usesCycles {
-            let cycles = cancel_trace_cycles()
-            let elapsed = cycles > anchorCycles ? cycles &- anchorCycles : 0
-            let (high, low) = elapsed.multipliedFullWidth(by: scale)
-            time = anchorNanoseconds &+ (high << 32 | low >> 32)
+            if stamp >= anchorCycles {
+                let (high, low) = (stamp &- anchorCycles).multipliedFullWidth(by: scale)
+                time = anchorNanoseconds &+ (high << 32 | low >> 32)
+            } else {
+                // Stamped before the last re-anchoring and written after it.
+                let (high, low) = (anchorCycles &- stamp).multipliedFullWidth(by: scale)
+                let back = high << 32 | low >> 32
+                time = anchorNanoseconds > back ? anchorNanoseconds &- back : 0
+            }
         } else {
-            time = MonotonicClock.now() &- start
+            time = stamp > start ? stamp &- start : 0
         }
         if time < last { time = last }
         last = time
         return time
     }
 
+    /// Nanoseconds since the session started; never less than the previous reading.
+    @inline(__always)
+    mutating func now() -> UInt64 { time(ofStamp: stamp()) }
+
+    /// The latest time handed out.
+    var latest: UInt64 { last }
+
     /// Re-anchors on `CLOCK_MONOTONIC` and re-measures the scale over the session so far (the longer the
     /// baseline, the smaller the error). Called at chunk handoffs: one `clock_gettime` per chunk.
     mutating func recalibrate() {
         guard usesCycles else { return }
-        let cycles = cancel_trace_cycles()
+        let cycles = cancel_trace_cycles_ordered()
         let nanoseconds = MonotonicClock.now() &- start
         let span = cycles &- startCycles
         if nanoseconds >= 10_000_000, span > 0,

@@ -1,207 +1,99 @@
 import TraceFormat
 
-/// One recording: the chunk being filled, the string table, task ids and drop accounting.
+/// The writer thread's side of a recording: encodes merged events into the current chunk, converting their
+/// clock stamps to session times and their interned string ids to the file's.
 ///
-/// Only touched under `Recorder.state`'s lock, which is what makes file order equal time order: each event's
-/// time is read inside the lock, just before the event is appended.
+/// Only the writer thread touches it. Events arrive in stamp order (`ChunkWriter` merges the threads' rings),
+/// and the clock never hands out an earlier time than the previous one, so file order is time order.
 struct Session {
     private(set) var encoder: EventEncoder
-    let queue: ChunkQueue
-    /// Which of the process's sessions this is (1, 2, …); task records remember it.
-    let number: UInt64
-    private let chunkSize: Int
-    private let policy: CancelTrace.Options.WriterPolicy
-    private var clock = EventClock()
+    let chunkSize: Int
+    private(set) var clock: EventClock
+    private let strings: StringInterner
+    /// The file's id of interned string `i + 1`, or 0 until a written record used it.
+    private var fileIDs: [StringID] = []
+    private var nextFileID: StringID = 1
 
-    private var stringIDs: [String: StringID] = [:]
-    /// The last name seen in each slot, by a cheap hash of its bytes: most events repeat a few names, and the
-    /// dictionary's SipHash cost more than the rest of such an event. Checked with `==` before use.
-    private var recentStrings = [(text: String, id: StringID)?](repeating: nil, count: Session.recentStringSlots)
-    private static let recentStringSlots = 256
-    private var typeNameIDs: [ObjectIdentifier: StringID] = [:]
-    /// The default name and the location text of each call site that started a task, formatted once.
-    private var siteIDs: [CallSite.Key: (name: StringID, location: StringID)] = [:]
-    /// Text of string id `i + 1`, to define again the strings of a dropped chunk.
-    private var stringTexts: [String] = []
-    private var stringBytes = 0
-    /// Strings defined in the current chunk.
-    private var definedInChunk: [StringID] = []
-    /// Strings whose every definition went out in dropped chunks: each is defined again in the chunk that next
-    /// uses it, not copied into every chunk after the drop (which grew chunks past the format's limit and made
-    /// each drop cost all the strings defined since the last kept chunk).
-    private var lostDefinitions = Set<StringID>()
-    private var nextTaskID: TaskID = 1
-
-    /// Events in the current chunk, not counting `dropped` records.
-    private var eventsInChunk: UInt64 = 0
-    /// Events lost and not yet reported by a `dropped` record that reached the writer.
-    private var unreportedDrops: UInt64 = 0
-    /// The count carried by the `dropped` record at the head of the current chunk.
-    private var dropsReportedInChunk: UInt64 = 0
-
-    init(queue: ChunkQueue, options: CancelTrace.Options, number: UInt64) {
-        self.queue = queue
-        self.number = number
-        self.encoder = queue.makeEncoder()
-        self.chunkSize = max(256, min(options.chunkSize, TraceLayout.maxChunkRawLength / 2))
-        self.policy = options.whenWriterFallsBehind
+    init(strings: StringInterner, chunkSize: Int, clock: EventClock) {
+        self.strings = strings
+        self.chunkSize = max(256, min(chunkSize, TraceLayout.maxChunkRawLength / 2))
+        self.clock = clock
+        encoder = EventEncoder(reservingCapacity: self.chunkSize + 256)
     }
 
-    /// Nanoseconds since the session started, never less than the previous event's.
-    @inline(__always)
-    mutating func now() -> UInt64 { clock.now() }
+    /// Whether the current chunk reached the chunk size and should be handed to the sink.
+    var isChunkFull: Bool { encoder.bytes.count >= chunkSize }
+    var isChunkEmpty: Bool { encoder.bytes.isEmpty }
 
-    /// Whether `record`'s task was spawned in this session.
+    /// The file's id of interned string `id`, defining it in the current chunk the first time (0 stays 0).
     @inline(__always)
-    func owns(_ record: TaskRecord) -> Bool { record.session == number }
-
-    /// `record`'s task id in this session's trace: 0 (no traced task) when there is none, or when it was spawned
-    /// in an earlier session and so has no spawn in this trace.
-    @inline(__always)
-    func id(of record: TaskRecord?) -> TaskID {
-        guard let record, record.session == number else { return 0 }
-        return record.id
+    mutating func fileID(_ id: StringID) -> StringID {
+        if id == 0 { return 0 }
+        let index = Int(id) - 1
+        if index < fileIDs.count, fileIDs[index] != 0 { return fileIDs[index] }
+        return define(index)
     }
 
-    mutating func allocateTaskID() -> TaskID {
-        defer { nextTaskID += 1 }
-        return nextTaskID
+    private mutating func define(_ index: Int) -> StringID {
+        if index >= fileIDs.count { fileIDs.append(contentsOf: repeatElement(0, count: index - fileIDs.count + 1)) }
+        let fileID = nextFileID
+        nextFileID += 1
+        fileIDs[index] = fileID
+        encoder.appendString(id: fileID, utf8: strings.text(of: StringID(index + 1)).utf8)
+        return fileID
     }
 
-    // MARK: Strings
-
-    /// The id of `text`, defining it in the current chunk the first time. Names beyond the format's string-table
-    /// limits all share one placeholder, so an app that names every task differently still writes a readable trace.
-    mutating func string(_ text: String) -> StringID {
-        if text.isEmpty { return 0 }
-        let slot = Session.recentSlot(of: text)
-        if let recent = recentStrings[slot], recent.text == text { return defined(recent.id) }
-        let id = defined(lookUpOrDefine(text))
-        recentStrings[slot] = (text, id)
-        return id
-    }
-
-    /// `id`, after defining it again in the current chunk if its definitions were all dropped.
+    /// Appends an event taken from a thread's ring: time a stamp, strings interned ids. A spawn entry carries
+    /// its site's location above the `how` byte and becomes the `spawn` and `site` records.
     @inline(__always)
-    private mutating func defined(_ id: StringID) -> StringID {
-        if !lostDefinitions.isEmpty, lostDefinitions.remove(id) != nil {
-            encoder.appendString(id: id, utf8: stringTexts[Int(id) - 1].utf8)
-            definedInChunk.append(id)
+    mutating func append(stamped entry: TraceEvent) {
+        var event = entry
+        event.time = clock.time(ofStamp: entry.time)
+        switch event.kind {
+        case .spawn:
+            let location = event.fields.3 >> 8
+            event.fields.2 = fileID(event.fields.2)
+            event.fields.3 &= 0xFF
+            let locationID = fileID(location)
+            encoder.append(event)
+            encoder.append(.site(time: event.time, task: event.fields.0, location: locationID))
+            return
+        case .caught, .mark, .site:
+            event.fields.1 = fileID(event.fields.1)
+        case .cleanupEnd, .end, .signal:
+            event.fields.2 = fileID(event.fields.2)
+        case .cancel:
+            event.fields.3 = fileID(event.fields.3)
+        case .info:
+            event.fields.0 = fileID(event.fields.0)
+            event.fields.1 = fileID(event.fields.1)
+        default:
+            break
         }
-        return id
-    }
-
-    private mutating func lookUpOrDefine(_ text: String) -> StringID {
-        if let id = stringIDs[text] { return id }
-        let bounded = TraceStrings.bounded(text)
-        guard stringTexts.count + 2 < TraceLayout.maxStringCount,
-              stringBytes + bounded.utf8.count + 64 < TraceLayout.maxStringTableBytes else {
-            return overflowString()
-        }
-        let id = define(bounded)
-        stringIDs[text] = id
-        return id
-    }
-
-    /// `recentStrings`' slot for `text`: a multiply-xor over its first 32 UTF-8 bytes, much cheaper than the
-    /// dictionary's SipHash for the short names that events repeat.
-    @inline(__always)
-    private static func recentSlot(of text: String) -> Int {
-        let hash = text.utf8.withContiguousStorageIfAvailable { bytes -> UInt64 in
-            var hash = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
-            for byte in bytes.prefix(32) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            return hash
-        } ?? 0
-        return Int(truncatingIfNeeded: hash >> 40) & (recentStringSlots - 1)
-    }
-
-    /// The id of an error type's name, formatted only the first time the type is seen.
-    mutating func typeName(of error: any Error) -> StringID {
-        let type = Swift.type(of: error)
-        if let id = typeNameIDs[ObjectIdentifier(type)] { return defined(id) }
-        let id = string(String(describing: type))
-        typeNameIDs[ObjectIdentifier(type)] = id
-        return id
-    }
-
-    /// The ids of `site`'s default task name and location text, formatted only the first time it is seen.
-    mutating func site(_ site: CallSite) -> (name: StringID, location: StringID) {
-        let key = site.key
-        if let ids = siteIDs[key] { return ids }
-        let ids = (name: string(site.defaultName), location: string(site.location))
-        siteIDs[key] = ids
-        return ids
-    }
-
-    private mutating func overflowString() -> StringID {
-        let text = "<names over the trace's string limit>"
-        if let id = stringIDs[text] { return id }
-        let id = define(text)
-        stringIDs[text] = id
-        return id
-    }
-
-    private mutating func define(_ text: String) -> StringID {
-        stringTexts.append(text)
-        stringBytes += text.utf8.count
-        let id = StringID(stringTexts.count)
-        encoder.appendString(id: id, utf8: text.utf8)
-        definedInChunk.append(id)
-        return id
-    }
-
-    // MARK: Events
-
-    /// Appends `event`; hands the chunk to the writer once it reaches the chunk size.
-    mutating func append(_ event: TraceEvent) {
         encoder.append(event)
-        eventsInChunk &+= 1
-        if encoder.bytes.count >= chunkSize { finishChunk(mustKeep: false) }
     }
 
-    /// Appends the `close` record and hands the chunk to the writer, waiting for room whatever the policy: the
-    /// close must not go out in a chunk that the drop policy may discard (it would be counted as dropped and the
-    /// trace would look cut short).
-    mutating func close() {
-        encoder.append(.close(time: now()))
-        eventsInChunk &+= 1
-        finishChunk(mustKeep: true)
-    }
-
-    /// Hands the current chunk to the writer. With the drop policy and a full queue (and unless `mustKeep`) the
-    /// chunk is discarded instead: its events are counted for the next `dropped` record, and the strings it
-    /// defined are defined again when a later event uses them, so that it still resolves its names. The work
-    /// of a drop is bounded by the chunk's own contents: the app never waits for the writer.
-    mutating func finishChunk(mustKeep: Bool) {
-        guard !encoder.bytes.isEmpty else { return }
-        if queue.submit(&encoder, waitForRoom: mustKeep || policy == .block) {
-            chunkWasKept()
-        } else {
-            unreportedDrops &+= eventsInChunk
-            clock.recalibrate()
-            encoder.startChunk()
-            eventsInChunk = 0
-            lostDefinitions.formUnion(definedInChunk)
-            definedInChunk.removeAll(keepingCapacity: true)
+    /// Appends a record the writer makes itself: `info` (time 0), `dropped` (the time of the last written
+    /// event: a later time would raise the times of events still to be merged), `close` (now, after everything).
+    mutating func appendNow(_ event: TraceEvent) {
+        var event = event
+        switch event.kind {
+        case .info:
+            event.time = 0
+            event.fields.0 = fileID(event.fields.0)
+            event.fields.1 = fileID(event.fields.1)
+        case .close:
+            event.time = clock.now()
+        default:
+            event.time = clock.latest
         }
-        dropsReportedInChunk = 0
-        if unreportedDrops > 0 {
-            encoder.append(.dropped(time: now(), count: unreportedDrops))
-            dropsReportedInChunk = unreportedDrops
-        }
+        encoder.append(event)
     }
 
-    /// Hands the partial chunk to the writer if the queue has room right now; never waits and never drops.
-    mutating func flushIfRoom() {
-        guard !encoder.bytes.isEmpty, queue.submit(&encoder, waitForRoom: false) else { return }
-        chunkWasKept()
-    }
-
-    private mutating func chunkWasKept() {
+    /// Starts a new chunk once the current one's bytes were handed to the sink; the clock re-anchors at each
+    /// handoff.
+    mutating func chunkWritten() {
+        encoder.startChunk()
         clock.recalibrate()
-        unreportedDrops -= dropsReportedInChunk
-        dropsReportedInChunk = 0
-        eventsInChunk = 0
-        definedInChunk.removeAll(keepingCapacity: true)
     }
 }

@@ -1,32 +1,60 @@
+import Synchronization
 import TraceFormat
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
-/// The current one lives in a task-local, so every event knows its task and every spawn its parent. The session
-/// lock, which every event takes anyway, orders a task's cancel before its end: a cancel that arrives after the
-/// end is not recorded (the task could not have seen it), and a cancel is recorded at most once, whichever path
-/// sees it first. (A lock of its own cost two more lock round trips per cancelled task.)
+/// The current one lives in a task-local, so every event knows its task and every spawn its parent. One atomic
+/// byte orders a task's cancel before its end: a cancel that arrives after the end is not recorded (the task
+/// could not have seen it), and a cancel is recorded at most once, whichever path sees it first. Checking it
+/// first lets the runtime's cancellation handler skip the recorder when an API call already recorded the cancel.
 @usableFromInline
 final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
     /// The number of the session that recorded the spawn; events of this task go to that session only.
     let session: UInt64
-    let parent: TaskRecord?
-    /// Whether the Swift task is a structured child of `parent` (group child, timeout operation), so that a
+    /// The parent's id in this record's session (0: none). An id, not the parent's record: a reference would
+    /// have every child of one parent write that record's reference count, from whichever pool thread it
+    /// starts and ends on.
+    let parentID: TaskID
+    /// Whether the Swift task is a structured child of its parent (group child, timeout operation), so that a
     /// cancel the runtime delivers without a recorded cause came from the parent.
     let isStructuredChild: Bool
+    /// Whether it was spawned under a traced task (whose id may be 0 here: spawned in an earlier session).
+    let hasParent: Bool
 
-    /// Guarded by `Recorder.state`'s lock, and only touched by the session that owns the record.
-    var cancelRecorded = false
-    var ended = false
+    /// `cancelledFlag` and `endedFlag`; set only by the session that owns the record (`EventBuffer`).
+    private let flags = Atomic<UInt8>(0)
+    private static let cancelledFlag: UInt8 = 1
+    private static let endedFlag: UInt8 = 2
+
+    var cancelRecordedOrEnded: Bool { flags.load(ordering: .relaxed) != 0 }
+    var isEnded: Bool { flags.load(ordering: .relaxed) & Self.endedFlag != 0 }
+
+    /// Sets the cancel flag unless a cancel was recorded or the task ended; whether it did.
+    func markCancelled() -> Bool {
+        var current = flags.load(ordering: .relaxed)
+        while current == 0 {
+            let (exchanged, original) = flags.compareExchange(expected: 0, desired: Self.cancelledFlag,
+                                                              ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Sets the end flag; false when it was already set.
+    func markEnded() -> Bool {
+        flags.bitwiseOr(Self.endedFlag, ordering: .acquiringAndReleasing).oldValue & Self.endedFlag == 0
+    }
 
     /// The traced task the current code runs in.
     @usableFromInline @TaskLocal static var current: TaskRecord?
 
-    private init(id: TaskID, session: UInt64, parent: TaskRecord?, isStructuredChild: Bool) {
+    private init(id: TaskID, session: UInt64, parentID: TaskID, hasParent: Bool, isStructuredChild: Bool) {
         self.id = id
         self.session = session
-        self.parent = parent
+        self.parentID = parentID
+        self.hasParent = hasParent
         self.isStructuredChild = isStructuredChild
     }
 
@@ -36,7 +64,8 @@ final class TaskRecord: @unchecked Sendable {
         guard tracingEnabled.load(ordering: .relaxed),
               let spawned = Recorder.spawn(name: name, site: site, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
-        return TaskRecord(id: spawned.id, session: spawned.session, parent: parent, isStructuredChild: structured)
+        return TaskRecord(id: spawned.id, session: spawned.session, parentID: spawned.parent,
+                          hasParent: parent != nil, isStructuredChild: structured)
     }
 
     /// Records that `by` asked this task to cancel, for `reason`. Returns false when a cancel was already
@@ -57,8 +86,10 @@ final class TaskRecord: @unchecked Sendable {
     /// whoever cancelled that. A task cancelled before it started running installs its handler already
     /// cancelled, so the handler runs in the task itself: then who asked is unknown.
     func cancellationDelivered() {
-        if isStructuredChild, let parent {
-            recordCancel(by: parent, reason: .parent)
+        // Already recorded by the API call that cancelled (or the task ended): nothing to look up.
+        if cancelRecordedOrEnded { return }
+        if isStructuredChild, hasParent {
+            Recorder.cancel(task: self, byID: parentID, reason: .parent)
             return
         }
         let canceller = TaskRecord.current

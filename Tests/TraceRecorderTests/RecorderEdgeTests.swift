@@ -55,30 +55,8 @@ struct RecorderEdgeTests {
 
 /// Issue 11 items 9 and 14: `.drop` with a stalled writer and many distinct (or huge) names.
 @Suite struct DropPolicyNameTests {
-    /// A session whose writer never takes a chunk: the first chunk fills the queue, every later one is dropped.
-    static func stalledSession(chunkSize: Int) -> Session {
-        let options = CancelTrace.Options(whenWriterFallsBehind: .drop, chunkSize: chunkSize, maxPendingChunks: 1)
-        return Session(queue: ChunkQueue(capacity: 1, chunkSize: chunkSize), options: options, number: 1)
-    }
-
-    /// Each chunk holds at most its size, one event and that event's names, however many chunks were dropped: so
-    /// it stays under the format's limit, and a drop never re-copies the strings of earlier dropped chunks.
-    @Test(arguments: [(2_000, 1_000), (40, 65_000)])
-    func droppedChunksNeverGrowWithTheStringsDefinedBefore(names: Int, nameLength: Int) {
-        let chunkSize = 4096
-        var session = Self.stalledSession(chunkSize: chunkSize)
-        var largest = 0
-        for i in 0..<names {
-            let label = session.string("\(i) " + String(repeating: "x", count: nameLength))
-            session.append(.mark(time: session.now(), task: 0, label: label))
-            largest = max(largest, session.encoder.bytes.count)
-            // A name used again after its chunk was dropped is defined again with it.
-            let again = session.string("0 " + String(repeating: "x", count: nameLength))
-            session.append(.mark(time: session.now(), task: 0, label: again))
-            largest = max(largest, session.encoder.bytes.count)
-        }
-        #expect(largest <= chunkSize + 2 * (nameLength + 64), "largest chunk \(largest) bytes")
-    }
+    // Chunk bounds with many long names: `ThreadOrderTests.chunksStayBoundedAndNamesAreDefinedOnce` (the
+    // writer never discards a chunk any more; events are dropped from a full thread ring before encoding).
 
     @Test func everyKeptEventStillResolvesItsNameAfterDrops() async throws {
         let total = 3_000

@@ -19,6 +19,20 @@ static inline uint64_t cancel_trace_cycles(void) {
 #endif
 }
 
+/// The counter read in program order: after every earlier instruction has completed (a locked store before it
+/// is globally visible) and before any later one starts. Per-thread event buffers need this: the writer's merge
+/// horizon and a task's cancel-before-end order compare these readings with atomic flags set around them.
+static inline uint64_t cancel_trace_cycles_ordered(void) {
+#if defined(__x86_64__)
+    _mm_lfence();
+    uint64_t cycles = __rdtsc();
+    _mm_lfence();
+    return cycles;
+#else
+    return 0;
+#endif
+}
+
 /// A hint to the CPU that the thread is spinning on a lock (x86 `pause`).
 static inline void cancel_trace_spin_pause(void) {
 #if defined(__x86_64__)
