@@ -188,7 +188,10 @@ static uint64_t fnv1a(const char *text, size_t n) {
 /// The id of `text`, defining it in `out` (the current chunk) the first time. 0 for empty or on failure.
 static uint64_t intern(buf *out, const char *text, size_t n) {
     if (!text || n == 0) return 0;
-    if (n > 65535) n = 65535;  // the format's limit; names here are type names and module offsets
+    if (n > 65535) {  // the format's limit, cut at a UTF-8 scalar boundary as the Swift and Python recorders do
+        n = 65535;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--;  // text[n] continues a scalar: back off
+    }
     if (strings_count * 2 >= strings_capacity) {
         size_t capacity = strings_capacity ? strings_capacity * 2 : 1024;
         interned *table = calloc(capacity, sizeof(interned));

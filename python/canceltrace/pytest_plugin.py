@@ -68,7 +68,9 @@ def pytest_configure(config):
 
 
 def pytest_runtest_setup(item):
-    if _recorder.is_recording():
+    # Only the session that started the recording marks its tests: a pytest run inside a test (pytester's
+    # in-process runs) has its own config, and its tests must not take over the outer test's tasks.
+    if getattr(item.config, "_canceltrace_path", None) and _recorder.is_recording():
         _recorder.mark("test " + item.nodeid, task=None)
         _recorder.set_test(item.nodeid)
 

@@ -123,6 +123,38 @@ def test_pytest_test_id_of_a_cancelled_task(tmp_path):
     assert site == ["test_it.py:3 (stubborn)"]
 
 
+def test_a_pytest_run_inside_a_test_does_not_take_over_its_tasks(tmp_path):
+    # pytester runs an inner session in the same process (as anyio's own tests do): its tests get no marks, so
+    # the outer test's task keeps the outer test's id.
+    (tmp_path / "test_outer.py").write_text(textwrap.dedent("""
+        import asyncio
+        pytest_plugins = ["pytester"]
+        async def stubborn():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass
+        def test_outer(pytester):
+            pytester.makepyfile(test_inner="def test_inner():\\n    pass\\n")
+            pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+            async def main():
+                t = asyncio.create_task(stubborn())
+                await asyncio.sleep(0); t.cancel(); await t
+            asyncio.run(main())
+    """))
+    out = tmp_path / "s.ctrace"
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
+                          "--canceltrace=%s" % out, "test_outer.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    tr = read(str(out))
+    tests = sorted({e["label"] for e in tr.events if e["kind"] == "mark" and e["label"].startswith("test ")})
+    assert tests == ["test test_outer.py::test_outer"], tests
+    names = ctutil.task_names(tr)
+    stub = [t for t, n in names.items() if n == "stubborn"][0]
+    assert [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] == stub] == tests
+
+
 def test_backport_runner_tasks_are_recorded(tmp_path):
     # pytest-asyncio on 3.9/3.10 runs each test's main task with backports.asyncio.runner's pure-Python Task.
     if PY >= (3, 11):
