@@ -41,7 +41,9 @@ extension CancelTrace {
         if let actor = isolationOf(operation), actor === isolation {
             return Task(priority: priority) {
                 _ = isolation  // starts on the caller's actor, where the operation runs
-                return try await TaskRecord.run(record, operation)
+                // A closure on that actor too (it names `isolation`), not `operation` converted to run's plain
+                // function type, whose thunk would hop to the global executor before the operation hops back.
+                return try await TaskRecord.run(record) { _ = isolation; return try await operation() }
             }
         }
         return Task(priority: priority) { try await TaskRecord.run(record, operation) }
@@ -63,8 +65,8 @@ extension CancelTrace {
         }
         if let actor = isolationOf(operation), actor === isolation {
             return Task(priority: priority) {
-                _ = isolation
-                return await TaskRecord.run(record, operation)
+                _ = isolation  // as above: no hop off the actor before the operation starts
+                return await TaskRecord.run(record) { _ = isolation; return await operation() }
             }
         }
         return Task(priority: priority) { await TaskRecord.run(record, operation) }

@@ -115,9 +115,14 @@ final class TaskRecord: @unchecked Sendable {
     ) async rethrows -> T {
         guard let record else { return try await operation() }
         do {
+            // Each closure names `isolation`: a closure is isolated to an `isolated` parameter only when it
+            // captures it. Without that, each would hop to the global executor and back, and tasks started one
+            // after another on an actor would run in whatever order they came back.
             let value = try await $current.withValue(record) {
-                try await withTaskCancellationHandler {
-                    try await operation()
+                _ = isolation
+                return try await withTaskCancellationHandler {
+                    _ = isolation
+                    return try await operation()
                 } onCancel: {
                     record.cancellationDelivered()
                 }
