@@ -60,7 +60,7 @@ struct DropInShapeTests {
         let line = #line + 3
         let sink = try await CancelTrace.record(into: InMemoryTrace()) {
             await CancelTrace.withRootTask(name: "main") {
-                await CancelTrace.task { 1 }.value
+                _ = await CancelTrace.task { 1 }.value
                 await CancelTrace.withTaskGroup(of: Void.self) { group in
                     group.addTask {}
                 }

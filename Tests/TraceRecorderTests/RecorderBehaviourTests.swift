@@ -19,7 +19,7 @@ struct RecorderBehaviourTests {
         #expect(!CancelTrace.isEnabled)
 
         let task = CancelTrace.task(name: "untraced") { 42 }
-        #expect(try await task.value == 42)
+        #expect(await task.value == 42)
         let value = try await CancelTrace.withRootTask(name: "main") { () async throws -> Int in
             #expect(CancelTrace.currentTaskID == 0)
             CancelTrace.mark("nothing")
@@ -166,7 +166,7 @@ struct RecorderBehaviourTests {
             Recorder.waitForWriter()
             #expect(!CancelTrace.isEnabled)
             let task = CancelTrace.task(name: "after the failure") { 1 }
-            #expect(try await task.value == 1)
+            #expect(await task.value == 1)
         }
         #expect(sink.attempts.load(ordering: .relaxed) == 1)
     }
@@ -208,8 +208,8 @@ struct RecorderBehaviourTests {
         let sink = try await CancelTrace.record(into: InMemoryTrace()) {
             // An untraced task awaiting a traced root: cancelling the plain Task reaches the root's handler.
             let plain = Task {
-                try await CancelTrace.withRootTask(name: "main") {
-                    try await CancelTrace.withThrowingTaskGroup(of: Void.self) { group in
+                await CancelTrace.withRootTask(name: "main") {
+                    await CancelTrace.withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask(name: "child") { try await Task.sleep(for: .seconds(100)) }
                     }
                 }
@@ -233,9 +233,9 @@ struct RecorderBehaviourTests {
 
     @Test func cancellingAFinishedTaskRecordsNothing() async throws {
         let sink = try await CancelTrace.record(into: InMemoryTrace()) {
-            try await CancelTrace.withRootTask(name: "main") {
+            await CancelTrace.withRootTask(name: "main") {
                 let task = CancelTrace.task(name: "quick") { 1 }
-                _ = try await task.value
+                _ = await task.value
                 task.cancel()
                 task.cancel(reason: .shutdown)
             }
