@@ -255,7 +255,7 @@ final class FileAnalyzer: SyntaxVisitor {
     static func clears(loopFlagOf loop: Syntax, in clause: CatchClauseSyntax) -> Bool {
         let condition: ExprSyntax?
         if let whileLoop = loop.as(WhileStmtSyntax.self), whileLoop.conditions.count == 1,
-           case .expression(let expression) = whileLoop.conditions.first!.condition {
+           let only = whileLoop.conditions.first, case .expression(let expression) = only.condition {
             condition = expression
         } else {
             condition = loop.as(RepeatStmtSyntax.self)?.condition

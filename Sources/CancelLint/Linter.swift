@@ -150,9 +150,11 @@ public struct Linter: Sendable {
             for function in unique.values { if let at = function.swallowsAt { chains[function.name] = ["`\(function.signature)` swallows at \(at)"] } }
             for _ in 0..<2 {
                 for function in unique.values where chains[function.name] == nil {
-                    if let call = function.awaitedCalls.first(where: { chains[$0.name] != nil && $0.name != function.name }) {
+                    for call in function.awaitedCalls where call.name != function.name {
+                        guard let below = chains[call.name] else { continue }
                         chains[function.name] = ["`\(function.signature)` awaits `\(call.name)` at \(function.file):\(call.line)"]
-                            + chains[call.name]!
+                            + below
+                        break
                     }
                 }
             }
