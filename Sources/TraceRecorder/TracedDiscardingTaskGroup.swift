@@ -9,9 +9,17 @@ extension CancelTrace {
         isolation: isolated (any Actor)? = #isolation,
         body: (inout TracedDiscardingTaskGroup) async -> GroupResult
     ) async -> GroupResult {
-        await Swift.withDiscardingTaskGroup(returning: GroupResult.self, isolation: isolation) { group in
-            var traced = TracedDiscardingTaskGroup(group: group, tracer: GroupTracer.make())
-            return await body(&traced)
+        // `body` runs inside the group on the caller's actor, as Swift's groups run it. The wrapper closure must
+        // be isolated to that actor too (else it hops to the global executor and back before `body`), and a
+        // closure isolated to it may only capture `body` unchecked: it is called there and never escapes.
+        await withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body  // safe: called only on `isolation`, before this call returns
+            return await Swift.withDiscardingTaskGroup(returning: GroupResult.self, isolation: isolation) { group in
+                _ = isolation  // a closure is isolated to the caller's actor only when it captures it
+                // safe: lent to `body` on this same actor
+                nonisolated(unsafe) var traced = TracedDiscardingTaskGroup(group: group, tracer: GroupTracer.make())
+                return await body(&traced)
+            }
         }
     }
 }

@@ -11,13 +11,23 @@ extension CancelTrace {
         isolation: isolated (any Actor)? = #isolation,
         body: (inout TracedThrowingDiscardingTaskGroup) async throws -> GroupResult
     ) async throws -> GroupResult {
-        try await Swift.withThrowingDiscardingTaskGroup(returning: GroupResult.self, isolation: isolation) { group in
-            var traced = TracedThrowingDiscardingTaskGroup(group: group, tracer: GroupTracer.make())
-            do {
-                return try await body(&traced)
-            } catch {
-                traced.tracer?.bodyThrew()
-                throw error
+        // `body` runs inside the group on the caller's actor, as Swift's groups run it. The wrapper closure must
+        // be isolated to that actor too (else it hops to the global executor and back before `body`), and a
+        // closure isolated to it may only capture `body` unchecked: it is called there and never escapes.
+        try await withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body  // safe: called only on `isolation`, before this call returns
+            return try await Swift.withThrowingDiscardingTaskGroup(returning: GroupResult.self,
+                                                                   isolation: isolation) { group in
+                _ = isolation  // a closure is isolated to the caller's actor only when it captures it
+                // safe: lent to `body` on this same actor
+                nonisolated(unsafe) var traced = TracedThrowingDiscardingTaskGroup(group: group,
+                                                                                 tracer: GroupTracer.make())
+                do {
+                    return try await body(&traced)
+                } catch {
+                    traced.tracer?.bodyThrew()
+                    throw error
+                }
             }
         }
     }

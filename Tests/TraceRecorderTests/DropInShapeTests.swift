@@ -31,6 +31,30 @@ import TraceFormat
     }
 }
 
+/// Set by work the caller queued on its actor just before it entered a group.
+private let queuedWorkRan = Atomic<Bool>(false)
+
+/// Enters group `kind` (plain, then the four traced ones) from a function isolated to its caller, as library code
+/// written with `#isolation` does, and tells whether work queued on the actor before the call ran before `body`
+/// began. Swift's groups start `body` on the caller's actor without a suspension, so it must not have.
+private func bodyBeganAfterQueuedWork(kind: Int, isolation: isolated (any Actor)? = #isolation) async throws -> Bool {
+    switch kind {
+    case 0: return await withTaskGroup(of: Void.self) { _ in _ = isolation; return queuedWorkRan.load(ordering: .relaxed) }
+    case 1: return await CancelTrace.withTaskGroup(of: Void.self) { _ in
+        _ = isolation; return queuedWorkRan.load(ordering: .relaxed)
+    }
+    case 2: return await CancelTrace.withThrowingTaskGroup(of: Void.self) { _ in
+        _ = isolation; return queuedWorkRan.load(ordering: .relaxed)
+    }
+    case 3: return await CancelTrace.withDiscardingTaskGroup { _ in
+        _ = isolation; return queuedWorkRan.load(ordering: .relaxed)
+    }
+    default: return try await CancelTrace.withThrowingDiscardingTaskGroup { _ in
+        _ = isolation; return queuedWorkRan.load(ordering: .relaxed)
+    }
+    }
+}
+
 @Suite("Drop-in shapes", .serialized)
 struct DropInShapeTests {
     @Test @MainActor func aTracedTaskInAMainActorTypeRunsOnTheMainActorInCreationOrder() async throws {
@@ -54,6 +78,22 @@ struct DropInShapeTests {
         #expect(model.order == Array(0..<20))
         let loader = try #require(trace?.task(named: "loader"))
         #expect(trace?.end(of: loader)?.outcome == .returned)
+    }
+
+    @Test @MainActor func aTracedGroupsBodyBeginsOnItsCallersActorWithoutASuspension() async throws {
+        // Without the fix (the group's wrapper closure not isolated to the caller) every round saw the queued work.
+        _ = try await CancelTrace.record(into: InMemoryTrace()) {
+            for kind in 0..<5 {
+                var late = 0
+                for _ in 0..<20 {
+                    queuedWorkRan.store(false, ordering: .relaxed)
+                    let queued = Task { @MainActor in queuedWorkRan.store(true, ordering: .relaxed) }
+                    if try await bodyBeganAfterQueuedWork(kind: kind) { late += 1 }
+                    await queued.value
+                }
+                #expect(late == 0, "group \(kind): body began after queued work in \(late) of 20 rounds")
+            }
+        }
     }
 
     @Test func anUnnamedTaskIsNamedAfterItsCallSite() async throws {
