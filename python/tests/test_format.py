@@ -1,4 +1,7 @@
 """The writer produces exactly the bytes of Docs/TraceFormat.md, and the reader survives damage."""
+import os
+import subprocess
+import sys
 import struct
 import zlib
 
@@ -18,6 +21,27 @@ def test_varint():
         out = bytearray()
         F.encode_events([(F.DROPPED, 0, v)], out)
         assert bytes(out[2:]) == F.varint(v)
+
+
+def test_varint_tables_match_varint_for_every_entry():
+    table, lo14 = F.varint_tables()
+    assert len(table) == len(lo14) == F.VARINT_TABLE_SIZE
+    assert list(table) == [F.varint(v) for v in range(F.VARINT_TABLE_SIZE)]
+    for low in range(F.VARINT_TABLE_SIZE):
+        for high in (1, 127, 128, 2 ** 40):
+            v = (high << 14) | low
+            assert lo14[low] + F.varint(high) == F.varint(v)
+
+
+def test_importing_canceltrace_builds_no_varint_table():
+    # Every pytest run imports canceltrace through the plugin entry point; only a writer encodes (and in the
+    # writer process by default), so the 2 x 16,384-entry tables wait for the first encode.
+    code = ("import canceltrace, sys; from canceltrace import _format as F; assert F._tables is None, 'at import'; "
+            "F.encode_events([(F.DROPPED, 0, 1)], bytearray()); assert F._tables is not None, 'after encode'")
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(F.__file__)))   # the canceltrace under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH")))))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
 
 
 def test_header_bytes():
