@@ -33,11 +33,14 @@ def test_varint_tables_match_varint_for_every_entry():
             assert lo14[low] + F.varint(high) == F.varint(v)
 
 
-def test_importing_canceltrace_builds_no_varint_table():
+def test_importing_canceltrace_builds_no_varint_table_and_loads_no_analyzer_lookup():
     # Every pytest run imports canceltrace through the plugin entry point; only a writer encodes (and in the
-    # writer process by default), so the 2 x 16,384-entry tables wait for the first encode.
-    code = ("import canceltrace, sys; from canceltrace import _format as F; assert F._tables is None, 'at import'; "
-            "F.encode_events([(F.DROPPED, 0, 1)], bytearray()); assert F._tables is not None, 'after encode'")
+    # writer process by default), so the 2 x 16,384-entry tables wait for the first encode; the analyzer lookup's
+    # modules wait for the lookup.
+    code = ("import sys; before = set(sys.modules); import canceltrace; from canceltrace import _format as F; "
+            "assert F._tables is None, 'tables built at import'; "
+            "loaded = {'shutil', 'sysconfig'} & (set(sys.modules) - before); assert not loaded, loaded; "
+            "F.encode_events([(F.DROPPED, 0, 1)], bytearray()); assert F._tables is not None, 'not after encode'")
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(F.__file__)))   # the canceltrace under test
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH")))))
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
