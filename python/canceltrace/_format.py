@@ -106,8 +106,8 @@ def varint_tables():
     a value ``v >= 2**14`` encodes as ``lo14[v & 0x3FFF] + varint(v >> 14)``.
 
     Built at the first encode, not at import: only a writer needs them, and ``import canceltrace`` (every pytest
-    run, through the plugin) would otherwise pay for them. Built from two byte strings and two ``struct.unpack``
-    calls rather than 2 × 16,384 Python-level encodings (about a tenth of the time)."""
+    run, through the plugin) would otherwise pay for them. Built by splitting laid-out byte strings with ``struct``
+    rather than by 2 × 16,384 Python-level encodings (about a tenth of the time)."""
     global _tables
     if _tables is None:
         n = VARINT_TABLE_SIZE
