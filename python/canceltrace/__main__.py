@@ -113,8 +113,8 @@ def main(argv=None):
             return 2
         for e in tr.events:
             print(json.dumps(e) if ns.json else " ".join("%s=%s" % kv for kv in e.items()))
-        for n in tr.notices:
-            sys.stderr.write("note: %s\n" % n)
+        for n in tr.notices:            # as `canceltrace events` prints them
+            sys.stderr.write("%s: %s\n" % ("damaged" if n.damage else "note", n))
         return 0
     return _usage()
 

@@ -3,10 +3,8 @@ interpreter's scripts (as ruff and uv install theirs); a Swift build on ``PATH``
 There is no analyzer in Python: a second one would disagree with the real one.
 """
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 
 NOT_FOUND_STATUS = 127          # like a shell's "command not found"
 
@@ -25,6 +23,10 @@ def find():
     explicit = os.environ.get("CANCELTRACE_BIN")
     if explicit:
         return explicit if _executable(explicit) else None
+    # Imported here, not at the top: `import canceltrace` loads this module (through the plugin), and outside
+    # pytest, which has them already, these two (with bz2, lzma, fnmatch) were a third of its own import cost.
+    import shutil
+    import sysconfig
     name = "canceltrace.exe" if os.name == "nt" else "canceltrace"
     folders = [sysconfig.get_path("scripts")]
     try:

@@ -1,9 +1,11 @@
 """Helpers shared by the tests: run a program under the recorder, parse sample headers, match events."""
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+import textwrap
 
 from conftest import PKG_ROOT, SAMPLES
 
@@ -22,6 +24,23 @@ def env_with_pkg(extra=None):
 def record(script, out, args=(), env=None, cwd=None, timeout=60):
     cmd = [sys.executable, "-m", "canceltrace", "run", "--output", str(out), str(script)] + list(args)
     return subprocess.run(cmd, env=env_with_pkg(env), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def run_pytest(folder, tests, *args, trace=None, env=None, timeout=120):
+    """pytest in a child process in ``folder``, on the test files ``tests`` ({name: source}, dedented and written
+    there), with the plugin loaded as `pytest -p canceltrace` and ``--canceltrace=TRACE`` when ``trace`` is given.
+    The child's pytest-asyncio, when installed, gets its loop scope set as this suite's pyproject.toml sets it (a
+    folder of its own has no configuration, and pytest-asyncio warns when the option is unset)."""
+    for name, source in tests.items():
+        with open(os.path.join(str(folder), name), "w", encoding="utf-8") as f:
+            f.write(textwrap.dedent(source))
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace"]
+    if importlib.util.find_spec("pytest_asyncio") is not None:
+        cmd += ["-o", "asyncio_default_fixture_loop_scope=function"]
+    if trace is not None:
+        cmd.append("--canceltrace=%s" % trace)
+    return subprocess.run(cmd + list(args) + list(tests), cwd=str(folder), env=env_with_pkg(env), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def run_plain(script, args=(), env=None, cwd=None, timeout=60):

@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -112,12 +111,9 @@ XDIST_TESTS = """
 
 def test_xdist_summary_checks_each_workers_trace(tmp_path):
     pytest.importorskip("xdist")
-    for name in ("a", "b"):
-        (tmp_path / ("test_%s.py" % name)).write_text(textwrap.dedent(XDIST_TESTS.replace("NAME", name)))
     (tmp_path / "s.gw7.ctrace").write_bytes(b"left over from an earlier run")
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=s.ctrace", "-n", "2", "--dist", "load", "test_a.py", "test_b.py"],
-                         cwd=str(tmp_path), env=ctutil.env_with_pkg(), capture_output=True, text=True, timeout=300)
+    res = ctutil.run_pytest(tmp_path, {"test_%s.py" % name: XDIST_TESTS.replace("NAME", name) for name in "ab"},
+                            "-n", "2", "--dist", "load", trace="s.ctrace", timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "canceltrace: one trace per xdist worker: s.gw0.ctrace, s.gw1.ctrace\n" in res.stdout
     assert not (tmp_path / "s.ctrace").exists()                 # the controller records nothing
@@ -136,7 +132,8 @@ def test_xdist_summary_checks_each_workers_trace(tmp_path):
 
 
 def test_trace_closes_after_session_fixtures_are_torn_down(tmp_path):
-    (tmp_path / "test_s.py").write_text(textwrap.dedent("""
+    out = tmp_path / "s.ctrace"
+    res = ctutil.run_pytest(tmp_path, {"test_s.py": """
         import asyncio, pytest
         async def teardown_swallow():
             try:
@@ -153,11 +150,7 @@ def test_trace_closes_after_session_fixtures_are_torn_down(tmp_path):
             assert False
         def test_next(resource):
             pass
-    """))
-    out = tmp_path / "s.ctrace"
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=%s" % out, "-x", "test_s.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
-                         capture_output=True, text=True, timeout=120)
+    """}, "-x", trace=out)
     # a session stopped by -x: the session fixture's teardown is still recorded, then the trace closed
     assert res.returncode == 1 and "1 failed" in res.stdout, res.stdout + res.stderr
     tr = read(str(out))
@@ -174,9 +167,6 @@ def test_an_analyzer_that_cannot_run_is_one_line(tmp_path):
     res = python_m(["check", "x.ctrace"], tmp_path, env)
     assert res.returncode == 126 and res.stderr.startswith("canceltrace: cannot run %s: " % bad)
     assert res.stderr.count("\n") == 1
-    (tmp_path / "test_t.py").write_text("def test_t():\n    pass\n")
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=t.ctrace", "test_t.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(env),
-                         capture_output=True, text=True, timeout=120)
+    res = ctutil.run_pytest(tmp_path, {"test_t.py": "def test_t():\n    pass\n"}, trace="t.ctrace", env=env)
     assert res.returncode == 0 and "INTERNALERROR" not in res.stdout + res.stderr
     assert "canceltrace: cannot run %s: " % bad in res.stdout

@@ -51,10 +51,8 @@ def test_bad_output_is_one_line_exit_2(tmp_path, where):
 
 
 def test_pytest_bad_output_is_a_usage_error_not_internalerror(tmp_path):
-    (tmp_path / "test_a.py").write_text("def test_a(): pass\n")
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=%s" % (tmp_path / "no" / "x.ctrace"), "test_a.py"], cwd=str(tmp_path),
-                         env=ctutil.env_with_pkg(), capture_output=True, text=True, timeout=60)
+    res = ctutil.run_pytest(tmp_path, {"test_a.py": "def test_a(): pass\n"}, trace=tmp_path / "no" / "x.ctrace",
+                            timeout=60)
     assert res.returncode == 4, res.stdout + res.stderr           # pytest's usage-error status
     assert "INTERNALERROR" not in res.stdout + res.stderr
     assert "canceltrace: cannot write" in res.stderr and "No such file or directory" in res.stderr
@@ -146,7 +144,8 @@ def test_suppression_marks(tmp_path, how):
 
 def test_suppression_by_test_in_pytest_ini(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\ncanceltrace_ignore =\n    test:*::test_deliberate\n")
-    (tmp_path / "test_s.py").write_text(textwrap.dedent("""
+    out = tmp_path / "s.ctrace"
+    res = ctutil.run_pytest(tmp_path, {"test_s.py": """
         import asyncio
         async def stubborn():
             try:
@@ -159,11 +158,7 @@ def test_suppression_by_test_in_pytest_ini(tmp_path):
             asyncio.run(run())
         def test_bug():
             asyncio.run(run())
-    """))
-    out = tmp_path / "s.ctrace"
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=%s" % out, "test_s.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
-                         capture_output=True, text=True, timeout=120)
+    """}, trace=out)
     assert res.returncode == 0, res.stdout + res.stderr
     tr = read(str(out))
     by_task = {}

@@ -1,9 +1,8 @@
 """Findings point at code: names of wraps-decorated coroutines and eager tasks, the `site` of cancelled and
 leaked tasks, and the pytest test a task ran in."""
-import os
-import subprocess
 import sys
-import textwrap
+
+import pytest
 
 import ctutil
 from canceltrace.reader import read
@@ -34,9 +33,8 @@ def test_wraps_decorated_coroutines_keep_their_own_names(tmp_path):
     assert names == ["alpha", "beta", "alpha", "beta"]
 
 
+@pytest.mark.skipif(PY < (3, 12), reason="eager task factory: Python 3.12+")
 def test_eager_task_names(tmp_path):
-    if PY < (3, 12):
-        return
     res, plain, out = run_program(tmp_path, """
         import asyncio
         async def plain(): await asyncio.sleep(0)
@@ -92,7 +90,8 @@ def test_site_of_the_tasks_findings_can_be_about(tmp_path):
 
 
 def test_pytest_test_id_of_a_cancelled_task(tmp_path):
-    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+    out = tmp_path / "s.ctrace"
+    res = ctutil.run_pytest(tmp_path, {"test_it.py": """
         import asyncio
         async def stubborn():
             try:
@@ -108,11 +107,7 @@ def test_pytest_test_id_of_a_cancelled_task(tmp_path):
                 t = asyncio.create_task(stubborn())
                 await asyncio.sleep(0); t.cancel(); await t
             asyncio.run(main())
-    """))
-    out = tmp_path / "s.ctrace"
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=%s" % out, "test_it.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
-                         capture_output=True, text=True, timeout=120)
+    """}, trace=out)
     assert res.returncode == 0, res.stdout + res.stderr
     tr = read(str(out))
     names = ctutil.task_names(tr)
@@ -126,7 +121,8 @@ def test_pytest_test_id_of_a_cancelled_task(tmp_path):
 def test_a_pytest_run_inside_a_test_does_not_take_over_its_tasks(tmp_path):
     # pytester runs an inner session in the same process (as anyio's own tests do): its tests get no marks, so
     # the outer test's task keeps the outer test's id.
-    (tmp_path / "test_outer.py").write_text(textwrap.dedent("""
+    out = tmp_path / "s.ctrace"
+    res = ctutil.run_pytest(tmp_path, {"test_outer.py": """
         import asyncio
         pytest_plugins = ["pytester"]
         async def stubborn():
@@ -141,11 +137,7 @@ def test_a_pytest_run_inside_a_test_does_not_take_over_its_tasks(tmp_path):
                 t = asyncio.create_task(stubborn())
                 await asyncio.sleep(0); t.cancel(); await t
             asyncio.run(main())
-    """))
-    out = tmp_path / "s.ctrace"
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace=%s" % out, "test_outer.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
-                         capture_output=True, text=True, timeout=120)
+    """}, trace=out)
     assert res.returncode == 0, res.stdout + res.stderr
     tr = read(str(out))
     tests = sorted({e["label"] for e in tr.events if e["kind"] == "mark" and e["label"].startswith("test ")})
@@ -155,11 +147,10 @@ def test_a_pytest_run_inside_a_test_does_not_take_over_its_tasks(tmp_path):
     assert [e["label"] for e in tr.events if e["kind"] == "mark" and e["task"] == stub] == tests
 
 
+@pytest.mark.skipif(PY >= (3, 11), reason="backports.asyncio.runner: Python 3.9 and 3.10")
 def test_backport_runner_tasks_are_recorded(tmp_path):
     # pytest-asyncio on 3.9/3.10 runs each test's main task with backports.asyncio.runner's pure-Python Task.
-    if PY >= (3, 11):
-        return
-    runner = __import__("pytest").importorskip("backports.asyncio.runner")
+    pytest.importorskip("backports.asyncio.runner")
     res, plain, out = run_program(tmp_path, """
         import asyncio
         from backports.asyncio.runner import Runner

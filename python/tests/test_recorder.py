@@ -267,7 +267,8 @@ def test_auto_import_with_env(tmp_path):
 
 
 def test_pytest_plugin(tmp_path):
-    (tmp_path / "test_x.py").write_text(textwrap.dedent("""
+    out = tmp_path / "session.ctrace"
+    res = ctutil.run_pytest(tmp_path, {"test_x.py": """
         import asyncio
         async def swallow():
             try: await asyncio.sleep(10)
@@ -278,11 +279,7 @@ def test_pytest_plugin(tmp_path):
             asyncio.run(main())
         def test_two():
             pass
-    """))
-    out = tmp_path / "session.ctrace"
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "canceltrace",
-                          "--canceltrace", str(out), "test_x.py"], cwd=str(tmp_path), env=ctutil.env_with_pkg(),
-                         capture_output=True, text=True)
+    """}, trace=out)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "2 passed" in res.stdout and "canceltrace check %s" % out in res.stdout
     tr = read(str(out))
