@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "CancelTraceCLITests",
             // canceltrace-lint: `check --source` runs it from beside canceltrace.
-            dependencies: ["canceltrace", "canceltrace-lint", "canceltrace-crash-child", "TraceFormat"]
+            dependencies: ["canceltrace", "canceltrace-lint", "canceltrace-crash-child", "TraceFormat", "TraceTestSupport"]
         ),
     ]
 )

@@ -51,7 +51,7 @@ enum TraceInput {
     /// After output is written: a damaged trace still exits 2, with one line saying so.
     static func finish(_ file: String, _ report: AnalysisReport) throws {
         guard report.damaged else { return }
-        let count = report.notices.filter(\.isDamage).count
+        let count = report.damagedChunks  // all of them, also past the notices kept
         throw fail(file, "damaged trace: \(count) chunk\(count == 1 ? "" : "s") or records skipped (see the notes above)")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+import TraceTestSupport
 
 @Suite struct CLITests {
     @Test func helpAndVersionExitZero() throws {
@@ -151,6 +152,26 @@ import TraceFormat
         #expect(result.stdout.contains("damaged: corrupt chunk at byte 16: CRC mismatch"))
         #expect(result.stderr.hasPrefix("canceltrace: error: \(path): damaged trace"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func theDamagedLineCountsEveryDamagedChunkNotOnlyTheNoticesKept() throws {
+        // One event per chunk, and more chunks damaged than the reader keeps notices for.
+        var builder = TraceBuilder(sink: InMemoryTrace(), chunkSize: 1)
+        let main = builder.string("main")
+        for task in 1...1_200 as ClosedRange<UInt64> {
+            try builder.append(.spawn(time: task, task: task, parent: 0, name: main, how: .root))
+            try builder.append(.end(time: task, task: task, outcome: .returned))
+        }
+        try builder.close(time: 2_000)
+        var bytes = builder.sink.bytes
+        let offsets = chunkOffsets(bytes)
+        let damaged = offsets.dropFirst().dropLast().prefix(TraceReader.maxNotices + 5)
+        #expect(damaged.count == TraceReader.maxNotices + 5)
+        for offset in damaged { bytes[offset + TraceLayout.chunkHeaderSize] ^= 0xFF }
+        let path = try Fixtures.write("much-damage.ctrace", bytes)
+        let result = try CLIRunner.run(["stats", path, "--color", "never"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("damaged trace: \(TraceReader.maxNotices + 5) chunks or records skipped"))
     }
 
     @Test func aCancelAfterItsTaskEndedIsANoteNotALeak() throws {
