@@ -39,7 +39,9 @@ struct EventsCommand: ParsableCommand {
         try Output.standardOutput.write(output)
         for notice in reader.notices { try Output.printLine((notice.isDamage ? "damaged: " : "note: ") + notice.description) }
         if reader.sawDamage {
-            throw TraceInput.fail(input.file, "damaged trace: some chunks or records were skipped (see the notes above)")
+            let count = reader.damagedChunks
+            throw TraceInput.fail(input.file,
+                                  "damaged trace: \(count) chunk\(count == 1 ? "" : "s") or records skipped (see the notes above)")
         }
     }
 }

@@ -109,12 +109,17 @@ def main(argv=None):
         try:
             tr = read(ns.file)
         except (OSError, TraceError) as e:
-            sys.stderr.write("canceltrace: %s: %s\n" % (ns.file, e))
+            sys.stderr.write("canceltrace: error: %s: %s\n" % (ns.file, e))
             return 2
         for e in tr.events:
             print(json.dumps(e) if ns.json else " ".join("%s=%s" % kv for kv in e.items()))
-        for n in tr.notices:            # as `canceltrace events` prints them
-            sys.stderr.write("%s: %s\n" % ("damaged" if n.damage else "note", n))
+        for n in tr.notices:            # as `canceltrace events` prints them, and with its exit status
+            print("%s: %s" % ("damaged" if n.damage else "note", n))
+        if tr.damaged_chunks:
+            count = tr.damaged_chunks
+            sys.stderr.write("canceltrace: error: %s: damaged trace: %d chunk%s or records skipped (see the notes above)\n"
+                             % (ns.file, count, "" if count == 1 else "s"))
+            return 2
         return 0
     return _usage()
 

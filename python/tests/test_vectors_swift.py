@@ -207,7 +207,7 @@ def test_notices_and_errors_say_what_the_swift_reader_says(name, swift_reads):
     path, swift = swift_reads[name]
     try:
         tr = read(path)
-        mine = ("notices", list(tr.notices), sum(n.damage for n in tr.notices))
+        mine = ("notices", list(tr.notices), tr.damaged_chunks)   # every damaged chunk, also past the cap
     except TraceError as e:
         mine = ("error", str(e))
     assert mine[1], "neither reader has anything to say about %s" % name
@@ -232,3 +232,30 @@ def test_every_kind_of_damage_is_noted_once_and_counted():
     tr = read_bytes(DAMAGED["damage-past-the-notice-limit"])
     assert len(tr.notices) == MAX_NOTICES and tr.elided_notices == 5 and tr.damaged_chunks == MAX_NOTICES + 5
     assert tr.closed
+
+
+@pytest.mark.parametrize("name", ["damage-past-the-notice-limit", "ends-inside-a-chunk", "text"])
+def test_events_command_prints_notices_and_exits_like_the_swift_one(name, tmp_path):
+    """`python -m canceltrace events`: notices on stdout after the events, then one error line and exit 2 for damage
+    or a refused file — what `canceltrace events` does, word for word on stderr."""
+    import sys
+    path = str(tmp_path / (name + ".ctrace"))
+    with open(path, "wb") as f:
+        f.write(DAMAGED[name])
+    res = subprocess.run([sys.executable, "-m", "canceltrace", "events", path], capture_output=True, text=True,
+                         timeout=120)
+    lines = res.stdout.splitlines()
+    if name == "damage-past-the-notice-limit":
+        assert res.returncode == 2
+        assert sum(line.startswith("damaged: corrupt chunk") for line in lines) == MAX_NOTICES
+        assert res.stderr == "canceltrace: error: %s: damaged trace: %d chunks or records skipped (see the notes above)\n" \
+            % (path, MAX_NOTICES + 5)
+    elif name == "ends-inside-a-chunk":
+        assert res.returncode == 0 and res.stderr == ""
+        assert lines[-1].startswith("note: truncated: the file ends inside the chunk at byte")
+    else:
+        assert res.returncode == 2 and lines == []
+        assert res.stderr.startswith("canceltrace: error: %s: " % path) and len(res.stderr.splitlines()) == 1
+    if ctutil.analyzer():
+        swift = subprocess.run([ctutil.analyzer(), "events", path], capture_output=True, text=True, timeout=120)
+        assert (swift.returncode, swift.stderr) == (res.returncode, res.stderr)
