@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,34 +208,46 @@ static __thread __attribute__((tls_model("initial-exec"))) const char *last_sign
 
 static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
 
+/// A lock of one table slot: threads meet on it only when they touch the same slot at once (no lock shared by
+/// every cancel or spawn). Held for a few stores.
+static void slot_lock(_Atomic uint32_t *lock) {
+    for (int spins = 0; atomic_exchange_explicit(lock, 1, memory_order_acquire); spins++) {
+        if (spins > 64) sched_yield();  // its holder was preempted
+    }
+}
+
+static void slot_unlock(_Atomic uint32_t *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
+
 /// Explicit cancels of tasks that had not started yet, by task id: the cancellation handler is registered when a
 /// task starts, and then runs at once on the task's own thread, which no longer knows who cancelled. Written
 /// before the cancel (the task may start on another thread meanwhile), taken by that first run of the handler,
 /// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another
-/// cancel before its task started only costs that cancel its canceller (reason unknown).
-#define PENDING_SLOTS 1024
+/// cancel before its task started only costs that cancel its canceller (reason unknown): 65,536 slots (2 MiB of
+/// zero pages, touched only where used) keep that rare when many cancelled tasks wait for a thread.
+#define PENDING_SLOTS (1u << 16)
 typedef struct {
+    _Atomic uint32_t lock;
     uint64_t task, time, by;
 } pending_cancel;
 static pending_cancel pending[PENDING_SLOTS];
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void pending_put(uint64_t task, uint64_t time, uint64_t by) {
-    pthread_mutex_lock(&pending_lock);
-    pending[task & (PENDING_SLOTS - 1)] = (pending_cancel){task, time, by};
-    pthread_mutex_unlock(&pending_lock);
+    pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
+    slot_lock(&p->lock);
+    p->task = task, p->time = time, p->by = by;
+    slot_unlock(&p->lock);
 }
 
 /// Takes the pending explicit cancel of `task`; false when there is none.
 static bool pending_take(uint64_t task, pending_cancel *out) {
-    pthread_mutex_lock(&pending_lock);
     pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
+    slot_lock(&p->lock);
     bool found = p->task == task;
     if (found) {
-        *out = *p;
+        out->task = p->task, out->time = p->time, out->by = p->by;
         p->task = 0;
     }
-    pthread_mutex_unlock(&pending_lock);
+    slot_unlock(&p->lock);
     return found;
 }
 
@@ -243,22 +256,24 @@ static bool pending_take(uint64_t task, pending_cancel *out) {
 /// on a cancel). Overwritten on collision (that child's cancel then reads as reason unknown, as before).
 #define ALET_SLOTS 1024
 typedef struct {
+    _Atomic uint32_t lock;
     uint64_t task, parent_id;
     void *parent_task;  // dereferenced only while the child runs: a structured child never outlives its parent
 } alet_parent;
 static alet_parent alets[ALET_SLOTS];
-static pthread_mutex_t alet_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void alet_put(uint64_t task, uint64_t parent_id, void *parent_task) {
-    pthread_mutex_lock(&alet_lock);
-    alets[task & (ALET_SLOTS - 1)] = (alet_parent){task, parent_id, parent_task};
-    pthread_mutex_unlock(&alet_lock);
+    alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
+    slot_lock(&a->lock);
+    a->task = task, a->parent_id = parent_id, a->parent_task = parent_task;
+    slot_unlock(&a->lock);
 }
 
 static bool alet_find(uint64_t task, alet_parent *out) {
-    pthread_mutex_lock(&alet_lock);
-    *out = alets[task & (ALET_SLOTS - 1)];
-    pthread_mutex_unlock(&alet_lock);
+    alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
+    slot_lock(&a->lock);
+    out->task = a->task, out->parent_id = a->parent_id, out->parent_task = a->parent_task;
+    slot_unlock(&a->lock);
     return out->task == task && task != 0;
 }
 
@@ -296,14 +311,17 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
         // pending for it, recorded with that call's time and canceller.
         pending_cancel p;
         if (pending_take(r->id, &p)) {
+            // Timed at the call; when the writer has already written past that time, the writer raises it.
+            ct_begin();
             ct_emit(CT_CANCEL, p.time, r->id, p.by, 1, 0, 0, 0);
+            ct_end();
             return;
         }
         by = 0;
     } else if (current == r->task) {
         reason = 1;  // cancelled itself (`withUnsafeCurrentTask { $0?.cancel() }` runs inside the runtime)
     }
-    ct_emit(CT_CANCEL, ct_now(), r->id, by, reason, 0, 0, 0);
+    ct_record(CT_CANCEL, r->id, by, reason, 0);
 }
 
 __attribute__((visibility("hidden"))) void ct_on_task_start(void *context, ct_desc *d) {
@@ -352,7 +370,7 @@ __attribute__((visibility("hidden"))) void *ct_on_task_end(void *context, void *
             error_type(error, &name, &length);
             outcome = (length == 17 && memcmp(name, "CancellationError", 17) == 0) ? 1 : 2;
         }
-        ct_emit(CT_END, ct_now(), r->id, outcome, (uint64_t)(uintptr_t)name, length, 0, 0);
+        ct_record(CT_END, r->id, outcome, (uint64_t)(uintptr_t)name, length);
     }
     ((void **)context)[1] = resume;
     return resume;
@@ -401,7 +419,7 @@ SWIFTCALL task_and_context swift_task_create(size_t flags, void *options, const 
     if (!atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
         return real_create(flags, options, result_type, entry, closure);
     }
-    uint64_t time = ct_now();
+    uint64_t time = ct_begin();  // the window stays open over the runtime call: the child's first events are later
     void *parent = real_get_current();
     uint64_t how = spawn_kind(flags, options);
     ct_desc *d = (full_mode && !(flags & FLAG_INLINE)) ? substitute(entry) : NULL;
@@ -420,6 +438,7 @@ SWIFTCALL task_and_context swift_task_create(size_t flags, void *options, const 
         atomic_store_explicit(&r->tag, id, memory_order_release);
     }
     ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
+    ct_end();
     return result;
 }
 
@@ -430,7 +449,7 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
         real_async_let_begin(alet, options, result_type, entry, closure, result_buffer);
         return;
     }
-    uint64_t time = ct_now();
+    uint64_t time = ct_begin();
     void *parent = real_get_current();
     uint64_t parent_id = id_of(parent);
     ct_desc *d = substitute(entry);
@@ -443,6 +462,7 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
     uint64_t id = id_of(task);
     alet_put(id, parent_id, parent);
     ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
+    ct_end();
 }
 
 // MARK: - Explicit cancels: the root cause of a cancellation
@@ -468,9 +488,11 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
         return;
     }
     in_cancel_hook = 1;
-    uint64_t time = ct_now(), id = id_of(task), by = id_of(real_get_current());
+    // The window stays open over the cancel: the handlers it runs (children cancelled by their parent) are later.
+    uint64_t time = ct_begin(), id = id_of(task), by = id_of(real_get_current());
     if (!full_mode) {
         ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+        ct_end();
         real(task, a1, a2, a3);
         in_cancel_hook = 0;
         return;
@@ -485,6 +507,7 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
     // Fired: recorded here. Its pending entry stays until overwritten; it can never match again (ids are unique
     // and the handler runs once), and not taking it saves a lock per cancel.
     if (explicit_fired) ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+    ct_end();
     in_cancel_hook = 0;
 }
 
@@ -528,7 +551,7 @@ static void signal_flag(const char *via) {
     if (!id || (id == last_signal_task && via == last_signal_via)) return;  // a polling loop: once per task
     last_signal_task = id;
     last_signal_via = via;
-    ct_emit(CT_SIGNAL, ct_now(), id, 0, (uint64_t)(uintptr_t)via, 0, 0, 0);
+    ct_record(CT_SIGNAL, id, 0, (uint64_t)(uintptr_t)via, 0);
 }
 
 static SWIFTCALL bool (*real_task_is_cancelled_getter)(void);
@@ -566,7 +589,7 @@ SWIFTCALL void swift_continuation_throwingResumeWithError(void *task, void *erro
         size_t length;
         error_type(error, &name, &length);
         if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
-            ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)"continuation resume", 0, 0, 0);
+            ct_record(CT_SIGNAL, id_of(task), 1, (uint64_t)(uintptr_t)"continuation resume", 0);
         }
     }
     real_throwing_resume_with_error(task, error);
@@ -616,7 +639,7 @@ __attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *
             size_t length;
             error_type(error, &name, &length);
             if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
-                ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)d->via, 0, 0, 0);
+                ct_record(CT_SIGNAL, id_of(task), 1, (uint64_t)(uintptr_t)d->via, 0);
             }
         }
     }
@@ -803,7 +826,7 @@ __attribute__((constructor)) static void ct_setup(void) {
 __attribute__((destructor)) static void ct_teardown(void) {
     if (full_mode && real_get_current && atomic_load(&ct_recording)) {
         void *task = real_get_current();
-        if (task) ct_emit(CT_END, ct_now(), id_of(task), 0, 0, 0, 0, 0);
+        if (task) ct_record(CT_END, id_of(task), 0, 0, 0);
     }
     ct_writer_finish();
 }
