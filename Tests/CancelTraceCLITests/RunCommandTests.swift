@@ -201,6 +201,31 @@ struct RunCommandTests {
         #expect(!result.stdout.contains("already ended"), "\(result.stdout)")
     }
 
+    /// 16 OS threads spawn and cancel at once while the writer merges every millisecond: the file is in time order
+    /// (no reader notice), every record of a task comes after its spawn, nothing is dropped, every task ends, and
+    /// every cancel keeps its explicit reason (the pending-cancel table does not lose cancels of tasks not started
+    /// yet). The old library (a fixed 5 ms hold-back, 1,024 pending slots) failed this on every run.
+    @Test(arguments: ["-O", "-Onone"])
+    func tasksSpawnedAndCancelledFromSixteenThreadsAreInTimeOrder(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["thread-churn"],
+                                                   environment: ["CANCELTRACE_FLUSH_MS": "1"])
+        #expect(result.stdout.hasPrefix("thread-churn: done"), "\(result.stdout)")
+        #expect(trace.notices.isEmpty, "\(trace.notices)")
+        #expect(trace.sawClose)
+        #expect(!trace.events.contains { $0.kind == .dropped })
+        var spawned = Set<TaskID>(), ended = Set<TaskID>(), outOfOrder = 0
+        for event in trace.events where event.task != 0 {
+            if event.kind == .spawn { spawned.insert(event.task) } else if !spawned.contains(event.task) { outOfOrder += 1 }
+            if event.kind == .end { ended.insert(event.task) }
+        }
+        #expect(outOfOrder == 0)
+        #expect(spawned.count == 16 * 300 + 16 + 1, "each thread's 300 tasks and waiter, and main")
+        #expect(ended == spawned)
+        let cancels = trace.events.filter { $0.kind == .cancel }
+        #expect(!cancels.isEmpty && cancels.count <= 16 * 150)
+        #expect(cancels.allSatisfy { $0.cancelReason == .explicit }, "\(cancels.filter { $0.cancelReason != .explicit }.count) not explicit")
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let result = try CLIRunner.run(["run", "--help"])
         #expect(result.status == 0)
@@ -283,6 +308,7 @@ struct RunTrace {
     var strings = StringTable()
     var info = TraceInfo()
     var sawClose = false
+    var notices: [ReadNotice] = []
 }
 
 enum RunOutput {
@@ -312,6 +338,7 @@ enum RunOutput {
         trace.strings = reader.strings
         trace.info = reader.info
         trace.sawClose = reader.sawClose
+        trace.notices = reader.notices
         return trace
     }
 }
