@@ -646,14 +646,110 @@ __attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *
     return resume;
 }
 
+/// The addresses, in the loaded module `path` at `base`, of the `count` symbols `names` (its .symtab: local symbols
+/// too); 0 for those not found.
+static void symtab_find(const char *path, uintptr_t base, const char *const *names, uintptr_t *found, int count) {
+    for (int i = 0; i < count; i++) found[i] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh = NULL;
+    Elf64_Sym *syms = NULL;
+    char *strtab = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096) goto done;
+    sh = malloc(sizeof(Elf64_Shdr) * eh.e_shnum);
+    if (!sh || pread(fd, sh, sizeof(Elf64_Shdr) * eh.e_shnum, (off_t)eh.e_shoff) != (ssize_t)(sizeof(Elf64_Shdr) * eh.e_shnum)) goto done;
+    for (int s = 0; s < eh.e_shnum; s++) {
+        if (sh[s].sh_type != SHT_SYMTAB || sh[s].sh_link >= eh.e_shnum || sh[s].sh_size > (64u << 20)) continue;
+        Elf64_Shdr *names_section = &sh[sh[s].sh_link];
+        if (names_section->sh_size > (64u << 20)) break;
+        syms = malloc(sh[s].sh_size);
+        strtab = malloc(names_section->sh_size + 1);
+        if (!syms || !strtab || pread(fd, syms, sh[s].sh_size, (off_t)sh[s].sh_offset) != (ssize_t)sh[s].sh_size ||
+            pread(fd, strtab, names_section->sh_size, (off_t)names_section->sh_offset) != (ssize_t)names_section->sh_size) break;
+        strtab[names_section->sh_size] = 0;
+        for (size_t j = 0; j < sh[s].sh_size / sizeof(Elf64_Sym); j++) {
+            if (syms[j].st_name >= names_section->sh_size || syms[j].st_value == 0) continue;
+            for (int i = 0; i < count; i++) {
+                if (!found[i] && strcmp(strtab + syms[j].st_name, names[i]) == 0) found[i] = base + syms[j].st_value;
+            }
+        }
+        break;
+    }
+done:
+    free(syms);
+    free(strtab);
+    free(sh);
+    close(fd);
+}
+
+/// Whether `address` lies in a writable segment of a loaded module that is not made read-only after relocation.
+typedef struct {
+    uintptr_t address;
+    int writable;
+} writable_query;
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    writable_query *q = data;
+    int in_writable = 0, in_relro = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (q->address < start || q->address + sizeof(void *) > start + ph->p_memsz) continue;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) in_writable = 1;
+        if (ph->p_type == PT_GNU_RELRO) in_relro = 1;
+    }
+    if (in_writable) q->writable = !in_relro;
+    return in_writable;
+}
+
+/// A witness hook: the runtime's witness (a local symbol) and its `Tu` are found in the runtime's .symtab, and
+/// the slot of the conformance's witness table pattern that holds the runtime's `Tu` (returned; the caller puts
+/// our `Tu` there once the descriptor is ready). Generic code in the runtime reads the witness from tables
+/// instantiated from that pattern, so it calls our stub first. NULL (no hook, no signal) unless every name is
+/// found, the slot holds exactly the runtime's `Tu` and the pattern is in writable memory.
+static void **witness_slot(int i, void **function, const uint32_t **real_tu) {
+    *function = NULL;
+    *real_tu = NULL;
+    Dl_info info;
+    void *runtime_symbol = dlsym(RTLD_NEXT, "swift_task_getCurrent");
+    if (!runtime_symbol || !dladdr(runtime_symbol, &info) || !info.dli_fname) return NULL;
+    char tu_name[256];
+    snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
+    const char *names[3] = {ct_call_hook_names[i].function, tu_name, ct_call_hook_names[i].witness_table};
+    uintptr_t found[3];
+    symtab_find(info.dli_fname, (uintptr_t)info.dli_fbase, names, found, 3);
+    if (!found[0] || !found[1] || !found[2]) return NULL;
+    void **pattern = (void **)found[2];
+    for (int slot = 1; slot < 16; slot++) {
+        writable_query q = {(uintptr_t)&pattern[slot], 0};
+        dl_iterate_phdr(find_writable, &q);
+        if (!q.writable) return NULL;
+        if (pattern[slot] != (void *)found[1]) continue;
+        *function = (void *)found[0];
+        *real_tu = (const uint32_t *)found[1];
+        return &pattern[slot];
+    }
+    return NULL;
+}
+
 /// Points each hooked function at the runtime's and gives callers a context size with room for ours. Runs before
 /// any Swift code can call them, whatever else the library does.
 static void setup_call_hooks(void) {
     for (int i = 0; i < CT_CALL_HOOK_COUNT; i++) {
         char tu_name[256];
         snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
-        const uint32_t *real_tu = dlsym(RTLD_NEXT, tu_name);
-        void *function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
+        const uint32_t *real_tu;
+        void *function;
+        void **slot = NULL;
+        if (ct_call_hook_names[i].witness_table[0]) {
+            slot = witness_slot(i, &function, &real_tu);
+        } else {
+            real_tu = dlsym(RTLD_NEXT, tu_name);
+            function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
+        }
         ct_call_desc *d = &ct_call_descs[i];
         d->via = ct_call_hook_names[i].via;
         d->flag = (uint32_t)ct_call_hook_names[i].flag;
@@ -661,6 +757,7 @@ static void setup_call_hooks(void) {
         d->function = function;
         d->room_offset = real_tu ? ((real_tu[1] + 15u) & ~15u) : 4080;
         ct_call_tus[i][1] = d->room_offset + 16;
+        if (slot) *slot = ct_call_tus[i];  // before any Swift code runs: the pattern is only read from now on
     }
 }
 

@@ -152,6 +152,23 @@ struct RunCommandTests {
         #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
     }
 
+    /// `stream.first { … }` and `throwingStream.contains { … }` call the iterators through their conformances'
+    /// witnesses inside the runtime (at -O too: the algorithms are not specialized into the program); the hooked
+    /// witnesses see the stream end on the cancel. The old library reported both tasks as completed-after-cancel.
+    @Test(arguments: ["-O", "-Onone"])
+    func aStreamEndingOnCancellationInsideAGenericAlgorithmIsAFlag(optimization: String) throws {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["stream-first"])
+        #expect(result.stdout.hasPrefix("waiter: cancellation caught throwing: success(\"stopped\")"), "\(result.stdout)")
+        let cancelled = Set(trace.events.filter { $0.kind == .cancel }.map(\.task))
+        #expect(cancelled.count == 2)
+        for (task, via) in zip(cancelled.sorted(), ["AsyncStream.next", "AsyncThrowingStream.next"]) {
+            #expect(trace.events.contains {
+                $0.kind == .signal && $0.task == task && $0.signalKind == .flag && trace.strings[$0.via] == via
+            }, "\(via)")
+        }
+        #expect(Self.printedRules(result.stdout).isEmpty, "\(result.stdout)")
+    }
+
     @Test(arguments: ["-O", "-Onone"])
     func returningFromACancellationHandlerWhileCancelledIsAFlag(optimization: String) throws {
         let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["handler-returns"])

@@ -261,6 +261,28 @@ func cancelEarlyAndLate() async {
     print("early:", await early.result, "done:", await done.result)
 }
 
+/// A task waiting on a stream through a generic algorithm (`first(where:)`, as swift-service-lifecycle's group child
+/// "waiting forever until the group gets cancelled"), then returning a value: at -Onone the runtime's generic
+/// code calls the iterator through its conformance's witness; the stream's `nil` on cancel is still a flag.
+func streamFirst() async {
+    let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+    let (throwing, throwingContinuation) = AsyncThrowingStream.makeStream(of: Int.self)
+    let waiter = Task { () async -> String in
+        _ = await stream.first { _ in true }
+        return "cancellation caught"
+    }
+    let throwingWaiter = Task { () async throws -> String in
+        _ = try await throwing.contains { $0 < 0 }
+        return "stopped"
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    waiter.cancel()
+    throwingWaiter.cancel()
+    print("waiter:", await waiter.value, "throwing:", await throwingWaiter.result)
+    continuation.finish()
+    throwingContinuation.finish()
+}
+
 /// 16 OS threads at once each spawn 300 tasks, cancel every second one right away and wait for all: the hooks
 /// record from 16 threads (and Swift's pool) while the writer merges (the test sets a 1 ms flush interval).
 final class ThreadChurn: @unchecked Sendable {
@@ -327,6 +349,7 @@ let scenarios: [String: () async -> Void] = [
     "handler-returns": handlerReturns,
     "async-let-cancel": asyncLetCancel,
     "thread-churn": threadChurn,
+    "stream-first": streamFirst,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
