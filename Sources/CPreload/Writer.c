@@ -84,7 +84,9 @@ static ct_ring *ring_for_thread(void) {
     ct_ring *ring = NULL;
     pthread_mutex_lock(&rings_lock);
     for (ct_ring *r = atomic_load(&rings); r; r = r->next) {
-        if (atomic_load_explicit(&r->owned, memory_order_acquire) == 0) {
+        // Only a ring the writer has emptied: a new thread writing behind an exited one's events would drop.
+        if (atomic_load_explicit(&r->owned, memory_order_acquire) == 0 &&
+            atomic_load_explicit(&r->tail, memory_order_acquire) == atomic_load_explicit(&r->head, memory_order_relaxed)) {
             ring = r;
             break;
         }
