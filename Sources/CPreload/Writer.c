@@ -259,9 +259,9 @@ static int trace_fd = -1;
 static buf chunk;        // the current chunk's raw records
 static buf compressed;   // scratch for one framed chunk
 static uint64_t last_time;  // time base of the current chunk's deltas
-static uint64_t written_time;  // the latest time written in any chunk: no record is written earlier
-static uint64_t late_events;   // events raised to written_time (a window held open past MAX_HOLD_NS, a cancel
-                               // taken over by a task started after the writer passed its time)
+static uint64_t written_time;  // the latest time written in any chunk: no record is written earlier (an event
+                               // is raised to it only after a window held open past MAX_HOLD_NS, or for a cancel
+                               // taken over by a task that started after the writer passed the cancel's time)
 static ct_event *pending;   // drained, not yet written, sorted by time
 static size_t pending_count, pending_capacity;
 static uint64_t dropped_reported;
@@ -313,10 +313,7 @@ static void flush_chunk(void) {
 
 /// The delta of `time` in the current chunk, never earlier than anything written before (file order = time order).
 static uint64_t next_delta(uint64_t time) {
-    if (time < written_time) {
-        time = written_time;
-        late_events++;
-    }
+    if (time < written_time) time = written_time;
     uint64_t delta = time - last_time;
     last_time = written_time = time;
     return delta;
