@@ -113,6 +113,10 @@ def churn():
             q = lambda f: ratios[min(len(ratios) - 1, int(f * len(ratios)))]
             print(f"  {mode:5}: {t:.1f} ms, ratio of medians {t / p:.2f}x, pairwise ratios p25/p50/p75 "
                   f"{q(0.25):.2f}/{statistics.median(ratios):.2f}/{q(0.75):.2f}")
+    if args.old_library:  # the two recordings against each other, round by round
+        ratios = sorted(n[2] / o[2] for n, o in zip(results["run"], results["old"]))
+        print(f"process CPU, run / old, pairwise p25/p50/p75: {ratios[len(ratios) // 4]:.3f}/"
+              f"{statistics.median(ratios):.3f}/{ratios[3 * len(ratios) // 4]:.3f}")
     reader = canceltrace()
     for mode in ("run", "old"):
         folder = os.path.join(work, mode)
@@ -125,7 +129,9 @@ def churn():
             texts = [subprocess.run([reader, "stats", f, "--color", "never"], capture_output=True, text=True)
                      for f in traces]
             backwards = sum((t.stdout + t.stderr).count("went backwards") for t in texts)
-            line += f"; backwards-time notices {backwards}"
+            dropped = sum(int(l.split()[2]) for t in texts for l in t.stdout.splitlines()
+                          if l.startswith("dropped events"))
+            line += f"; backwards-time notices {backwards}; dropped events {dropped}"
         print(line)
 
 
