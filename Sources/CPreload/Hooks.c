@@ -705,22 +705,14 @@ static int find_writable(struct dl_phdr_info *info, size_t size, void *data) {
     return in_writable;
 }
 
-/// A witness hook: the runtime's witness (a local symbol) and its `Tu` are found in the runtime's .symtab, and
-/// the slot of the conformance's witness table pattern that holds the runtime's `Tu` (returned; the caller puts
-/// our `Tu` there once the descriptor is ready). Generic code in the runtime reads the witness from tables
-/// instantiated from that pattern, so it calls our stub first. NULL (no hook, no signal) unless every name is
-/// found, the slot holds exactly the runtime's `Tu` and the pattern is in writable memory.
-static void **witness_slot(int i, void **function, const uint32_t **real_tu) {
+/// A witness hook: the runtime's witness (a local symbol, `found[0]`), its `Tu` (`found[1]`) and the conformance's
+/// witness table pattern (`found[2]`), found in the runtime's .symtab; returns the pattern's slot that holds the
+/// runtime's `Tu` (the caller puts our `Tu` there once the descriptor is ready). Generic code in the runtime reads
+/// the witness from tables instantiated from that pattern, so it calls our stub first. NULL (no hook, no signal)
+/// unless every name was found, the slot holds exactly the runtime's `Tu` and the pattern is in writable memory.
+static void **witness_slot(const uintptr_t found[3], void **function, const uint32_t **real_tu) {
     *function = NULL;
     *real_tu = NULL;
-    Dl_info info;
-    void *runtime_symbol = dlsym(RTLD_NEXT, "swift_task_getCurrent");
-    if (!runtime_symbol || !dladdr(runtime_symbol, &info) || !info.dli_fname) return NULL;
-    char tu_name[256];
-    snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
-    const char *names[3] = {ct_call_hook_names[i].function, tu_name, ct_call_hook_names[i].witness_table};
-    uintptr_t found[3];
-    symtab_find(info.dli_fname, (uintptr_t)info.dli_fbase, names, found, 3);
     if (!found[0] || !found[1] || !found[2]) return NULL;
     void **pattern = (void **)found[2];
     for (int slot = 1; slot < 16; slot++) {
@@ -738,16 +730,32 @@ static void **witness_slot(int i, void **function, const uint32_t **real_tu) {
 /// Points each hooked function at the runtime's and gives callers a context size with room for ours. Runs before
 /// any Swift code can call them, whatever else the library does.
 static void setup_call_hooks(void) {
+    // The witnesses' names, their `Tu` and their tables, looked up in one pass over the runtime's .symtab.
+    static char tu_names[CT_CALL_HOOK_COUNT][256];
+    const char *names[3 * CT_CALL_HOOK_COUNT];
+    uintptr_t found[3 * CT_CALL_HOOK_COUNT] = {0};
+    int count = 0;
     for (int i = 0; i < CT_CALL_HOOK_COUNT; i++) {
-        char tu_name[256];
-        snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
+        snprintf(tu_names[i], sizeof tu_names[i], "%sTu", ct_call_hook_names[i].function);
+        if (!ct_call_hook_names[i].witness_table[0]) continue;
+        names[count++] = ct_call_hook_names[i].function;
+        names[count++] = tu_names[i];
+        names[count++] = ct_call_hook_names[i].witness_table;
+    }
+    Dl_info info;
+    void *runtime_symbol = dlsym(RTLD_NEXT, "swift_task_getCurrent");
+    if (count && runtime_symbol && dladdr(runtime_symbol, &info) && info.dli_fname) {
+        symtab_find(info.dli_fname, (uintptr_t)info.dli_fbase, names, found, count);
+    }
+    for (int i = 0, w = 0; i < CT_CALL_HOOK_COUNT; i++) {
         const uint32_t *real_tu;
         void *function;
         void **slot = NULL;
         if (ct_call_hook_names[i].witness_table[0]) {
-            slot = witness_slot(i, &function, &real_tu);
+            slot = witness_slot(&found[w], &function, &real_tu);
+            w += 3;
         } else {
-            real_tu = dlsym(RTLD_NEXT, tu_name);
+            real_tu = dlsym(RTLD_NEXT, tu_names[i]);
             function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
         }
         ct_call_desc *d = &ct_call_descs[i];
