@@ -18,11 +18,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -668,33 +670,33 @@ static void write_round(uint64_t horizon, int flush) {
     if (flush) flush_chunk();
 }
 
-// The writer's wake-up: a ring half full (or full) signals it, only while it waits.
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cond;
-static int wake_requested;
+// The writer's wake-up: a ring half full (or full) bumps `wake_word` and wakes the writer's futex, only while it
+// waits: no lock, so a hook stays async-signal-safe. A wake-up that just misses the wait costs at most one
+// interval's delay.
+static _Atomic uint32_t wake_word;
 static _Atomic int writer_waiting;
 
 static void wake_writer(void) {
     if (!atomic_load_explicit(&writer_waiting, memory_order_relaxed)) return;
-    pthread_mutex_lock(&wake_lock);
-    wake_requested = 1;
-    pthread_cond_signal(&wake_cond);
-    pthread_mutex_unlock(&wake_lock);
+    int saved = errno;  // the program's, around its own call
+    atomic_fetch_add_explicit(&wake_word, 1, memory_order_release);
+    syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved;
 }
 
 static void *writer_main(void *unused) {
     (void)unused;
     uint64_t deadline = monotonic_ns() + flush_interval_ns;
     while (!atomic_load(&writer_stop)) {
-        pthread_mutex_lock(&wake_lock);
-        atomic_store_explicit(&writer_waiting, 1, memory_order_relaxed);
-        struct timespec until = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
-        while (!wake_requested && !atomic_load(&writer_stop) && monotonic_ns() < deadline) {
-            pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
+        uint32_t seen = atomic_load_explicit(&wake_word, memory_order_acquire);
+        atomic_store_explicit(&writer_waiting, 1, memory_order_seq_cst);
+        for (uint64_t now = monotonic_ns(); now < deadline && !atomic_load(&writer_stop) &&
+                                            atomic_load_explicit(&wake_word, memory_order_acquire) == seen;
+             now = monotonic_ns()) {
+            struct timespec wait = {(time_t)((deadline - now) / 1000000000ull), (long)((deadline - now) % 1000000000ull)};
+            syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, seen, &wait, NULL, 0);  // returns on a wake or change
         }
         atomic_store_explicit(&writer_waiting, 0, memory_order_relaxed);
-        wake_requested = 0;
-        pthread_mutex_unlock(&wake_lock);
         uint64_t now = monotonic_ns();
         int flush = now >= deadline;  // the partial chunk once per interval: a crash loses at most about that
         if (flush) deadline = now + flush_interval_ns;
@@ -710,11 +712,6 @@ int ct_writer_start(const char *path, const char *const *items) {
     const char *interval = getenv("CANCELTRACE_FLUSH_MS");
     if (interval && atoi(interval) > 0) flush_interval_ns = (uint64_t)atoi(interval) * 1000000ull;
     if (pthread_key_create(&ring_key, ring_released) != 0) return -1;
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&wake_cond, &attributes);
-    pthread_condattr_destroy(&attributes);
     trace_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (trace_fd < 0) {
         fprintf(stderr, "canceltrace: cannot create %s: %s; the program runs untraced\n", path, strerror(errno));
