@@ -368,5 +368,105 @@ ct_call_resume_15:
     leaq ct_call_descs+720(%rip), %r11
     jmp ct_common_call_end
 
+    .data
+    .balign 8
+    .globl "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTWTu"
+    .hidden "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTWTu"
+    .type "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTWTu", @object
+    .size "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTWTu", 8
+"$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTWTu":
+    .long .Lct_call_16 - .
+    .long 4096
+    .text
+    .globl "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW"
+    .hidden "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW"
+    .type "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW", @function
+"$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW":
+.Lct_call_16:
+    leaq ct_call_descs+768(%rip), %rax
+    jmp ct_common_call
+    .size "$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW", .-"$sScS8IteratorVyx_GScIsScI4next7ElementQzSgyYaKFTW"
+    .balign 16
+    .globl ct_call_resume_16
+    .hidden ct_call_resume_16
+ct_call_resume_16:
+    leaq ct_call_descs+768(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu"
+    .hidden "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu"
+    .type "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu", @object
+    .size "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu", 8
+"$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu":
+    .long .Lct_call_17 - .
+    .long 4096
+    .text
+    .globl "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .hidden "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .type "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW", @function
+"$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW":
+.Lct_call_17:
+    leaq ct_call_descs+816(%rip), %rax
+    jmp ct_common_call
+    .size "$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW", .-"$sScS8IteratorVyx_GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .balign 16
+    .globl ct_call_resume_17
+    .hidden ct_call_resume_17
+ct_call_resume_17:
+    leaq ct_call_descs+816(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTWTu"
+    .hidden "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTWTu"
+    .type "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTWTu", @object
+    .size "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTWTu", 8
+"$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTWTu":
+    .long .Lct_call_18 - .
+    .long 4096
+    .text
+    .globl "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW"
+    .hidden "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW"
+    .type "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW", @function
+"$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW":
+.Lct_call_18:
+    leaq ct_call_descs+864(%rip), %rax
+    jmp ct_common_call
+    .size "$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW", .-"$sScs8IteratorVyxq__GScIsScI4next7ElementQzSgyYaKFTW"
+    .balign 16
+    .globl ct_call_resume_18
+    .hidden ct_call_resume_18
+ct_call_resume_18:
+    leaq ct_call_descs+864(%rip), %r11
+    jmp ct_common_call_end
+
+    .data
+    .balign 8
+    .globl "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu"
+    .hidden "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu"
+    .type "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu", @object
+    .size "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu", 8
+"$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTWTu":
+    .long .Lct_call_19 - .
+    .long 4096
+    .text
+    .globl "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .hidden "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .type "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW", @function
+"$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW":
+.Lct_call_19:
+    leaq ct_call_descs+912(%rip), %rax
+    jmp ct_common_call
+    .size "$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW", .-"$sScs8IteratorVyxq__GScIsScI4next9isolation7ElementQzSgScA_pSgYi_tYa7FailureQzYKFTW"
+    .balign 16
+    .globl ct_call_resume_19
+    .hidden ct_call_resume_19
+ct_call_resume_19:
+    leaq ct_call_descs+912(%rip), %r11
+    jmp ct_common_call_end
+
 #endif
     .section .note.GNU-stack,"",@progbits

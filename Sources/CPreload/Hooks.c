@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,34 +208,46 @@ static __thread __attribute__((tls_model("initial-exec"))) const char *last_sign
 
 static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
 
+/// A lock of one table slot: threads meet on it only when they touch the same slot at once (no lock shared by
+/// every cancel or spawn). Held for a few stores.
+static void slot_lock(_Atomic uint32_t *lock) {
+    for (int spins = 0; atomic_exchange_explicit(lock, 1, memory_order_acquire); spins++) {
+        if (spins > 64) sched_yield();  // its holder was preempted
+    }
+}
+
+static void slot_unlock(_Atomic uint32_t *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
+
 /// Explicit cancels of tasks that had not started yet, by task id: the cancellation handler is registered when a
 /// task starts, and then runs at once on the task's own thread, which no longer knows who cancelled. Written
 /// before the cancel (the task may start on another thread meanwhile), taken by that first run of the handler,
 /// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another
-/// cancel before its task started only costs that cancel its canceller (reason unknown).
-#define PENDING_SLOTS 1024
+/// cancel before its task started only costs that cancel its canceller (reason unknown): 65,536 slots (2 MiB of
+/// zero pages, touched only where used) keep that rare when many cancelled tasks wait for a thread.
+#define PENDING_SLOTS (1u << 16)
 typedef struct {
+    _Atomic uint32_t lock;
     uint64_t task, time, by;
 } pending_cancel;
 static pending_cancel pending[PENDING_SLOTS];
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void pending_put(uint64_t task, uint64_t time, uint64_t by) {
-    pthread_mutex_lock(&pending_lock);
-    pending[task & (PENDING_SLOTS - 1)] = (pending_cancel){task, time, by};
-    pthread_mutex_unlock(&pending_lock);
+    pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
+    slot_lock(&p->lock);
+    p->task = task, p->time = time, p->by = by;
+    slot_unlock(&p->lock);
 }
 
 /// Takes the pending explicit cancel of `task`; false when there is none.
 static bool pending_take(uint64_t task, pending_cancel *out) {
-    pthread_mutex_lock(&pending_lock);
     pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
+    slot_lock(&p->lock);
     bool found = p->task == task;
     if (found) {
-        *out = *p;
+        out->task = p->task, out->time = p->time, out->by = p->by;
         p->task = 0;
     }
-    pthread_mutex_unlock(&pending_lock);
+    slot_unlock(&p->lock);
     return found;
 }
 
@@ -243,22 +256,24 @@ static bool pending_take(uint64_t task, pending_cancel *out) {
 /// on a cancel). Overwritten on collision (that child's cancel then reads as reason unknown, as before).
 #define ALET_SLOTS 1024
 typedef struct {
+    _Atomic uint32_t lock;
     uint64_t task, parent_id;
     void *parent_task;  // dereferenced only while the child runs: a structured child never outlives its parent
 } alet_parent;
 static alet_parent alets[ALET_SLOTS];
-static pthread_mutex_t alet_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void alet_put(uint64_t task, uint64_t parent_id, void *parent_task) {
-    pthread_mutex_lock(&alet_lock);
-    alets[task & (ALET_SLOTS - 1)] = (alet_parent){task, parent_id, parent_task};
-    pthread_mutex_unlock(&alet_lock);
+    alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
+    slot_lock(&a->lock);
+    a->task = task, a->parent_id = parent_id, a->parent_task = parent_task;
+    slot_unlock(&a->lock);
 }
 
 static bool alet_find(uint64_t task, alet_parent *out) {
-    pthread_mutex_lock(&alet_lock);
-    *out = alets[task & (ALET_SLOTS - 1)];
-    pthread_mutex_unlock(&alet_lock);
+    alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
+    slot_lock(&a->lock);
+    out->task = a->task, out->parent_id = a->parent_id, out->parent_task = a->parent_task;
+    slot_unlock(&a->lock);
     return out->task == task && task != 0;
 }
 
@@ -296,14 +311,17 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
         // pending for it, recorded with that call's time and canceller.
         pending_cancel p;
         if (pending_take(r->id, &p)) {
+            // Timed at the call; when the writer has already written past that time, the writer raises it.
+            ct_begin();
             ct_emit(CT_CANCEL, p.time, r->id, p.by, 1, 0, 0, 0);
+            ct_end();
             return;
         }
         by = 0;
     } else if (current == r->task) {
         reason = 1;  // cancelled itself (`withUnsafeCurrentTask { $0?.cancel() }` runs inside the runtime)
     }
-    ct_emit(CT_CANCEL, ct_now(), r->id, by, reason, 0, 0, 0);
+    ct_record(CT_CANCEL, r->id, by, reason, 0);
 }
 
 __attribute__((visibility("hidden"))) void ct_on_task_start(void *context, ct_desc *d) {
@@ -352,7 +370,7 @@ __attribute__((visibility("hidden"))) void *ct_on_task_end(void *context, void *
             error_type(error, &name, &length);
             outcome = (length == 17 && memcmp(name, "CancellationError", 17) == 0) ? 1 : 2;
         }
-        ct_emit(CT_END, ct_now(), r->id, outcome, (uint64_t)(uintptr_t)name, length, 0, 0);
+        ct_record(CT_END, r->id, outcome, (uint64_t)(uintptr_t)name, length);
     }
     ((void **)context)[1] = resume;
     return resume;
@@ -401,7 +419,7 @@ SWIFTCALL task_and_context swift_task_create(size_t flags, void *options, const 
     if (!atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
         return real_create(flags, options, result_type, entry, closure);
     }
-    uint64_t time = ct_now();
+    uint64_t time = ct_begin();  // the window stays open over the runtime call: the child's first events are later
     void *parent = real_get_current();
     uint64_t how = spawn_kind(flags, options);
     ct_desc *d = (full_mode && !(flags & FLAG_INLINE)) ? substitute(entry) : NULL;
@@ -420,6 +438,7 @@ SWIFTCALL task_and_context swift_task_create(size_t flags, void *options, const 
         atomic_store_explicit(&r->tag, id, memory_order_release);
     }
     ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
+    ct_end();
     return result;
 }
 
@@ -430,7 +449,7 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
         real_async_let_begin(alet, options, result_type, entry, closure, result_buffer);
         return;
     }
-    uint64_t time = ct_now();
+    uint64_t time = ct_begin();
     void *parent = real_get_current();
     uint64_t parent_id = id_of(parent);
     ct_desc *d = substitute(entry);
@@ -443,6 +462,7 @@ SWIFTCALL void swift_asyncLet_begin(void *alet, void *options, const void *resul
     uint64_t id = id_of(task);
     alet_put(id, parent_id, parent);
     ct_emit(CT_SPAWN, time, id, parent_id, how, frames[0], frames[1], frames[2]);
+    ct_end();
 }
 
 // MARK: - Explicit cancels: the root cause of a cancellation
@@ -468,9 +488,11 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
         return;
     }
     in_cancel_hook = 1;
-    uint64_t time = ct_now(), id = id_of(task), by = id_of(real_get_current());
+    // The window stays open over the cancel: the handlers it runs (children cancelled by their parent) are later.
+    uint64_t time = ct_begin(), id = id_of(task), by = id_of(real_get_current());
     if (!full_mode) {
         ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+        ct_end();
         real(task, a1, a2, a3);
         in_cancel_hook = 0;
         return;
@@ -485,6 +507,7 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
     // Fired: recorded here. Its pending entry stays until overwritten; it can never match again (ids are unique
     // and the handler runs once), and not taking it saves a lock per cancel.
     if (explicit_fired) ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+    ct_end();
     in_cancel_hook = 0;
 }
 
@@ -528,7 +551,7 @@ static void signal_flag(const char *via) {
     if (!id || (id == last_signal_task && via == last_signal_via)) return;  // a polling loop: once per task
     last_signal_task = id;
     last_signal_via = via;
-    ct_emit(CT_SIGNAL, ct_now(), id, 0, (uint64_t)(uintptr_t)via, 0, 0, 0);
+    ct_record(CT_SIGNAL, id, 0, (uint64_t)(uintptr_t)via, 0);
 }
 
 static SWIFTCALL bool (*real_task_is_cancelled_getter)(void);
@@ -566,7 +589,7 @@ SWIFTCALL void swift_continuation_throwingResumeWithError(void *task, void *erro
         size_t length;
         error_type(error, &name, &length);
         if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
-            ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)"continuation resume", 0, 0, 0);
+            ct_record(CT_SIGNAL, id_of(task), 1, (uint64_t)(uintptr_t)"continuation resume", 0);
         }
     }
     real_throwing_resume_with_error(task, error);
@@ -616,21 +639,125 @@ __attribute__((visibility("hidden"))) void *ct_on_call_end(void *context, void *
             size_t length;
             error_type(error, &name, &length);
             if (length == 17 && memcmp(name, "CancellationError", 17) == 0) {
-                ct_emit(CT_SIGNAL, ct_now(), id_of(task), 1, (uint64_t)(uintptr_t)d->via, 0, 0, 0);
+                ct_record(CT_SIGNAL, id_of(task), 1, (uint64_t)(uintptr_t)d->via, 0);
             }
         }
     }
     return resume;
 }
 
+/// The addresses, in the loaded module `path` at `base`, of the `count` symbols `names` (its .symtab: local symbols
+/// too); 0 for those not found.
+static void symtab_find(const char *path, uintptr_t base, const char *const *names, uintptr_t *found, int count) {
+    for (int i = 0; i < count; i++) found[i] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh = NULL;
+    Elf64_Sym *syms = NULL;
+    char *strtab = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096) goto done;
+    sh = malloc(sizeof(Elf64_Shdr) * eh.e_shnum);
+    if (!sh || pread(fd, sh, sizeof(Elf64_Shdr) * eh.e_shnum, (off_t)eh.e_shoff) != (ssize_t)(sizeof(Elf64_Shdr) * eh.e_shnum)) goto done;
+    for (int s = 0; s < eh.e_shnum; s++) {
+        if (sh[s].sh_type != SHT_SYMTAB || sh[s].sh_link >= eh.e_shnum || sh[s].sh_size > (64u << 20)) continue;
+        Elf64_Shdr *names_section = &sh[sh[s].sh_link];
+        if (names_section->sh_size > (64u << 20)) break;
+        syms = malloc(sh[s].sh_size);
+        strtab = malloc(names_section->sh_size + 1);
+        if (!syms || !strtab || pread(fd, syms, sh[s].sh_size, (off_t)sh[s].sh_offset) != (ssize_t)sh[s].sh_size ||
+            pread(fd, strtab, names_section->sh_size, (off_t)names_section->sh_offset) != (ssize_t)names_section->sh_size) break;
+        strtab[names_section->sh_size] = 0;
+        for (size_t j = 0; j < sh[s].sh_size / sizeof(Elf64_Sym); j++) {
+            if (syms[j].st_name >= names_section->sh_size || syms[j].st_value == 0) continue;
+            for (int i = 0; i < count; i++) {
+                if (!found[i] && strcmp(strtab + syms[j].st_name, names[i]) == 0) found[i] = base + syms[j].st_value;
+            }
+        }
+        break;
+    }
+done:
+    free(syms);
+    free(strtab);
+    free(sh);
+    close(fd);
+}
+
+/// Whether `address` lies in a writable segment of a loaded module that is not made read-only after relocation.
+typedef struct {
+    uintptr_t address;
+    int writable;
+} writable_query;
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    writable_query *q = data;
+    int in_writable = 0, in_relro = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (q->address < start || q->address + sizeof(void *) > start + ph->p_memsz) continue;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) in_writable = 1;
+        if (ph->p_type == PT_GNU_RELRO) in_relro = 1;
+    }
+    if (in_writable) q->writable = !in_relro;
+    return in_writable;
+}
+
+/// A witness hook: the runtime's witness (a local symbol, `found[0]`), its `Tu` (`found[1]`) and the conformance's
+/// witness table pattern (`found[2]`), found in the runtime's .symtab; returns the pattern's slot that holds the
+/// runtime's `Tu` (the caller puts our `Tu` there once the descriptor is ready). Generic code in the runtime reads
+/// the witness from tables instantiated from that pattern, so it calls our stub first. NULL (no hook, no signal)
+/// unless every name was found, the slot holds exactly the runtime's `Tu` and the pattern is in writable memory.
+static void **witness_slot(const uintptr_t found[3], void **function, const uint32_t **real_tu) {
+    *function = NULL;
+    *real_tu = NULL;
+    if (!found[0] || !found[1] || !found[2]) return NULL;
+    void **pattern = (void **)found[2];
+    for (int slot = 1; slot < 16; slot++) {
+        writable_query q = {(uintptr_t)&pattern[slot], 0};
+        dl_iterate_phdr(find_writable, &q);
+        if (!q.writable) return NULL;
+        if (pattern[slot] != (void *)found[1]) continue;
+        *function = (void *)found[0];
+        *real_tu = (const uint32_t *)found[1];
+        return &pattern[slot];
+    }
+    return NULL;
+}
+
 /// Points each hooked function at the runtime's and gives callers a context size with room for ours. Runs before
 /// any Swift code can call them, whatever else the library does.
 static void setup_call_hooks(void) {
+    // The witnesses' names, their `Tu` and their tables, looked up in one pass over the runtime's .symtab.
+    static char tu_names[CT_CALL_HOOK_COUNT][256];
+    const char *names[3 * CT_CALL_HOOK_COUNT];
+    uintptr_t found[3 * CT_CALL_HOOK_COUNT] = {0};
+    int count = 0;
     for (int i = 0; i < CT_CALL_HOOK_COUNT; i++) {
-        char tu_name[256];
-        snprintf(tu_name, sizeof tu_name, "%sTu", ct_call_hook_names[i].function);
-        const uint32_t *real_tu = dlsym(RTLD_NEXT, tu_name);
-        void *function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
+        snprintf(tu_names[i], sizeof tu_names[i], "%sTu", ct_call_hook_names[i].function);
+        if (!ct_call_hook_names[i].witness_table[0]) continue;
+        names[count++] = ct_call_hook_names[i].function;
+        names[count++] = tu_names[i];
+        names[count++] = ct_call_hook_names[i].witness_table;
+    }
+    Dl_info info;
+    void *runtime_symbol = dlsym(RTLD_NEXT, "swift_task_getCurrent");
+    if (count && runtime_symbol && dladdr(runtime_symbol, &info) && info.dli_fname) {
+        symtab_find(info.dli_fname, (uintptr_t)info.dli_fbase, names, found, count);
+    }
+    for (int i = 0, w = 0; i < CT_CALL_HOOK_COUNT; i++) {
+        const uint32_t *real_tu;
+        void *function;
+        void **slot = NULL;
+        if (ct_call_hook_names[i].witness_table[0]) {
+            slot = witness_slot(&found[w], &function, &real_tu);
+            w += 3;
+        } else {
+            real_tu = dlsym(RTLD_NEXT, tu_names[i]);
+            function = dlsym(RTLD_NEXT, ct_call_hook_names[i].function);
+        }
         ct_call_desc *d = &ct_call_descs[i];
         d->via = ct_call_hook_names[i].via;
         d->flag = (uint32_t)ct_call_hook_names[i].flag;
@@ -638,6 +765,7 @@ static void setup_call_hooks(void) {
         d->function = function;
         d->room_offset = real_tu ? ((real_tu[1] + 15u) & ~15u) : 4080;
         ct_call_tus[i][1] = d->room_offset + 16;
+        if (slot) *slot = ct_call_tus[i];  // before any Swift code runs: the pattern is only read from now on
     }
 }
 
@@ -803,7 +931,7 @@ __attribute__((constructor)) static void ct_setup(void) {
 __attribute__((destructor)) static void ct_teardown(void) {
     if (full_mode && real_get_current && atomic_load(&ct_recording)) {
         void *task = real_get_current();
-        if (task) ct_emit(CT_END, ct_now(), id_of(task), 0, 0, 0, 0, 0);
+        if (task) ct_record(CT_END, id_of(task), 0, 0, 0);
     }
     ct_writer_finish();
 }

@@ -66,10 +66,26 @@ extern _Atomic int ct_recording;
 /// Nanoseconds since the trace started.
 uint64_t ct_now(void);
 
+/// Opens the calling thread's recording window and returns the time now (nanoseconds since the trace started).
+/// While a window is open the writer writes nothing later than the window's first time, so an event timed now
+/// and published before `ct_end` (after a runtime call: a spawn, a cancel) still reaches the file in time order.
+/// Windows nest (a cancellation handler running inside a hooked cancel); `ct_end` closes each.
+uint64_t ct_begin(void);
+
+/// Closes the window `ct_begin` opened.
+void ct_end(void);
+
 /// Appends one event to the calling thread's buffer: no lock, no allocation (after the thread's first event).
-/// Drops and counts the event when the buffer is full.
+/// Call it inside a window. Drops and counts the event when the buffer is full.
 void ct_emit(uint32_t kind, uint64_t time, uint64_t f0, uint64_t f1, uint64_t f2, uint64_t f3, uint64_t f4,
              uint64_t f5);
+
+/// One event timed now, in its own window.
+static inline void ct_record(uint32_t kind, uint64_t f0, uint64_t f1, uint64_t f2, uint64_t f3) {
+    uint64_t time = ct_begin();
+    ct_emit(kind, time, f0, f1, f2, f3, 0, 0);
+    ct_end();
+}
 
 /// The calling thread's stack bounds, cached with its buffer: frame walks never leave them.
 void ct_stack_bounds(uintptr_t *low, uintptr_t *high);

@@ -1,9 +1,16 @@
 // Per-thread event buffers and the writer thread that turns them into a trace file (Docs/TraceFormat.md).
 //
 // Each recording thread owns a ring of fixed-size events (single producer, single consumer: the writer). The
-// writer wakes every flush interval, drains every ring, sorts by time, holds back the newest few milliseconds (a
-// spawn is timed before the runtime call that creates the task, so a child's first events can reach another ring
-// first), encodes format v1 records, compresses them with zlib and writes one chunk with a single write(2).
+// writer wakes every flush interval or when a ring is half full, drains every ring, sorts by time, writes the
+// events up to its horizon (below), encodes format v1 records, compresses them with zlib and writes each chunk
+// with a single write(2).
+//
+// The horizon, as in the Swift recorder (Sources/TraceRecorder/EventBuffer.swift): a thread sets its ring's
+// `busy` (a sequentially consistent store) before it reads the clock and clears it once its event is published;
+// the writer reads the clock, then every `busy`. A thread seen idle can only publish later times; a busy one
+// nothing earlier than the first time of its open window (`floor`). So file order is time order without holding
+// back a fixed delay, even when a thread is preempted mid-event or a hook keeps its window open over a runtime
+// call (a spawn is timed before the task exists).
 #define _GNU_SOURCE
 #include "Internal.h"
 
@@ -11,17 +18,20 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #define RING_SIZE (1u << 14)         // events per thread: 1 MiB
-#define HOLD_BACK_NS 5000000ull      // events younger than this wait for the next round
+#define MAX_HOLD_NS 1000000000ull    // a window open longer than this (a blocked cancellation handler) stops
+                                     // holding the writer back; its event is then raised to the written time
 #define CHUNK_RAW_LIMIT (60u << 10)  // cut chunks below the format's 64 KiB recorder size
 
 _Atomic int ct_recording = 0;
@@ -39,8 +49,10 @@ uint64_t ct_now(void) { return monotonic_ns() - start_ns; }
 // MARK: - Rings
 
 typedef struct ct_ring {
-    _Atomic uint64_t head;  // written by the owning thread
-    char pad0[56];
+    _Atomic uint64_t head;   // written by the owning thread
+    _Atomic int busy;        // the owning thread has a window open (ct_begin … ct_end)
+    _Atomic uint64_t floor;  // the first time of the open window
+    char pad0[40];
     _Atomic uint64_t tail;  // written by the writer
     char pad1[56];
     _Atomic uint64_t dropped;
@@ -59,6 +71,9 @@ static pthread_key_t ring_key;
 // 0: no ring yet; 1: has one; 2: the thread is exiting (its key destructor ran): drop its events.
 static __thread __attribute__((tls_model("initial-exec"))) ct_ring *my_ring;
 static __thread __attribute__((tls_model("initial-exec"))) int my_ring_state;
+static __thread __attribute__((tls_model("initial-exec"))) int my_depth;  // open windows (they nest)
+
+static void wake_writer(void);
 
 static void ring_released(void *ring) {
     atomic_store_explicit(&((ct_ring *)ring)->owned, 0, memory_order_release);
@@ -71,7 +86,9 @@ static ct_ring *ring_for_thread(void) {
     ct_ring *ring = NULL;
     pthread_mutex_lock(&rings_lock);
     for (ct_ring *r = atomic_load(&rings); r; r = r->next) {
-        if (atomic_load_explicit(&r->owned, memory_order_acquire) == 0) {
+        // Only a ring the writer has emptied: a new thread writing behind an exited one's events would drop.
+        if (atomic_load_explicit(&r->owned, memory_order_acquire) == 0 &&
+            atomic_load_explicit(&r->tail, memory_order_acquire) == atomic_load_explicit(&r->head, memory_order_relaxed)) {
             ring = r;
             break;
         }
@@ -113,17 +130,30 @@ void ct_stack_bounds(uintptr_t *low, uintptr_t *high) {
     *high = ring ? ring->stack_high : 0;
 }
 
+uint64_t ct_begin(void) {
+    ct_ring *ring = my_ring;
+    if (__builtin_expect(!ring, 0)) ring = ring_for_thread();
+    if (my_depth++ || !ring) return ct_now();
+    atomic_store_explicit(&ring->busy, 1, memory_order_seq_cst);  // before the clock read (the writer's Dekker pair)
+    uint64_t time = ct_now();
+    atomic_store_explicit(&ring->floor, time, memory_order_release);
+    return time;
+}
+
+void ct_end(void) {
+    ct_ring *ring = my_ring;
+    if (--my_depth == 0 && ring) atomic_store_explicit(&ring->busy, 0, memory_order_release);
+}
+
 void ct_emit(uint32_t kind, uint64_t time, uint64_t f0, uint64_t f1, uint64_t f2, uint64_t f3, uint64_t f4,
              uint64_t f5) {
     ct_ring *ring = my_ring;
-    if (__builtin_expect(!ring, 0)) {
-        ring = ring_for_thread();
-        if (!ring) return;
-    }
+    if (__builtin_expect(!ring, 0)) return;  // ct_begin made it, unless the thread is exiting or out of memory
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
     if (head - tail >= RING_SIZE) {
         atomic_fetch_add_explicit(&ring->dropped, 1, memory_order_relaxed);
+        wake_writer();
         return;
     }
     ct_event *e = &ring->events[head & (RING_SIZE - 1)];
@@ -131,6 +161,7 @@ void ct_emit(uint32_t kind, uint64_t time, uint64_t f0, uint64_t f1, uint64_t f2
     e->kind = kind;
     e->f[0] = f0, e->f[1] = f1, e->f[2] = f2, e->f[3] = f3, e->f[4] = f4, e->f[5] = f5;
     atomic_store_explicit(&ring->head, head + 1, memory_order_release);
+    if (((head + 1) & (RING_SIZE / 2 - 1)) == 0) wake_writer();  // twice per ring, well before it is full
 }
 
 // MARK: - Byte buffers and the string table (writer thread only)
@@ -230,6 +261,9 @@ static int trace_fd = -1;
 static buf chunk;        // the current chunk's raw records
 static buf compressed;   // scratch for one framed chunk
 static uint64_t last_time;  // time base of the current chunk's deltas
+static uint64_t written_time;  // the latest time written in any chunk: no record is written earlier (an event
+                               // is raised to it only after a window held open past MAX_HOLD_NS, or for a cancel
+                               // taken over by a task that started after the writer passed the cancel's time)
 static ct_event *pending;   // drained, not yet written, sorted by time
 static size_t pending_count, pending_capacity;
 static uint64_t dropped_reported;
@@ -279,11 +313,15 @@ static void flush_chunk(void) {
     last_time = 0;
 }
 
-static void put_delta(uint64_t time) {
-    if (time < last_time) time = last_time;  // a late event from a preempted thread: never backwards in a chunk
-    put_varint(&chunk, time - last_time);
-    last_time = time;
+/// The delta of `time` in the current chunk, never earlier than anything written before (file order = time order).
+static uint64_t next_delta(uint64_t time) {
+    if (time < written_time) time = written_time;
+    uint64_t delta = time - last_time;
+    last_time = written_time = time;
+    return delta;
 }
+
+static void put_delta(uint64_t time) { put_varint(&chunk, next_delta(time)); }
 
 // MARK: - Naming code addresses (writer thread only)
 
@@ -552,9 +590,7 @@ static void encode(const ct_event *e) {
         uint64_t via_id = intern(&chunk, via, via ? strlen(via) : 0);
         uint8_t body[40];
         buf b = {body, 0, sizeof body};
-        uint64_t time = e->time < last_time ? last_time : e->time;
-        put_varint(&b, time - last_time);
-        last_time = time;
+        put_varint(&b, next_delta(e->time));
         put_varint(&b, e->f[0]);
         put_varint(&b, e->f[1]);
         put_varint(&b, via_id);
@@ -573,9 +609,31 @@ static int by_time(const void *a, const void *b) {
     return x->unused < y->unused ? -1 : x->unused > y->unused;  // `unused` holds the drain order here
 }
 
-/// Drains every ring and writes the events older than `horizon` (all of them when `horizon` is UINT64_MAX).
-/// Called with `write_lock` held.
-static void write_round(uint64_t horizon) {
+/// The latest time up to which no event can still arrive: the writer's clock reading, held back to the window's
+/// first time of each thread caught in the middle of recording (after a short spin: nearly always a few
+/// nanoseconds; a thread descheduled inside its window, or in a runtime call, holds back only what is later).
+static uint64_t horizon(void) {
+    uint64_t now = ct_now();
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t horizon = now;
+    for (ct_ring *r = atomic_load_explicit(&rings, memory_order_acquire); r; r = r->next) {
+        for (int spins = 0; atomic_load_explicit(&r->busy, memory_order_seq_cst); spins++) {
+            if (spins == 1000) {
+                uint64_t floor = atomic_load_explicit(&r->floor, memory_order_acquire);
+                if (floor < horizon && floor + MAX_HOLD_NS >= now) horizon = floor;
+                break;
+            }
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+    return horizon;
+}
+
+/// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX); with
+/// `flush`, writes the partial chunk too. Called with `write_lock` held.
+static void write_round(uint64_t horizon, int flush) {
     uint64_t dropped = 0;
     static uint32_t order;  // drain order across rounds: breaks ties between equal times
     for (ct_ring *r = atomic_load_explicit(&rings, memory_order_acquire); r; r = r->next) {
@@ -600,28 +658,50 @@ static void write_round(uint64_t horizon) {
     }
     qsort(pending, pending_count, sizeof(ct_event), by_time);
     size_t n = 0;
-    while (n < pending_count && pending[n].time < horizon) encode(&pending[n++]);
+    while (n < pending_count && pending[n].time <= horizon) encode(&pending[n++]);
     memmove(pending, pending + n, (pending_count - n) * sizeof(ct_event));
     pending_count -= n;
     if (dropped > dropped_reported) {
         put_byte(&chunk, CT_WIRE_DROPPED);
-        put_delta(last_time);
+        put_delta(written_time);
         put_varint(&chunk, dropped - dropped_reported);
         dropped_reported = dropped;
     }
-    flush_chunk();
+    if (flush) flush_chunk();
+}
+
+// The writer's wake-up: a ring half full (or full) bumps `wake_word` and wakes the writer's futex, only while it
+// waits: no lock, so a hook stays async-signal-safe. A wake-up that just misses the wait costs at most one
+// interval's delay.
+static _Atomic uint32_t wake_word;
+static _Atomic int writer_waiting;
+
+static void wake_writer(void) {
+    if (!atomic_load_explicit(&writer_waiting, memory_order_relaxed)) return;
+    int saved = errno;  // the program's, around its own call
+    atomic_fetch_add_explicit(&wake_word, 1, memory_order_release);
+    syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved;
 }
 
 static void *writer_main(void *unused) {
     (void)unused;
+    uint64_t deadline = monotonic_ns() + flush_interval_ns;
     while (!atomic_load(&writer_stop)) {
-        struct timespec pause = {(time_t)(flush_interval_ns / 1000000000ull), (long)(flush_interval_ns % 1000000000ull)};
-        nanosleep(&pause, NULL);
-        pthread_mutex_lock(&write_lock);
-        if (!finished) {
-            uint64_t now = ct_now();
-            write_round(now > HOLD_BACK_NS ? now - HOLD_BACK_NS : 0);
+        uint32_t seen = atomic_load_explicit(&wake_word, memory_order_acquire);
+        atomic_store_explicit(&writer_waiting, 1, memory_order_seq_cst);
+        for (uint64_t now = monotonic_ns(); now < deadline && !atomic_load(&writer_stop) &&
+                                            atomic_load_explicit(&wake_word, memory_order_acquire) == seen;
+             now = monotonic_ns()) {
+            struct timespec wait = {(time_t)((deadline - now) / 1000000000ull), (long)((deadline - now) % 1000000000ull)};
+            syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, seen, &wait, NULL, 0);  // returns on a wake or change
         }
+        atomic_store_explicit(&writer_waiting, 0, memory_order_relaxed);
+        uint64_t now = monotonic_ns();
+        int flush = now >= deadline;  // the partial chunk once per interval: a crash loses at most about that
+        if (flush) deadline = now + flush_interval_ns;
+        pthread_mutex_lock(&write_lock);
+        if (!finished) write_round(horizon(), flush);
         pthread_mutex_unlock(&write_lock);
     }
     return NULL;
@@ -670,7 +750,7 @@ void ct_writer_finish(void) {
     pthread_mutex_lock(&write_lock);
     if (!finished) {
         finished = 1;
-        write_round(UINT64_MAX);
+        write_round(UINT64_MAX, 1);
         put_byte(&chunk, CT_WIRE_CLOSE);
         put_delta(ct_now());
         flush_chunk();

@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 
 struct SensorOffline: Error {}
 struct FetchFailed: Error {}
@@ -260,6 +261,76 @@ func cancelEarlyAndLate() async {
     print("early:", await early.result, "done:", await done.result)
 }
 
+/// A task waiting on a stream through a generic algorithm (`first(where:)`, as swift-service-lifecycle's group child
+/// "waiting forever until the group gets cancelled"), then returning a value: at -Onone the runtime's generic
+/// code calls the iterator through its conformance's witness; the stream's `nil` on cancel is still a flag.
+func streamFirst() async {
+    let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+    let (throwing, throwingContinuation) = AsyncThrowingStream.makeStream(of: Int.self)
+    let waiter = Task { () async -> String in
+        _ = await stream.first { _ in true }
+        return "cancellation caught"
+    }
+    let throwingWaiter = Task { () async throws -> String in
+        _ = try await throwing.contains { $0 < 0 }
+        return "stopped"
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+    waiter.cancel()
+    throwingWaiter.cancel()
+    print("waiter:", await waiter.value, "throwing:", await throwingWaiter.result)
+    continuation.finish()
+    throwingContinuation.finish()
+}
+
+/// 16 OS threads at once each spawn 300 tasks, cancel every second one right away and wait for all: the hooks
+/// record from 16 threads (and Swift's pool) while the writer merges (the test sets a 1 ms flush interval).
+final class ThreadChurn: @unchecked Sendable {
+    var mutex = pthread_mutex_t()
+    var left = 16
+    let finished: CheckedContinuation<Void, Never>
+    init(_ finished: CheckedContinuation<Void, Never>) {
+        self.finished = finished
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    func spawnCancelAndWait() {
+        let tasks = (0..<300).map { _ in
+            Task<Void, any Error> {
+                await Task.yield()
+                try Task.checkCancellation()
+            }
+        }
+        for index in stride(from: 0, to: tasks.count, by: 2) { tasks[index].cancel() }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            for task in tasks { _ = await task.result }
+            done.signal()
+        }
+        done.wait()  // this OS thread's own wait, not a pool thread's
+        pthread_mutex_lock(&mutex)
+        left -= 1
+        let last = left == 0
+        pthread_mutex_unlock(&mutex)
+        if last { finished.resume() }
+    }
+}
+
+func threadChurn() async {
+    await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+        let churn = ThreadChurn(finished)
+        for _ in 0..<16 {
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { context in
+                Unmanaged<ThreadChurn>.fromOpaque(context!).takeRetainedValue().spawnCancelAndWait()
+                return nil
+            }, Unmanaged.passRetained(churn).toOpaque())
+            pthread_detach(thread)
+        }
+    }
+    print("thread-churn: done")
+}
+
 let scenarios: [String: () async -> Void] = [
     "cancel-cleanup-rethrow": cancelCleanupRethrow,
     "swallow-catch-all": swallowCatchAll,
@@ -277,6 +348,8 @@ let scenarios: [String: () async -> Void] = [
     "cancel-early-and-late": cancelEarlyAndLate,
     "handler-returns": handlerReturns,
     "async-let-cancel": asyncLetCancel,
+    "thread-churn": threadChurn,
+    "stream-first": streamFirst,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
