@@ -307,53 +307,95 @@ func benchChurn(rounds: Int) async throws {
     let n = 50_000
     print("## Task churn: \(n) tasks spawned, half cancelled, all awaited (median of \(rounds) alternating rounds)")
     var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = [], floor: [Double] = []
-    var discarding: [Double] = []
-    var bytes = 0, events = 0
+    var discarding: [Double] = [], level1: [Double] = []
+    // Process CPU (every thread, the writer's too) of the same runs: on this shared machine wall time also
+    // counts other processes' time on the two cores.
+    var plainCPU: [Double] = [], tracedCPU: [Double] = [], discardingCPU: [Double] = [], level1CPU: [Double] = []
+    var bytes = 0, events = 0, level1Bytes = 0, level1Events = 0
     let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
     await churnPlain(n)  // warm up the pool
-    for _ in 0..<rounds {
-        var start = now()
-        await churnPlain(n)
-        plain.append(Double(now() - start))
-
-        start = now()
-        await churnRuntimeFloor(n)
-        floor.append(Double(now() - start))
-
-        start = now()
-        await churnTraced(n)  // recording off: the traced API falls back to plain tasks
-        tracedOff.append(Double(now() - start))
-
-        start = now()
-        try CancelTrace.start(sink: DiscardingSink())
-        await churnTraced(n)
-        CancelTrace.finish()
-        discarding.append(Double(now() - start))
-
-        start = now()
-        try CancelTrace.start(path: path)
-        await churnTraced(n)
-        CancelTrace.finish()  // includes compressing and writing the last chunk
-        traced.append(Double(now() - start))
-
+    func timed(_ wall: inout [Double], _ cpu: inout [Double], _ body: () async throws -> Void) async rethrows {
+        let start = now(), startCPU = processCPUTime()
+        try await body()
+        wall.append(Double(now() - start))
+        cpu.append(Double(processCPUTime() - startCPU))
+    }
+    func traceSize() throws -> (bytes: Int, events: Int) {
         var info = stat()
         stat(path, &info)
-        bytes = Int(info.st_size)
         let reader = try TraceReader(path: path)
-        events = 0
-        while try reader.next() != nil { events += 1 }
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        return (Int(info.st_size), count)
+    }
+    var unused: [Double] = []
+    for _ in 0..<rounds {
+        await timed(&plain, &plainCPU) { await churnPlain(n) }
+        await timed(&floor, &unused) { await churnRuntimeFloor(n) }
+        // Recording off: the traced API falls back to plain tasks.
+        await timed(&tracedOff, &unused) { await churnTraced(n) }
+        try await timed(&discarding, &discardingCPU) {
+            try CancelTrace.start(sink: DiscardingSink())
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+        try await timed(&traced, &tracedCPU) {
+            try CancelTrace.start(path: path)
+            await churnTraced(n)
+            CancelTrace.finish()  // includes compressing and writing the last chunk
+        }
+        (bytes, events) = try traceSize()
+        try await timed(&level1, &level1CPU) {
+            try CancelTrace.start(path: path, options: CancelTrace.Options(compressionLevel: 1))
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+        (level1Bytes, level1Events) = try traceSize()
     }
     unlink(path)
     let p = median(plain), t = median(traced), o = median(tracedOff), f = median(floor)
-    report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task")
+    func cpuRatio(_ cpu: [Double]) -> String { "CPU ratio \(fmt(median(zip(cpu, plainCPU).map { $0 / $1 }), 3))" }
+    report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task, \(fmt(median(plainCPU) / 1e6)) ms CPU")
     report("Task + task-local + cancellation handler, no recorder", "\(fmt(f / 1e6)) ms", "ratio \(fmt(f / p, 3)): the runtime's share")
     report("instrumented API, recording off", "\(fmt(o / 1e6)) ms", "ratio \(fmt(o / p, 3))")
     let d = median(discarding)
     report("instrumented, recording to a discarding sink", "\(fmt(d / 1e6)) ms",
-           "ratio \(fmt(d / p, 3)): no compression or I/O on the writer thread")
+           "ratio \(fmt(d / p, 3)), \(cpuRatio(discardingCPU)): no compression or I/O on the writer thread")
+    report("instrumented, recording to a file, zlib level 1", "\(fmt(median(level1) / 1e6)) ms",
+           "ratio \(fmt(median(level1) / p, 3)), \(cpuRatio(level1CPU)); \(fmt(Double(level1Bytes) / Double(level1Events), 2)) B/event")
     report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
-    report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
+    report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15; \(cpuRatio(tracedCPU))")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
+}
+
+/// One churn variant only, `rounds` times: for profilers (`perf record … churn-one traced`).
+func benchChurnOne(_ mode: String, rounds: Int) async throws {
+    let n = 50_000
+    let path = "/tmp/canceltrace-bench-churn-one-\(getpid()).ctrace"
+    let start = now(), startCPU = processCPUTime(), startAllocs = malloc_counter_process()
+    let startClasses = (0..<64).map { malloc_counter_size_class(Int32($0)) }
+    for _ in 0..<rounds {
+        switch mode {
+        case "plain": await churnPlain(n)
+        case "floor": await churnRuntimeFloor(n)
+        case "discarding":
+            try CancelTrace.start(sink: DiscardingSink())
+            await churnTraced(n)
+            CancelTrace.finish()
+        default:
+            try CancelTrace.start(path: path)
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+    }
+    unlink(path)
+    report("churn \(mode), \(rounds) × \(n) tasks", "\(fmt(Double(now() - start) / Double(rounds) / 1e6)) ms wall per round",
+           "\(fmt(Double(processCPUTime() - startCPU) / Double(rounds) / 1e6)) ms process CPU per round")
+    let tasks = Double(rounds * n)
+    let classes = (0..<64).map { Double(malloc_counter_size_class(Int32($0)) - startClasses[$0]) / tasks }
+    let sizes = classes.indices.filter { classes[$0] >= 0.01 }
+        .map { "< \(1 << $0) B: \(fmt(classes[$0], 2))" }.joined(separator: ", ")
+    report("allocations per task", fmt(Double(malloc_counter_process() - startAllocs) / tasks, 2), sizes)
 }
 
 /// Churn started from `threads` OS threads at once: each spawns its share of the tasks, cancels every second one
@@ -532,12 +574,14 @@ case "churn":
     try await benchChurn(rounds: rounds)
 case "churn-threads":
     try benchChurnThreads(rounds: rounds)
+case "churn-one" where arguments.count == 2:
+    try await benchChurnOne(arguments[1], rounds: rounds)
 case "timeline" where arguments.count == 2:
     try benchTimeline(arguments[1])
 case "analyze" where arguments.count == 2:
     try benchAnalyze(arguments[1], rounds: rounds)
 default:
-    print("usage: canceltrace-bench recorder | churn | churn-threads | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
+    print("usage: canceltrace-bench recorder | churn | churn-threads | churn-one plain|floor|discarding|traced | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
     exit(64)
 }
 
