@@ -312,6 +312,7 @@ func benchChurn(rounds: Int) async throws {
     // counts other processes' time on the two cores.
     var plainCPU: [Double] = [], tracedCPU: [Double] = [], discardingCPU: [Double] = [], level1CPU: [Double] = []
     var bytes = 0, events = 0, level1Bytes = 0, level1Events = 0
+    var recompressed: [(bytes: [Double], cpu: [Double])] = [([], []), ([], [])]
     let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
     await churnPlain(n)  // warm up the pool
     func timed(_ wall: inout [Double], _ cpu: inout [Double], _ body: () async throws -> Void) async rethrows {
@@ -345,6 +346,11 @@ func benchChurn(rounds: Int) async throws {
             CancelTrace.finish()  // includes compressing and writing the last chunk
         }
         (bytes, events) = try traceSize()
+        let again = recompress(path, levels: [1, 6])
+        for (index, result) in again.enumerated() {
+            recompressed[index].bytes.append(Double(result.bytes) / Double(events))
+            recompressed[index].cpu.append(result.cpu / Double(events))
+        }
         try await timed(&level1, &level1CPU) {
             try CancelTrace.start(path: path, options: CancelTrace.Options(compressionLevel: 1))
             await churnTraced(n)
@@ -366,6 +372,11 @@ func benchChurn(rounds: Int) async throws {
     report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
     report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15; \(cpuRatio(tracedCPU))")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
+    for (index, level) in [1, 6].enumerated() {
+        report("same trace's chunks recompressed, zlib level \(level)",
+               "\(fmt(median(recompressed[index].bytes), 2)) B/event",
+               "compress2: \(fmt(median(recompressed[index].cpu))) ns CPU/event")
+    }
 }
 
 /// One churn variant only, `rounds` times: for profilers (`perf record … churn-one traced`).
@@ -388,7 +399,7 @@ func benchChurnOne(_ mode: String, rounds: Int) async throws {
             CancelTrace.finish()
         }
     }
-    unlink(path)
+    if let keep = getenv("BENCH_KEEP") { rename(path, keep) } else { unlink(path) }
     report("churn \(mode), \(rounds) × \(n) tasks", "\(fmt(Double(now() - start) / Double(rounds) / 1e6)) ms wall per round",
            "\(fmt(Double(processCPUTime() - startCPU) / Double(rounds) / 1e6)) ms process CPU per round")
     let tasks = Double(rounds * n)
@@ -445,6 +456,46 @@ func benchChurnThreads(rounds: Int) throws {
 // MARK: 4. Analysis
 
 /// Reads the file's chunks and inflates each, nothing else: the floor any reader of this format pays.
+/// Each chunk of `path` inflated, then compressed again at zlib `levels` (`compress2`): compressed bytes and
+/// thread CPU nanoseconds per level, for the same events (what the writer thread would pay at each level).
+func recompress(_ path: String, levels: [Int32]) -> [(bytes: Int, cpu: Double)] {
+    var results = levels.map { _ in (bytes: 0, cpu: 0.0) }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return results }
+    defer { close(fd) }
+    var header = [UInt8](repeating: 0, count: 16)
+    _ = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }  // file header
+    while true {
+        let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+        if n < 16 { break }
+        let compressedLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
+        let rawLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) })
+        var compressed = [UInt8](repeating: 0, count: compressedLength)
+        var got = 0
+        while got < compressedLength {
+            let r = compressed.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, compressedLength - got) }
+            if r <= 0 { return results }
+            got += r
+        }
+        var raw = [UInt8](repeating: 0, count: rawLength)
+        var produced = uLong(rawLength)
+        _ = raw.withUnsafeMutableBufferPointer { out in
+            compressed.withUnsafeBufferPointer { uncompress(out.baseAddress, &produced, $0.baseAddress, uLong(compressedLength)) }
+        }
+        for (index, level) in levels.enumerated() {
+            var out = [UInt8](repeating: 0, count: Int(compressBound(uLong(produced))))
+            var outLength = uLong(out.count)
+            let start = threadCPUTime()
+            _ = out.withUnsafeMutableBufferPointer { o in
+                raw.withUnsafeBufferPointer { compress2(o.baseAddress, &outLength, $0.baseAddress, produced, level) }
+            }
+            results[index].cpu += Double(threadCPUTime() - start)
+            results[index].bytes += Int(outLength) + 16
+        }
+    }
+    return results
+}
+
 func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
     let fd = open(path, O_RDONLY)
     precondition(fd >= 0, "cannot open \(path)")

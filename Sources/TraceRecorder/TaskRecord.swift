@@ -1,6 +1,14 @@
 import Synchronization
 import TraceFormat
 
+/// What an event needs of the traced task it runs in: the task's id and the session that recorded its spawn.
+/// The task-local `TaskRecord.current` holds this plain value, not the record, so that reading it costs no
+/// reference counting (every event reads it) and copying it into a new task touches no shared count.
+struct TaskRef: Sendable, Equatable {
+    let id: TaskID
+    let session: UInt64
+}
+
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
 /// The current one lives in a task-local, so every event knows its task and every spawn its parent. One atomic
@@ -48,7 +56,9 @@ final class TaskRecord: @unchecked Sendable {
     }
 
     /// The traced task the current code runs in.
-    @usableFromInline @TaskLocal static var current: TaskRecord?
+    @TaskLocal static var current: TaskRef?
+
+    var ref: TaskRef { TaskRef(id: id, session: session) }
 
     private init(id: TaskID, session: UInt64, parentID: TaskID, hasParent: Bool, isStructuredChild: Bool) {
         self.id = id
@@ -60,7 +70,7 @@ final class TaskRecord: @unchecked Sendable {
 
     /// Records the spawn of a task started `how` at `site`, under the current task. Nil when nothing is recording.
     static func spawn(name: String?, site: CallSite, how: SpawnKind,
-                      parent: TaskRecord? = TaskRecord.current) -> TaskRecord? {
+                      parent: TaskRef? = TaskRecord.current) -> TaskRecord? {
         guard tracingEnabled.load(ordering: .relaxed),
               let spawned = Recorder.spawn(name: name, site: site, how: how, parent: parent) else { return nil }
         let structured = how == .child || how == .groupChild
@@ -71,8 +81,14 @@ final class TaskRecord: @unchecked Sendable {
     /// Records that `by` asked this task to cancel, for `reason`. Returns false when a cancel was already
     /// recorded or the task has ended.
     @discardableResult
-    func recordCancel(by: TaskRecord?, reason: CancelReason) -> Bool {
+    func recordCancel(by: TaskRef?, reason: CancelReason) -> Bool {
         Recorder.cancel(task: self, by: by, reason: reason)
+    }
+
+    /// Runs `body` with `current` bound to `record` when `bind`, for a `Task` created inside to copy.
+    @inline(__always)
+    static func bindingIf<R>(_ bind: Bool, _ record: TaskRecord, _ body: () -> R) -> R {
+        bind ? $current.withValue(record.ref, operation: body) : body()
     }
 
     /// The reason `Task.cancel(reason:)` gives, bound only while that call runs.
@@ -93,7 +109,7 @@ final class TaskRecord: @unchecked Sendable {
             return
         }
         let canceller = TaskRecord.current
-        if let canceller, canceller !== self {
+        if let canceller, canceller != ref {
             recordCancel(by: canceller, reason: TaskRecord.cancelReason ?? .explicit)
         } else if canceller == nil, let reason = TaskRecord.cancelReason {
             recordCancel(by: nil, reason: reason)
@@ -107,9 +123,12 @@ final class TaskRecord: @unchecked Sendable {
     }
 
     /// Runs `operation` as the body of `record`'s task: current task-local set, cancellation handler installed,
-    /// end recorded with its outcome. Without a record (recording off) it just runs `operation`.
+    /// end recorded with its outcome. Without a record (recording off) it just runs `operation`. `bound`: the
+    /// task already has `current` = `record` (copied from its creator, see `CancelTrace.task`), so no second
+    /// binding is pushed.
     static func run<T>(
         _ record: TaskRecord?,
+        bound: Bool = false,
         isolation: isolated (any Actor)? = #isolation,
         _ operation: () async throws -> T
     ) async rethrows -> T {
@@ -118,13 +137,23 @@ final class TaskRecord: @unchecked Sendable {
             // Each closure names `isolation`: a closure is isolated to an `isolated` parameter only when it
             // captures it. Without that, each would hop to the global executor and back, and tasks started one
             // after another on an actor would run in whatever order they came back.
-            let value = try await $current.withValue(record) {
-                _ = isolation
-                return try await withTaskCancellationHandler {
+            let value: T
+            if bound {
+                value = try await withTaskCancellationHandler {
                     _ = isolation
                     return try await operation()
                 } onCancel: {
                     record.cancellationDelivered()
+                }
+            } else {
+                value = try await $current.withValue(record.ref) {
+                    _ = isolation
+                    return try await withTaskCancellationHandler {
+                        _ = isolation
+                        return try await operation()
+                    } onCancel: {
+                        record.cancellationDelivered()
+                    }
                 }
             }
             record.recordEnd(error: nil)
