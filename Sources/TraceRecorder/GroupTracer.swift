@@ -7,7 +7,7 @@ import TraceFormat
 /// Nil in a group made while recording was off: its children then run exactly as the plain group's would.
 final class GroupTracer: Sendable {
     let owner: TaskRef?
-    fileprivate let running = Mutex<[TaskID: TaskRecord]>([:])
+    fileprivate let running = Locked<[TaskID: TaskRecord]>([:])
     private let childFailed = Atomic<Bool>(false)
 
     private init(owner: TaskRef?) { self.owner = owner }

@@ -19,7 +19,7 @@ final class LiveSession: @unchecked Sendable {
     let strings = StringInterner()
     let nextTaskID = Atomic<UInt64>(1)
 
-    private let buffers = Mutex<[EventBuffer]>([])
+    private let buffers = Locked<[EventBuffer]>([])
     /// Bumped when a buffer is added or removed, so the writer copies the list only then.
     let buffersGeneration = Atomic<Int>(0)
 
