@@ -2,11 +2,33 @@ import Synchronization
 import TraceFormat
 
 /// What an event needs of the traced task it runs in: the task's id and the session that recorded its spawn.
-/// The task-local `TaskRecord.current` holds this plain value, not the record, so that reading it costs no
-/// reference counting (every event reads it) and copying it into a new task touches no shared count.
+/// The task-local behind `TaskRecord.current` holds this as a plain 8-byte value, not the record, so that
+/// reading it costs no reference counting (every event reads it), copying it into a new task touches no shared
+/// count, and the binding is no larger than a reference (a larger one made a churned task overflow its first
+/// task-allocator slab: one more malloc per task).
 struct TaskRef: Sendable, Equatable {
     let id: TaskID
     let session: UInt64
+
+    /// Ids below 2^44 and sessions below 2^20 pack into one word (0: none; ids start at 1).
+    private static let idBits: UInt64 = 44
+
+    /// The packed form, or 0 when the ref does not fit: that task's events then record no task (0), and its
+    /// children no parent — after 17.6 trillion tasks in one session or a million sessions in one process.
+    var packed: UInt64 {
+        guard id >> Self.idBits == 0, session >> (64 - Self.idBits) == 0 else { return 0 }
+        return session << Self.idBits | id
+    }
+
+    init(id: TaskID, session: UInt64) {
+        self.id = id
+        self.session = session
+    }
+
+    init?(packed: UInt64) {
+        guard packed != 0 else { return nil }
+        self.init(id: packed & (1 << Self.idBits - 1), session: packed >> Self.idBits)
+    }
 }
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
@@ -56,7 +78,8 @@ final class TaskRecord: @unchecked Sendable {
     }
 
     /// The traced task the current code runs in.
-    @TaskLocal static var current: TaskRef?
+    static var current: TaskRef? { TaskRef(packed: currentPacked) }
+    @TaskLocal static var currentPacked: UInt64 = 0
 
     var ref: TaskRef { TaskRef(id: id, session: session) }
 
@@ -88,7 +111,7 @@ final class TaskRecord: @unchecked Sendable {
     /// Runs `body` with `current` bound to `record` when `bind`, for a `Task` created inside to copy.
     @inline(__always)
     static func bindingIf<R>(_ bind: Bool, _ record: TaskRecord, _ body: () -> R) -> R {
-        bind ? $current.withValue(record.ref, operation: body) : body()
+        bind ? $currentPacked.withValue(record.ref.packed, operation: body) : body()
     }
 
     /// The reason `Task.cancel(reason:)` gives, bound only while that call runs.
@@ -146,7 +169,7 @@ final class TaskRecord: @unchecked Sendable {
                     record.cancellationDelivered()
                 }
             } else {
-                value = try await $current.withValue(record.ref) {
+                value = try await $currentPacked.withValue(record.ref.packed) {
                     _ = isolation
                     return try await withTaskCancellationHandler {
                         _ = isolation
