@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A value guarded by a pthread mutex, for the recorder's locks that threads may contend for (names, the list of
-/// thread buffers, a group's running children). Not `Synchronization.Mutex`: on Linux a contended `Mutex` is handed
+/// thread buffers, a group's running children, the flight recorder's ring). Not `Synchronization.Mutex`: on Linux a contended `Mutex` is handed
 /// over by the kernel (a priority-inheritance futex) inside the uninstrumented runtime, so ThreadSanitizer sees no
 /// acquire or release and reports races on state that is only touched under the lock; it understands pthread
 /// mutexes. Uncontended both are one compare-and-swap, and none of these is taken per event.

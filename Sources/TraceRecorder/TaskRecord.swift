@@ -33,10 +33,11 @@ struct TaskRef: Sendable, Equatable {
 
 /// A traced task as the recorder sees it: its id, its parent, and whether a cancel or its end was recorded.
 ///
-/// The current one lives in a task-local, so every event knows its task and every spawn its parent. One atomic
-/// byte orders a task's cancel before its end: a cancel that arrives after the end is not recorded (the task
-/// could not have seen it), and a cancel is recorded at most once, whichever path sees it first. Checking it
-/// first lets the runtime's cancellation handler skip the recorder when an API call already recorded the cancel.
+/// The current task's `TaskRef` lives in a task-local, so every event knows its task and every spawn its
+/// parent. One atomic byte orders a task's cancel before its end: a cancel that arrives after the end is not
+/// recorded (the task could not have seen it), and a cancel is recorded at most once, whichever path sees it
+/// first. Checking it first lets the runtime's cancellation handler skip the recorder when an API call already
+/// recorded the cancel.
 @usableFromInline
 final class TaskRecord: @unchecked Sendable {
     @usableFromInline let id: TaskID
