@@ -33,7 +33,7 @@ extension CancelTrace {
         fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
         @_inheritActorContext @_implicitSelfCapture operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Task<Success, any Error> {
-        let parent = TaskRecord.current
+        let parent = isEnabled ? TaskRecord.current : nil  // off: no task-local lookup
         guard isEnabled, let record = TaskRecord.spawn(
             name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured,
             parent: parent
@@ -69,7 +69,7 @@ extension CancelTrace {
         fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
         @_inheritActorContext @_implicitSelfCapture operation: sending @escaping @isolated(any) () async -> Success
     ) -> Task<Success, Never> {
-        let parent = TaskRecord.current
+        let parent = isEnabled ? TaskRecord.current : nil  // as above
         guard isEnabled, let record = TaskRecord.spawn(
             name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured,
             parent: parent
