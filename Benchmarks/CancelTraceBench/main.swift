@@ -114,16 +114,24 @@ final class NSLockish: @unchecked Sendable {
 /// `events` plain events (`cleanupBegin`: a task-local read, the lock, a clock read, ~4 encoded bytes) on this
 /// thread. Returns (ns per event, allocations on this thread per event).
 func recordLoop(_ events: Int, label: Bool) -> (Double, Double) {
+    let (ns, allocations, _) = recordLoopCPU(events, label: label)
+    return (ns, allocations)
+}
+
+/// `recordLoop`, also returning the thread's CPU time per event (on this shared VM, wall time also counts the
+/// time other processes held the core).
+func recordLoopCPU(_ events: Int, label: Bool) -> (Double, Double, Double) {
     let allocations = malloc_counter_thread()
-    let start = now()
+    let start = now(), startCPU = threadCPUTime()
     if label {
         for _ in 0..<events { CancelTrace.mark("tick") }
     } else {
         for _ in 0..<events { CancelTrace.cleanupBegin() }
     }
+    let cpu = threadCPUTime() - startCPU
     let elapsed = now() - start
     let allocated = malloc_counter_thread() - allocations
-    return (Double(elapsed) / Double(events), Double(allocated) / Double(events))
+    return (Double(elapsed) / Double(events), Double(allocated) / Double(events), Double(cpu) / Double(events))
 }
 
 func benchRecorder(rounds: Int) async throws {
@@ -157,25 +165,26 @@ func benchRecorder(rounds: Int) async throws {
            cancel_trace_has_invariant_cycles() != 0 ? "invariant: events read it" : "not invariant: events read clock_gettime")
 
     // The event clock side by side: the cycle counter against CLOCK_MONOTONIC for every event, alternating.
-    var byCycles: [Double] = [], byMonotonic: [Double] = []
+    var byCycles: [Double] = [], byMonotonic: [Double] = [], byCyclesCPU: [Double] = [], byMonotonicCPU: [Double] = []
     for _ in 0..<rounds {
         for monotonic in [false, true] {
             if monotonic { setenv("CANCELTRACE_EVENT_CLOCK", "monotonic", 1) } else { unsetenv("CANCELTRACE_EVENT_CLOCK") }
             try CancelTrace.start(sink: DiscardingSink())
             await CancelTrace.withRootTask(name: "bench") {
                 _ = recordLoop(200_000, label: false)
-                let ns = recordLoop(events, label: false).0
-                if monotonic { byMonotonic.append(ns) } else { byCycles.append(ns) }
+                let (ns, _, cpu) = recordLoopCPU(events, label: false)
+                if monotonic { byMonotonic.append(ns); byMonotonicCPU.append(cpu) } else { byCycles.append(ns); byCyclesCPU.append(cpu) }
             }
             CancelTrace.finish()
         }
     }
     unsetenv("CANCELTRACE_EVENT_CLOCK")
-    report("1 thread, discarding sink: cleanupBegin, cycle-counter clock", "\(fmt(median(byCycles))) ns/event")
+    report("1 thread, discarding sink: cleanupBegin, cycle-counter clock", "\(fmt(median(byCycles))) ns/event",
+           "thread CPU \(fmt(median(byCyclesCPU))) ns/event; in a traced task (task-local read included)")
     report("1 thread, discarding sink: cleanupBegin, clock_gettime each", "\(fmt(median(byMonotonic))) ns/event",
-           "CANCELTRACE_EVENT_CLOCK=monotonic; same run, alternating")
+           "thread CPU \(fmt(median(byMonotonicCPU))) ns/event; CANCELTRACE_EVENT_CLOCK=monotonic; same run, alternating")
 
-    for (sinkName, level) in [("discarding sink (no compression)", Int32(0)), ("file sink, zlib level 6 (default)", 6), ("file sink, zlib level 1", 1)] {
+    for (sinkName, level) in [("discarding sink (no compression)", Int32(0)), ("file sink, zlib level 6", 6), ("file sink, zlib level 1", 1)] {
         var plain: [Double] = [], plainAllocs: [Double] = [], marks: [Double] = [], markAllocs: [Double] = []
         var bytesPerEvent = 0.0
         for _ in 0..<rounds {
@@ -205,7 +214,7 @@ func benchRecorder(rounds: Int) async throws {
     }
 
     // Two threads contending for the one session lock.
-    for (sinkName, level) in [("discarding sink", Int32(0)), ("file sink, level 6", 6)] {
+    for (sinkName, level) in [("discarding sink", Int32(0)), ("file sink, default options", 6)] {
         var perThread: [Double] = [], throughput: [Double] = [], allocs: [Double] = []
         for _ in 0..<rounds {
             let path = "/tmp/canceltrace-bench-\(getpid()).ctrace"
@@ -307,53 +316,106 @@ func benchChurn(rounds: Int) async throws {
     let n = 50_000
     print("## Task churn: \(n) tasks spawned, half cancelled, all awaited (median of \(rounds) alternating rounds)")
     var plain: [Double] = [], traced: [Double] = [], tracedOff: [Double] = [], floor: [Double] = []
-    var discarding: [Double] = []
-    var bytes = 0, events = 0
+    var discarding: [Double] = [], level1: [Double] = []
+    // Process CPU (every thread, the writer's too) of the same runs: on this shared machine wall time also
+    // counts other processes' time on the two cores.
+    var plainCPU: [Double] = [], tracedCPU: [Double] = [], discardingCPU: [Double] = [], level1CPU: [Double] = []
+    var bytes = 0, events = 0, level1Bytes = 0, level1Events = 0
+    var recompressed: [(bytes: [Double], cpu: [Double])] = [([], []), ([], [])]
     let path = "/tmp/canceltrace-bench-churn-\(getpid()).ctrace"
     await churnPlain(n)  // warm up the pool
-    for _ in 0..<rounds {
-        var start = now()
-        await churnPlain(n)
-        plain.append(Double(now() - start))
-
-        start = now()
-        await churnRuntimeFloor(n)
-        floor.append(Double(now() - start))
-
-        start = now()
-        await churnTraced(n)  // recording off: the traced API falls back to plain tasks
-        tracedOff.append(Double(now() - start))
-
-        start = now()
-        try CancelTrace.start(sink: DiscardingSink())
-        await churnTraced(n)
-        CancelTrace.finish()
-        discarding.append(Double(now() - start))
-
-        start = now()
-        try CancelTrace.start(path: path)
-        await churnTraced(n)
-        CancelTrace.finish()  // includes compressing and writing the last chunk
-        traced.append(Double(now() - start))
-
+    func timed(_ wall: inout [Double], _ cpu: inout [Double], _ body: () async throws -> Void) async rethrows {
+        let start = now(), startCPU = processCPUTime()
+        try await body()
+        wall.append(Double(now() - start))
+        cpu.append(Double(processCPUTime() - startCPU))
+    }
+    func traceSize() throws -> (bytes: Int, events: Int) {
         var info = stat()
         stat(path, &info)
-        bytes = Int(info.st_size)
         let reader = try TraceReader(path: path)
-        events = 0
-        while try reader.next() != nil { events += 1 }
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        return (Int(info.st_size), count)
+    }
+    var unused: [Double] = []
+    for _ in 0..<rounds {
+        await timed(&plain, &plainCPU) { await churnPlain(n) }
+        await timed(&floor, &unused) { await churnRuntimeFloor(n) }
+        // Recording off: the traced API falls back to plain tasks.
+        await timed(&tracedOff, &unused) { await churnTraced(n) }
+        try await timed(&discarding, &discardingCPU) {
+            try CancelTrace.start(sink: DiscardingSink())
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+        try await timed(&traced, &tracedCPU) {
+            try CancelTrace.start(path: path)
+            await churnTraced(n)
+            CancelTrace.finish()  // includes compressing and writing the last chunk
+        }
+        (bytes, events) = try traceSize()
+        let again = recompress(path, levels: [1, 6])
+        for (index, result) in again.enumerated() {
+            recompressed[index].bytes.append(Double(result.bytes) / Double(events))
+            recompressed[index].cpu.append(result.cpu / Double(events))
+        }
+        try await timed(&level1, &level1CPU) {
+            try CancelTrace.start(path: path, options: CancelTrace.Options(compressionLevel: 1))
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+        (level1Bytes, level1Events) = try traceSize()
     }
     unlink(path)
     let p = median(plain), t = median(traced), o = median(tracedOff), f = median(floor)
-    report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task")
+    func cpuRatio(_ cpu: [Double]) -> String { "CPU ratio \(fmt(median(zip(cpu, plainCPU).map { $0 / $1 }), 3))" }
+    report("uninstrumented (Task { })", "\(fmt(p / 1e6)) ms", "\(fmt(p / Double(n))) ns/task, \(fmt(median(plainCPU) / 1e6)) ms CPU")
     report("Task + task-local + cancellation handler, no recorder", "\(fmt(f / 1e6)) ms", "ratio \(fmt(f / p, 3)): the runtime's share")
     report("instrumented API, recording off", "\(fmt(o / 1e6)) ms", "ratio \(fmt(o / p, 3))")
     let d = median(discarding)
     report("instrumented, recording to a discarding sink", "\(fmt(d / 1e6)) ms",
-           "ratio \(fmt(d / p, 3)): no compression or I/O on the writer thread")
-    report("instrumented, recording to a file", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
-    report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15")
+           "ratio \(fmt(d / p, 3)), \(cpuRatio(discardingCPU)): no compression or I/O on the writer thread")
+    report("instrumented, recording to a file, zlib level 1", "\(fmt(median(level1) / 1e6)) ms",
+           "ratio \(fmt(median(level1) / p, 3)), \(cpuRatio(level1CPU)); \(fmt(Double(level1Bytes) / Double(level1Events), 2)) B/event")
+    report("instrumented, recording to a file (default options)", "\(fmt(t / 1e6)) ms", "\(fmt(t / Double(n))) ns/task")
+    report("churn ratio instrumented / uninstrumented", "\(fmt(t / p, 3))×", "target ≤ 1.15; \(cpuRatio(tracedCPU))")
     report("churn trace", "\(events) events, \(bytes) bytes", "\(fmt(Double(bytes) / Double(events), 2)) B/event, target ≤ 4")
+    for (index, level) in [1, 6].enumerated() {
+        report("same trace's chunks recompressed, zlib level \(level)",
+               "\(fmt(median(recompressed[index].bytes), 2)) B/event",
+               "compress2: \(fmt(median(recompressed[index].cpu))) ns CPU/event")
+    }
+}
+
+/// One churn variant only, `rounds` times: for profilers (`perf record … churn-one traced`).
+func benchChurnOne(_ mode: String, rounds: Int) async throws {
+    let n = 50_000
+    let path = "/tmp/canceltrace-bench-churn-one-\(getpid()).ctrace"
+    let start = now(), startCPU = processCPUTime(), startAllocs = malloc_counter_process()
+    let startClasses = (0..<64).map { malloc_counter_size_class(Int32($0)) }
+    for _ in 0..<rounds {
+        switch mode {
+        case "plain": await churnPlain(n)
+        case "floor": await churnRuntimeFloor(n)
+        case "discarding":
+            try CancelTrace.start(sink: DiscardingSink())
+            await churnTraced(n)
+            CancelTrace.finish()
+        default:
+            try CancelTrace.start(path: path)
+            await churnTraced(n)
+            CancelTrace.finish()
+        }
+    }
+    if let keep = getenv("BENCH_KEEP") { rename(path, keep) } else { unlink(path) }
+    report("churn \(mode), \(rounds) × \(n) tasks", "\(fmt(Double(now() - start) / Double(rounds) / 1e6)) ms wall per round",
+           "\(fmt(Double(processCPUTime() - startCPU) / Double(rounds) / 1e6)) ms process CPU per round")
+    let tasks = Double(rounds * n)
+    let classes = (0..<64).map { Double(malloc_counter_size_class(Int32($0)) - startClasses[$0]) / tasks }
+    let sizes = classes.indices.filter { classes[$0] >= 0.01 }
+        .map { "< \(1 << $0) B: \(fmt(classes[$0], 2))" }.joined(separator: ", ")
+    report("allocations per task", fmt(Double(malloc_counter_process() - startAllocs) / tasks, 2), sizes)
 }
 
 /// Churn started from `threads` OS threads at once: each spawns its share of the tasks, cancels every second one
@@ -403,6 +465,46 @@ func benchChurnThreads(rounds: Int) throws {
 // MARK: 4. Analysis
 
 /// Reads the file's chunks and inflates each, nothing else: the floor any reader of this format pays.
+/// Each chunk of `path` inflated, then compressed again at zlib `levels` (`compress2`): compressed bytes and
+/// thread CPU nanoseconds per level, for the same events (what the writer thread would pay at each level).
+func recompress(_ path: String, levels: [Int32]) -> [(bytes: Int, cpu: Double)] {
+    var results = levels.map { _ in (bytes: 0, cpu: 0.0) }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return results }
+    defer { close(fd) }
+    var header = [UInt8](repeating: 0, count: 16)
+    _ = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }  // file header
+    while true {
+        let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+        if n < 16 { break }
+        let compressedLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
+        let rawLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) })
+        var compressed = [UInt8](repeating: 0, count: compressedLength)
+        var got = 0
+        while got < compressedLength {
+            let r = compressed.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, compressedLength - got) }
+            if r <= 0 { return results }
+            got += r
+        }
+        var raw = [UInt8](repeating: 0, count: rawLength)
+        var produced = uLong(rawLength)
+        _ = raw.withUnsafeMutableBufferPointer { out in
+            compressed.withUnsafeBufferPointer { uncompress(out.baseAddress, &produced, $0.baseAddress, uLong(compressedLength)) }
+        }
+        for (index, level) in levels.enumerated() {
+            var out = [UInt8](repeating: 0, count: Int(compressBound(uLong(produced))))
+            var outLength = uLong(out.count)
+            let start = threadCPUTime()
+            _ = out.withUnsafeMutableBufferPointer { o in
+                raw.withUnsafeBufferPointer { compress2(o.baseAddress, &outLength, $0.baseAddress, produced, level) }
+            }
+            results[index].cpu += Double(threadCPUTime() - start)
+            results[index].bytes += Int(outLength) + 16
+        }
+    }
+    return results
+}
+
 func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
     let fd = open(path, O_RDONLY)
     precondition(fd >= 0, "cannot open \(path)")
@@ -532,12 +634,14 @@ case "churn":
     try await benchChurn(rounds: rounds)
 case "churn-threads":
     try benchChurnThreads(rounds: rounds)
+case "churn-one" where arguments.count == 2:
+    try await benchChurnOne(arguments[1], rounds: rounds)
 case "timeline" where arguments.count == 2:
     try benchTimeline(arguments[1])
 case "analyze" where arguments.count == 2:
     try benchAnalyze(arguments[1], rounds: rounds)
 default:
-    print("usage: canceltrace-bench recorder | churn | churn-threads | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
+    print("usage: canceltrace-bench recorder | churn | churn-threads | churn-one plain|floor|discarding|traced | analyze FILE | timeline FILE   (BENCH_ROUNDS=n, default 5)")
     exit(64)
 }
 

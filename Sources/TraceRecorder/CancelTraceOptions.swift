@@ -22,7 +22,9 @@ extension CancelTrace {
         /// Sizes each recording thread's buffer: `maxPendingChunks × chunkSize / 32` events (16,384 by default)
         /// may wait for the writer before `whenWriterFallsBehind` applies. Default 8.
         public var maxPendingChunks: Int
-        /// zlib level 1 (fastest) … 9 (smallest) for `start(path:)`. Default 6.
+        /// zlib level 1 (fastest) … 9 (smallest) for `start(path:)` and the flight recorder. Default 1: on task
+        /// churn it costs the writer thread about a quarter of level 6's CPU and the trace comes out no larger
+        /// (both about 3 bytes per event; Docs/Performance.md, "Issue 16, round three").
         public var compressionLevel: Int32
 
         public init(
@@ -30,7 +32,7 @@ extension CancelTrace {
             chunkSize: Int = TraceLayout.defaultChunkRawLength,
             flushInterval: Duration = .milliseconds(100),
             maxPendingChunks: Int = 8,
-            compressionLevel: Int32 = 6
+            compressionLevel: Int32 = 1
         ) {
             self.whenWriterFallsBehind = whenWriterFallsBehind
             self.chunkSize = chunkSize

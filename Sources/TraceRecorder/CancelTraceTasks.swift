@@ -33,20 +33,31 @@ extension CancelTrace {
         fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
         @_inheritActorContext @_implicitSelfCapture operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Task<Success, any Error> {
+        let parent = isEnabled ? TaskRecord.current : nil  // off: no task-local lookup
         guard isEnabled, let record = TaskRecord.spawn(
-            name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured
+            name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured,
+            parent: parent
         ) else {
             return Task(priority: priority, operation: operation)
         }
-        if let actor = isolationOf(operation), actor === isolation {
-            return Task(priority: priority) {
-                _ = isolation  // starts on the caller's actor, where the operation runs
-                // A closure on that actor too (it names `isolation`), not `operation` converted to run's plain
-                // function type, whose thunk would hop to the global executor before the operation hops back.
-                return try await TaskRecord.run(record) { _ = isolation; return try await operation() }
+        // Under a traced task the new task copies the creator's task-locals anyway; bound here for the moment
+        // `Task` copies them, its `current` is already its own record and it pushes no second binding.
+        let bound = parent != nil
+        // `operation` is sent into the `Task` made inside, as the plain path sends it; the closure in between
+        // is synchronous and non-escaping, which region checking cannot see through.
+        nonisolated(unsafe) let operation = operation
+        return TaskRecord.bindingIf(bound, record) {
+            if let actor = isolationOf(operation), actor === isolation {
+                return Task(priority: priority) {
+                    _ = isolation  // starts on the caller's actor, where the operation runs
+                    // A closure on that actor too (it names `isolation`), not `operation` converted to run's
+                    // plain function type, whose thunk would hop to the global executor before the operation
+                    // hops back.
+                    return try await TaskRecord.run(record, bound: bound) { _ = isolation; return try await operation() }
+                }
             }
+            return Task(priority: priority) { try await TaskRecord.run(record, bound: bound, operation) }
         }
-        return Task(priority: priority) { try await TaskRecord.run(record, operation) }
     }
 
     /// `task(name:priority:operation:)` for an operation that cannot throw: returns a `Task<Success, Never>`.
@@ -58,18 +69,24 @@ extension CancelTrace {
         fileID: StaticString = #fileID, line: UInt = #line, function: StaticString = #function,
         @_inheritActorContext @_implicitSelfCapture operation: sending @escaping @isolated(any) () async -> Success
     ) -> Task<Success, Never> {
+        let parent = isEnabled ? TaskRecord.current : nil  // as above
         guard isEnabled, let record = TaskRecord.spawn(
-            name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured
+            name: name, site: CallSite(fileID: fileID, line: line, function: function), how: .unstructured,
+            parent: parent
         ) else {
             return Task(priority: priority, operation: operation)
         }
-        if let actor = isolationOf(operation), actor === isolation {
-            return Task(priority: priority) {
-                _ = isolation  // as above: no hop off the actor before the operation starts
-                return await TaskRecord.run(record) { _ = isolation; return await operation() }
+        let bound = parent != nil  // as above
+        nonisolated(unsafe) let operation = operation
+        return TaskRecord.bindingIf(bound, record) {
+            if let actor = isolationOf(operation), actor === isolation {
+                return Task(priority: priority) {
+                    _ = isolation  // as above: no hop off the actor before the operation starts
+                    return await TaskRecord.run(record, bound: bound) { _ = isolation; return await operation() }
+                }
             }
+            return Task(priority: priority) { await TaskRecord.run(record, bound: bound, operation) }
         }
-        return Task(priority: priority) { await TaskRecord.run(record, operation) }
     }
 
     /// Starts a detached task, like `Task.detached { }`; its recorded parent is the task that started it.

@@ -108,7 +108,7 @@ final class EventBuffer: @unchecked Sendable {
 
     @inline(__always)
     private func stamp() -> UInt64 {
-        let stamp = EventClock.stamp(usesCycles: session.usesCycles)
+        let stamp = EventClock.eventStamp(usesCycles: session.usesCycles)
         // The thread may have moved to another CPU; the counters agree, but never hand out an earlier stamp.
         lastStamp = stamp > lastStamp ? stamp : lastStamp
         return lastStamp

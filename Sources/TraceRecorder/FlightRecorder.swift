@@ -98,7 +98,7 @@ final class FlightRing: ChunkSink, @unchecked Sendable {
 
     let settings: CancelTrace.FlightRecorderConfiguration
     private let level: Int32
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(settings: CancelTrace.FlightRecorderConfiguration, compressionLevel: Int32) {
         self.settings = settings

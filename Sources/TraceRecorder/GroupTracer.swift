@@ -6,11 +6,11 @@ import TraceFormat
 ///
 /// Nil in a group made while recording was off: its children then run exactly as the plain group's would.
 final class GroupTracer: Sendable {
-    let owner: TaskRecord?
-    fileprivate let running = Mutex<[TaskID: TaskRecord]>([:])
+    let owner: TaskRef?
+    fileprivate let running = Locked<[TaskID: TaskRecord]>([:])
     private let childFailed = Atomic<Bool>(false)
 
-    private init(owner: TaskRecord?) { self.owner = owner }
+    private init(owner: TaskRef?) { self.owner = owner }
 
     /// A tracer for a group the current task is making, or nil when nothing is recording.
     static func make() -> GroupTracer? {

@@ -19,7 +19,7 @@ final class LiveSession: @unchecked Sendable {
     let strings = StringInterner()
     let nextTaskID = Atomic<UInt64>(1)
 
-    private let buffers = Mutex<[EventBuffer]>([])
+    private let buffers = Locked<[EventBuffer]>([])
     /// Bumped when a buffer is added or removed, so the writer copies the list only then.
     let buffersGeneration = Atomic<Int>(0)
 
@@ -68,12 +68,12 @@ final class LiveSession: @unchecked Sendable {
     @inline(__always)
     func owns(_ record: TaskRecord) -> Bool { record.session == number }
 
-    /// `record`'s task id in this session's trace: 0 (no traced task) when there is none, or when it was spawned
+    /// `task`'s id in this session's trace: 0 (no traced task) when there is none, or when it was spawned
     /// in an earlier session and so has no spawn in this trace.
     @inline(__always)
-    func id(of record: TaskRecord?) -> TaskID {
-        guard let record, record.session == number else { return 0 }
-        return record.id
+    func id(of task: TaskRef?) -> TaskID {
+        guard let task, task.session == number else { return 0 }
+        return task.id
     }
 
     // MARK: Buffers

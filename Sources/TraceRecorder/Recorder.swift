@@ -168,13 +168,14 @@ enum Recorder {
 
     // MARK: Events
     //
-    // Tasks come as `TaskRecord`s and are resolved with `LiveSession.id(of:)`: a task that outlived the session
+    // Tasks come as `TaskRef`s (the current task) or `TaskRecord`s (a cancel's or end's target) and are resolved
+    // against the recording session (`LiveSession.id(of:)`, `owns`): a task that outlived the session
     // it was spawned in (or one from before a restart) must not write its id into another session.
 
     /// Records a spawn (named `name`, or after its call site when nil); returns the new task's id, the number
     /// of the session that recorded it and the parent's id in it.
     static func spawn(name: String?, site: CallSite, how: SpawnKind,
-                      parent: TaskRecord?) -> (id: TaskID, session: UInt64, parent: TaskID)? {
+                      parent: TaskRef?) -> (id: TaskID, session: UInt64, parent: TaskID)? {
         ThreadBuffers.withCurrent { buffer -> (id: TaskID, session: UInt64, parent: TaskID) in
             let session = buffer.session
             let siteIDs = buffer.site(site)
@@ -188,18 +189,18 @@ enum Recorder {
         }
     }
 
-    static func caught(_ error: any Error, task: TaskRecord?) {
+    static func caught(_ error: any Error, task: TaskRef?) {
         ThreadBuffers.withCurrent { buffer in
             let type = buffer.typeName(of: error)
             buffer.record(.caught(time: 0, task: buffer.session.id(of: task), error: type))
         }
     }
 
-    static func cleanupBegin(task: TaskRecord?) {
+    static func cleanupBegin(task: TaskRef?) {
         ThreadBuffers.withCurrent { buffer in buffer.record(.cleanupBegin(time: 0, task: buffer.session.id(of: task))) }
     }
 
-    static func cleanupEnd(task: TaskRecord?, error: (any Error)?) {
+    static func cleanupEnd(task: TaskRef?, error: (any Error)?) {
         ThreadBuffers.withCurrent { buffer in
             let id = buffer.session.id(of: task)
             if let error {
@@ -210,17 +211,17 @@ enum Recorder {
         }
     }
 
-    static func rethrow(task: TaskRecord?) {
+    static func rethrow(task: TaskRef?) {
         ThreadBuffers.withCurrent { buffer in buffer.record(.rethrow(time: 0, task: buffer.session.id(of: task))) }
     }
 
-    static func signal(_ what: CancellationSignal, task: TaskRecord?) {
+    static func signal(_ what: CancellationSignal, task: TaskRef?) {
         ThreadBuffers.withCurrent { buffer in
             buffer.record(.signal(time: 0, task: buffer.session.id(of: task), what: what))
         }
     }
 
-    static func mark(_ label: String, task: TaskRecord?) {
+    static func mark(_ label: String, task: TaskRef?) {
         ThreadBuffers.withCurrent { buffer in
             let labelID = buffer.string(label)
             buffer.record(.mark(time: 0, task: buffer.session.id(of: task), label: labelID))
@@ -229,7 +230,7 @@ enum Recorder {
 
     /// Records a cancel of `task`, unless it belongs to another session, a cancel was already recorded or the
     /// task has ended. Returns whether it recorded one.
-    static func cancel(task: TaskRecord, by: TaskRecord?, reason: CancelReason) -> Bool {
+    static func cancel(task: TaskRecord, by: TaskRef?, reason: CancelReason) -> Bool {
         guard !task.cancelRecordedOrEnded else { return false }
         return ThreadBuffers.withCurrent { buffer -> Bool in
             guard buffer.session.owns(task) else { return false }

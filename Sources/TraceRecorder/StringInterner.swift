@@ -1,4 +1,3 @@
-import Synchronization
 import TraceFormat
 
 /// A session's names, shared by all recording threads: text → id, taken under a lock only when a thread's own
@@ -12,7 +11,7 @@ final class StringInterner: Sendable {
         var bytes = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     static let overflowText = "<names over the trace's string limit>"
 
     /// The id of `text`. Names beyond the format's string-table limits all share one placeholder, so an app that

@@ -33,6 +33,21 @@ static inline uint64_t cancel_trace_cycles_ordered(void) {
 #endif
 }
 
+/// The counter read after every earlier instruction has completed (as `cancel_trace_cycles_ordered`), without
+/// the second fence: what a recording thread needs. Later instructions may start before the read completes,
+/// but none that matters can overtake it: the stores that publish the event hold the reading (a data
+/// dependency), x86 makes stores visible in program order and only after the instructions before them retire,
+/// and the read happens before it retires. So a flag set by a locked instruction after the read (a task's
+/// cancel) is still visible only after the reading was taken.
+static inline uint64_t cancel_trace_cycles_after_prior(void) {
+#if defined(__x86_64__)
+    _mm_lfence();
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
 /// A hint to the CPU that the thread is spinning on a lock (x86 `pause`).
 static inline void cancel_trace_spin_pause(void) {
 #if defined(__x86_64__)
