@@ -68,7 +68,7 @@ public struct SVGTimelineRenderer: Sendable {
             }
             return first == .max ? nil : Int(first)
         }
-        let levels = layout.laneLevels(report.findings)
+        let levels = layout.laneLevels(report)
         func centre(_ lane: Int) -> Double { Self.top + (Double(lane) + 0.5) * Self.laneHeight }
 
         let lanesBottom = Self.top + Double(lanes.count) * Self.laneHeight

@@ -38,7 +38,7 @@ public struct TimelineRenderer: Sendable {
         let tasks = layout.tasks
         let visible = layout.visible
         let lanes = layout.lanes
-        let levels = layout.laneLevels(report.findings)
+        let levels = layout.laneLevels(report)
 
         let (start, end) = Scale.bounds(start: visible.lazy.map { tasks.begins[$0.index] }.min() ?? 0,
                                         traceEnd: report.traceEnd)
