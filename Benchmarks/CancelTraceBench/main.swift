@@ -517,31 +517,15 @@ func benchTimeline(_ path: String) throws {
     }
     /// As `TimelineCommand.layOut`: lifecycles kept for 4 × `lanes`, a second read for the rest drawn alone.
     func layOut(lanes: Int, findingText: Bool) throws -> (AnalysisReport, TimelineLayout) {
-        let analysis = try phase("analysis, outline, \(lanes) lanes\(findingText ? "" : ", finding levels only")") {
+        var analysis = try phase("analysis, outline, \(lanes) lanes\(findingText ? "" : ", finding levels only")") {
             var analyzer = TraceAnalyzer()
             analyzer.keepsFindingText = findingText
-            if getenv("BENCH_SAMPLE") != nil {
-                nonisolated(unsafe) var stage = 0
-                nonisolated(unsafe) var running = true
-                DispatchQueue.global().async {
-                    var maxByStage: [Int: Double] = [:]
-                    while running {
-                        let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
-                        let rss = (Double(statm.split(separator: " ").dropFirst().first ?? "") ?? 0) * 4096 / 1_048_576
-                        maxByStage[stage] = max(maxByStage[stage] ?? 0, rss)
-                        usleep(500)
-                    }
-                    for key in maxByStage.keys.sorted() { print("  stage \(key): max RSS \(fmt(maxByStage[key]!)) MiB") }
-                }
-                defer { running = false; usleep(50_000) }
-                return try analyzer.analyze(try TraceReader(path: path),
-                                            keeping: .outline(OutlineRetention(perSiblingName: lanes, maxKept: 4 * lanes)),
-                                            onProgress: { _ in stage += 1 })
-            }
             return try analyzer.analyze(try TraceReader(path: path),
-                                        keeping: .outline(OutlineRetention(perSiblingName: lanes, maxKept: 4 * lanes)))
+                                        keeping: .outline(OutlineRetention(perSiblingName: lanes, maxKept: 4 * lanes,
+                                                                           cancelDetails: findingText)))
         }
-        var layout = try phase("layout (forest, lanes), \(lanes) lanes") { try TimelineLayout(analysis, focus: nil, maxLanes: lanes) }
+        let tasks = analysis.outline?.count ?? 0, kept = analysis.outline?.details.count ?? 0
+        var layout = try phase("layout (forest, lanes), \(lanes) lanes") { try TimelineLayout(taking: &analysis, focus: nil, maxLanes: lanes) }
         let missing = layout.missingIDs
         if !missing.isEmpty {
             try phase("second read for \(missing.count) lifecycles") {
@@ -550,13 +534,13 @@ func benchTimeline(_ path: String) throws {
                 layout.supply(try analyzer.analyze(try TraceReader(path: path), keeping: .only(missing)).tasks)
             }
         }
+        report("outline: tasks, full lifecycles kept", "\(tasks), \(kept)")
         return (analysis, layout)
     }
     do {
         let (analysis, layout) = try layOut(lanes: 40, findingText: false)
         let text = phase("text render") { TimelineRenderer(width: 100, maxLanes: 40).render(analysis, layout: layout, title: path) }
-        report("outline: tasks, full lifecycles kept", "\(analysis.outline?.count ?? 0), \(analysis.outline?.details.count ?? 0)",
-               "\(text.split(separator: "\n").count) lines of text")
+        report("text lines", "\(text.split(separator: "\n").count)")
     }
     do {
         let (analysis, layout) = try layOut(lanes: 200, findingText: true)

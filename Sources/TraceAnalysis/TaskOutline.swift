@@ -27,6 +27,8 @@ public struct TaskOutline: Sendable {
     @usableFromInline private(set) var cancelTimes: [UInt64] = []
     @usableFromInline private(set) var cancelBy: [TaskID] = []
     private var cancelStrings: [CancelStrings] = []
+    /// Whether `cancelBy` and `cancelStrings` are kept (`OutlineRetention.cancelDetails`).
+    public private(set) var hasCancelDetails = true
     /// Full lifecycles, by task index: those the analysis was asked to keep (`OutlineRetention`), and those
     /// `supply(_:)` added.
     public private(set) var details: [Int: TaskLifecycle] = [:]
@@ -69,10 +71,13 @@ public struct TaskOutline: Sendable {
     @inlinable
     public func name(of index: Int) -> String { names[Int(nameIndices[index])] }
 
-    /// The parent's id when the parent is in the outline, else 0.
+    /// The parent's id when the parent is in the outline (and `dropParents` was not called), else 0.
     public func parent(of index: Int) -> TaskID {
-        parentIndices[index] < 0 ? 0 : ids[Int(parentIndices[index])]
+        index >= parentIndices.count || parentIndices[index] < 0 ? 0 : ids[Int(parentIndices[index])]
     }
+
+    /// Frees `parentIndices`, once a caller has built what it needs from them (a timeline's forest).
+    public mutating func dropParents() { parentIndices = [] }
 
     /// How the task ended; nil while it was still running at the end of the trace.
     @inlinable
@@ -85,10 +90,12 @@ public struct TaskOutline: Sendable {
     @inlinable
     public func end(of index: Int) -> UInt64? { outcomeCodes[index] == Self.running ? nil : ends[index] }
 
-    /// The cancel request that stood (`TaskLifecycle.effectiveCancel`), if any.
+    /// The cancel request that stood (`TaskLifecycle.effectiveCancel`), if any; without `hasCancelDetails` only
+    /// its time (an unknown canceller, reason and message).
     public func standingCancel(of index: Int) -> CancelRequest? {
         let at = Int(cancelIndices[index])
         guard at >= 0 else { return nil }
+        guard hasCancelDetails else { return CancelRequest(time: cancelTimes[at], by: 0, byName: nil, reason: .unknown, message: "") }
         let strings = cancelStrings[at]
         return CancelRequest(time: cancelTimes[at], by: cancelBy[at],
                              byName: strings.byName < 0 ? nil : names[Int(strings.byName)],
@@ -106,7 +113,7 @@ public struct TaskOutline: Sendable {
     @inlinable
     public func standingCanceller(of index: Int) -> TaskID {
         let at = cancelIndices[index]
-        return at < 0 ? 0 : cancelBy[Int(at)]
+        return at < 0 || !hasCancelDetails ? 0 : cancelBy[Int(at)]
     }
 
     /// `TaskLifecycle.label` of the task.
@@ -169,6 +176,7 @@ public struct TaskOutline: Sendable {
     private mutating func setCancel(_ index: Int, time: UInt64, by: TaskID, strings: CancelStrings) {
         cancelIndices[index] = Int32(cancelTimes.count)
         cancelTimes.append(time)
+        guard hasCancelDetails else { return }
         cancelBy.append(by)
         cancelStrings.append(strings)
     }
@@ -205,6 +213,9 @@ public struct TaskOutline: Sendable {
     }
 
     mutating func keepDetail(_ task: TaskLifecycle, at index: Int) { details[index] = task }
+
+    /// Before any entry is filled.
+    mutating func keepsCancelDetails(_ keeps: Bool) { hasCancelDetails = keeps }
 
     /// Drops unfilled entries, puts the tasks in the order `TraceAnalyzer` gives kept tasks (by first appearance,
     /// then id, then the order their lives came in, which for one id is the order they were filled), and resolves
@@ -381,12 +392,17 @@ public struct OutlineRetention: Sendable {
     /// Always keep these (a timeline's focus).
     public var ids: Set<TaskID>
     public var names: Set<String>
+    /// Keep who made each standing cancel, its reason and message (pictures' tooltips and cancel arrows), not only
+    /// its time (all a text timeline draws of a task not drawn alone).
+    public var cancelDetails: Bool
 
-    public init(perSiblingName: Int, maxKept: Int = 20_000, ids: Set<TaskID> = [], names: Set<String> = []) {
+    public init(perSiblingName: Int, maxKept: Int = 20_000, ids: Set<TaskID> = [], names: Set<String> = [],
+                cancelDetails: Bool = true) {
         self.perSiblingName = perSiblingName
         self.maxKept = maxKept
         self.ids = ids
         self.names = names
+        self.cancelDetails = cancelDetails
     }
 }
 
@@ -434,6 +450,7 @@ struct OutlineCollector {
         self.retention = retention
         self.buildsOutline = buildsOutline
         self.maxTasks = min(maxTasks, Int(Int32.max) / 2)
+        outline.keepsCancelDetails(retention.cancelDetails)
     }
 
     /// A spawn, folded: the task is live in `slot`.

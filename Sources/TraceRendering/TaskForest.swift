@@ -195,14 +195,15 @@ struct Lane {
         }
         if n > maxLanes {
             // Children by parent position p (shifted by one, 0 for the roots), in position order: counted in one
-            // walk, placed in a second (no array of parent positions). `offsets[p]` ends as p's start.
-            var offsets = [Int32](repeating: 0, count: n + 2)
-            walk { parent, _ in offsets[parent + 2] += 1 }
-            for i in 0...n { offsets[i + 1] += offsets[i] }
+            // walk, placed in a second (no array of parent positions). Counted at p + 2, summed, so p + 1 holds
+            // p's start, which the placing moves to p's end: then p's children are offsets[p]..<offsets[p + 1].
+            var offsets = [Int32](repeating: 0, count: n + 3)
+            walk { parent, _ in offsets[parent + 3] += 1 }
+            for i in 0...n + 1 { offsets[i + 1] += offsets[i] }
             var children = [Int32](repeating: 0, count: n)
             walk { parent, child in
-                children[Int(offsets[parent + 1])] = Int32(child)
-                offsets[parent + 1] += 1
+                children[Int(offsets[parent + 2])] = Int32(child)
+                offsets[parent + 2] += 1
             }
             // Same-named siblings, found parent by parent with one entry per name, stamped with the parent it was
             // last used for: no dictionary of a million keys.
@@ -292,12 +293,23 @@ public struct TimelineLayout {
     /// Lays out the tasks of `report`: its `outline` when the analysis built one, else its `tasks`.
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; that task, its ancestors and its descendants.
     public init(_ report: AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
+        try self.init(report.outline ?? TaskOutline(report.tasks), focus: focus, maxLanes: maxLanes)
+    }
+
+    /// As above, taking the outline out of `report` (the renderers read the tasks from the layout), so the
+    /// parents' column is freed once the forest is built, before the lanes.
+    public init(taking report: inout AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
+        let outline = report.outline ?? TaskOutline(report.tasks)
+        report.outline = nil
+        try self.init(outline, focus: focus, maxLanes: maxLanes)
+    }
+
+    private init(_ outline: consuming TaskOutline, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
         // The forest's child lists are needed only for the order and the focus: gone before lanes are built.
-        (tasks, lookup, visible) = try {
-            () throws(TimelineRenderer.FocusError) -> (TaskOutline, TaskIDLookup, [TaskForest.Entry]) in
-            let forest = TaskForest(report.outline ?? TaskOutline(report.tasks))
-            return (forest.tasks, forest.lookup, try forest.entries(focus: focus))
-        }()
+        var forest: TaskForest? = TaskForest(consume outline)
+        (tasks, lookup, visible) = (forest!.tasks, forest!.lookup, try forest!.entries(focus: focus))
+        forest = nil
+        tasks.dropParents()
         lanes = Lane.build(visible, tasks: tasks, maxLanes: max(maxLanes, 2))
     }
 
