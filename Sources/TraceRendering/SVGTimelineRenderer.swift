@@ -124,8 +124,12 @@ public struct SVGTimelineRenderer: Sendable {
 
         // Everything placed in time, clipped to the plot.
         out.append("<g class=\"plot\" clip-path=\"url(#ct-plot-clip)\">")
+        // Only for the tasks drawn alone (their badges): a copy of every finding would cost as much as the findings.
+        let drawnAlone = Set(lanes.lazy.filter { !$0.isGroup }.map { tasks.ids[$0.members[0]] })
         var findingsByTask: [TaskID: [(Int, Finding)]] = [:]
-        for (number, finding) in report.findings.enumerated() { findingsByTask[finding.task, default: []].append((number, finding)) }
+        for (number, finding) in report.findings.enumerated() where drawnAlone.contains(finding.task) {
+            findingsByTask[finding.task, default: []].append((number, finding))
+        }
         var cancelMarkerX: [TaskID: Double] = [:]
         for (index, lane) in lanes.enumerated() {
             let c = centre(index)
