@@ -259,7 +259,9 @@ struct Lane {
             if groupOf[position] >= 0 {
                 var all: [Int32] = []
                 var size = 0
-                for member in members(from: groups[Int(groupOf[position])]) {
+                let first = groups[Int(groupOf[position])]
+                all.reserveCapacity(members(from: first).reduce(0) { $0 + Int(subtreeEnd[$1]) - $1 })
+                for member in members(from: first) {
                     size += 1
                     for inner in member..<Int(subtreeEnd[member]) { all.append(Int32(visible[inner].index)) }
                 }
