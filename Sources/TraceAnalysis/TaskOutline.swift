@@ -444,6 +444,8 @@ struct OutlineCollector {
     /// Tasks alive when the trace ended, by id: what `entryOfSlot` and `keptOfSlot` said (`noteLive`).
     private var liveAtEnd: [TaskID: (entry: Int32, kept: Bool)] = [:]
     private var nameIndexByString: [StringID: Int32] = [:]
+    /// `nameIndexByString` for ids the string table holds, by id (-1: not yet).
+    private var nameIndexOfString: [Int32] = []
     private var nameMatchesByString: [StringID: Bool] = [:]
 
     init(retention: OutlineRetention, buildsOutline: Bool, maxTasks: Int) {
@@ -532,6 +534,16 @@ struct OutlineCollector {
     mutating func add(_ task: borrowing CompactTask, slot: Int32, strings: StringTable, into report: inout AnalysisReport) {
         guard let entry = admit(slot: slot, hasSpawn: task.hasSpawn, &report) else { return }
         func index(_ id: StringID) -> Int32 {
+            // By id in an array when the table holds the id (so the array is no longer than the table).
+            if strings.contains(id) {
+                if id < UInt64(nameIndexOfString.count), nameIndexOfString[Int(id)] >= 0 { return nameIndexOfString[Int(id)] }
+                let index = outline.nameIndex(of: strings[id])
+                if id >= UInt64(nameIndexOfString.count) {
+                    nameIndexOfString.append(contentsOf: repeatElement(-1, count: Int(id) + 1 - nameIndexOfString.count))
+                }
+                nameIndexOfString[Int(id)] = index
+                return index
+            }
             if let known = nameIndexByString[id] { return known }
             let index = outline.nameIndex(of: strings[id])
             nameIndexByString[id] = index

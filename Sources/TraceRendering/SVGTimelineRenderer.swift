@@ -192,7 +192,8 @@ public struct SVGTimelineRenderer: Sendable {
             out.append("</g>")
         }
         out.append("</svg>")
-        return out.joined(separator: "\n") + "\n"
+        out.append("")  // the final newline, without copying the joined picture again
+        return out.joined(separator: "\n")
     }
 
     // MARK: Pieces
