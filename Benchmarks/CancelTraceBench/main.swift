@@ -50,6 +50,22 @@ func maxRSSMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024  // Linux: KiB
 }
 
+/// Bytes the allocator has handed out and not had back (glibc's `mallinfo2`): the live heap, without the freed
+/// memory that RSS still counts.
+func heapInUseMiB() -> Double {
+    #if canImport(Glibc) && arch(x86_64)
+    // `struct mallinfo2` (ten size_t fields) is returned through a hidden pointer, which on x86-64 is the first
+    // argument: called as a function of that pointer. Swift's Glibc module does not import malloc.h.
+    typealias MallInfo2 = @convention(c) (UnsafeMutablePointer<Int>) -> Void
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallinfo2") else { return 0 }
+    var fields = [Int](repeating: 0, count: 10)
+    fields.withUnsafeMutableBufferPointer { unsafeBitCast(symbol, to: MallInfo2.self)($0.baseAddress!) }
+    return Double(fields[4] + fields[7]) / 1_048_576  // hblkhd + uordblks
+    #else
+    return 0
+    #endif
+}
+
 func report(_ name: String, _ value: String, _ note: String = "") {
     let padded = name.count >= 52 ? name : name + String(repeating: " ", count: 52 - name.count)
     print("\(padded) \(value)\(note.isEmpty ? "" : "   (\(note))")")
@@ -583,10 +599,12 @@ func benchAnalyze(_ path: String, rounds: Int) throws {
 }
 
 /// The timeline's phases as `canceltrace timeline` runs them (outline analysis, layout, a second read when needed,
-/// each renderer), each with its thread CPU time and the process's peak RSS after it. One round: the peak cannot
-/// be reset, so the full-lifecycle path (`keepTasks`, what `timeline` did before the outline) runs last.
+/// each renderer), each with its thread CPU time, the process's peak RSS after it and the heap in use. One round:
+/// the peak cannot be reset, so the text timeline (the smaller) runs first, then the pictures' (their analysis
+/// keeps the findings' text and more lifecycles), then the full-lifecycle path (`keepTasks`, what `timeline` did
+/// before the outline).
 func benchTimeline(_ path: String) throws {
-    print("## Timeline of \(path) (thread CPU time of each phase; peak RSS of the process after it)")
+    print("## Timeline of \(path) (thread CPU time of each phase; peak RSS of the process after it, heap in use)")
     func currentRSSMiB() -> Double {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
               let pages = Double(statm.split(separator: " ").dropFirst().first ?? "") else { return 0 }
@@ -596,31 +614,46 @@ func benchTimeline(_ path: String) throws {
         let start = threadCPUTime()
         let result = try body()
         report(name, "\(fmt(Double(threadCPUTime() - start) / 1e6)) ms",
-               "peak RSS \(fmt(maxRSSMiB())) MiB, now \(fmt(currentRSSMiB())) MiB")
+               "peak RSS \(fmt(maxRSSMiB())) MiB, now \(fmt(currentRSSMiB())) MiB, heap in use \(fmt(heapInUseMiB())) MiB")
         return result
     }
-    let lanes = 40
-    let analysis = try phase("analysis, outline (TaskKeeping.outline)") {
-        try TraceAnalyzer().analyze(try TraceReader(path: path), keeping: .outline(OutlineRetention(perSiblingName: lanes)))
-    }
-    var layout = try phase("layout (forest, lanes), 40 lanes") { try TimelineLayout(analysis, focus: nil, maxLanes: lanes) }
-    let missing = layout.missingIDs
-    if !missing.isEmpty {
-        try phase("second read for \(missing.count) lifecycles") {
-            layout.supply(try TraceAnalyzer().analyze(try TraceReader(path: path), keeping: .only(missing)).tasks)
+    /// As `TimelineCommand.layOut`: lifecycles kept for 4 × `lanes`, a second read for the rest drawn alone.
+    func layOut(lanes: Int, findingText: Bool) throws -> (AnalysisReport, TimelineLayout) {
+        var analysis = try phase("analysis, outline, \(lanes) lanes\(findingText ? "" : ", finding levels only")") {
+            var analyzer = TraceAnalyzer()
+            analyzer.keepsFindingText = findingText
+            return try analyzer.analyze(try TraceReader(path: path),
+                                        keeping: .outline(OutlineRetention(perSiblingName: lanes, maxKept: 4 * lanes,
+                                                                           cancelDetails: findingText)))
         }
+        let tasks = analysis.outline?.count ?? 0, kept = analysis.outline?.details.count ?? 0
+        var layout = try phase("layout (forest, lanes), \(lanes) lanes") { try TimelineLayout(taking: &analysis, focus: nil, maxLanes: lanes) }
+        let missing = layout.missingIDs
+        if !missing.isEmpty {
+            try phase("second read for \(missing.count) lifecycles") {
+                var analyzer = TraceAnalyzer()
+                analyzer.maxFindings = 0
+                layout.supply(try analyzer.analyze(try TraceReader(path: path), keeping: .only(missing)).tasks)
+            }
+        }
+        report("outline: tasks, full lifecycles kept", "\(tasks), \(kept)")
+        return (analysis, layout)
     }
-    let text = phase("text render") { TimelineRenderer(width: 100, maxLanes: lanes).render(analysis, layout: layout, title: path) }
-    report("outline: tasks, full lifecycles kept", "\(analysis.outline?.count ?? 0), \(analysis.outline?.details.count ?? 0)",
-           "\(text.split(separator: "\n").count) lines of text")
-    let pictureLayout = try phase("layout, 200 lanes") { try TimelineLayout(analysis, focus: nil, maxLanes: 200) }
-    let svg = phase("SVG render") { SVGTimelineRenderer(maxLanes: 200).render(analysis, layout: pictureLayout, title: path) }
-    let html = phase("HTML render") { HTMLTimelineRenderer(maxLanes: 200).render(analysis, layout: pictureLayout, title: path) }
-    report("SVG, HTML bytes", "\(svg.utf8.count), \(html.utf8.count)")
+    do {
+        let (analysis, layout) = try layOut(lanes: 40, findingText: false)
+        let text = phase("text render") { TimelineRenderer(width: 100, maxLanes: 40).render(analysis, layout: layout, title: path) }
+        report("text lines", "\(text.split(separator: "\n").count)")
+    }
+    do {
+        let (analysis, layout) = try layOut(lanes: 200, findingText: true)
+        let svg = phase("SVG render") { SVGTimelineRenderer(maxLanes: 200).render(analysis, layout: layout, title: path) }
+        let html = phase("HTML render") { HTMLTimelineRenderer(maxLanes: 200).render(analysis, layout: layout, title: path) }
+        report("SVG, HTML bytes", "\(svg.utf8.count), \(html.utf8.count)")
+    }
     let full = try phase("analysis keeping every lifecycle (before)") {
         try TraceAnalyzer().analyze(try TraceReader(path: path), keepTasks: true)
     }
-    _ = phase("text render from every lifecycle (before)") { try? TimelineRenderer(width: 100, maxLanes: lanes).render(full, title: path) }
+    _ = phase("text render from every lifecycle (before)") { try? TimelineRenderer(width: 100, maxLanes: 40).render(full, title: path) }
 }
 
 // MARK: Main

@@ -9,8 +9,9 @@ import TraceFormat
 /// references, so a million tasks hold no million allocations.
 public struct TaskOutline: Sendable {
     public private(set) var ids: [TaskID] = []
-    /// The parent's id, or 0.
-    public private(set) var parents: [TaskID] = []
+    /// Each task's parent as an index into the outline, or -1: the last task with the parent's id, as a dictionary
+    /// from id to index would give (none when that is the task itself). Set by `finish`.
+    public private(set) var parentIndices: [Int32] = []
     /// Index into `names` of each task's name.
     public private(set) var nameIndices: [Int32] = []
     /// Each distinct name once.
@@ -20,17 +21,22 @@ public struct TaskOutline: Sendable {
     /// The end's time; meaningful only when the task ended (`outcome(of:)` is not nil).
     public private(set) var ends: [UInt64] = []
     @usableFromInline private(set) var outcomeCodes: [UInt8] = []
-    /// Index into `standingCancels`, or -1: the task's `effectiveCancel`.
+    /// Index into the standing cancels' columns (`cancelTimes`, `cancelBy`, `cancelStrings`), or -1: the task's
+    /// `effectiveCancel`. Columns, not one array of structs, so padding costs nothing.
     @usableFromInline private(set) var cancelIndices: [Int32] = []
-    @usableFromInline private(set) var standingCancels: [StandingCancel] = []
+    @usableFromInline private(set) var cancelTimes: [UInt64] = []
+    @usableFromInline private(set) var cancelBy: [TaskID] = []
+    private var cancelStrings: [CancelStrings] = []
+    /// Whether `cancelBy` and `cancelStrings` are kept (`OutlineRetention.cancelDetails`).
+    public private(set) var hasCancelDetails = true
     /// Full lifecycles, by task index: those the analysis was asked to keep (`OutlineRetention`), and those
     /// `supply(_:)` added.
     public private(set) var details: [Int: TaskLifecycle] = [:]
+    /// Finds tasks by id; made by `finish`.
+    public private(set) var lookup = TaskIDLookup([])
 
-    /// A task's `effectiveCancel`, its strings as indices into `names`.
-    @usableFromInline struct StandingCancel: Sendable, Equatable {
-        @usableFromInline var time: UInt64
-        @usableFromInline var by: TaskID
+    /// A standing cancel's strings, as indices into `names`.
+    struct CancelStrings: Sendable {
         /// -1 when the canceller's name was not known.
         var byName: Int32
         var message: Int32
@@ -38,24 +44,40 @@ public struct TaskOutline: Sendable {
     }
 
     @usableFromInline static let running: UInt8 = .max
+    /// An entry reserved at a spawn and not filled (the task was left out): removed by `finish`.
+    static let unfilled: UInt8 = .max - 1
     private var nameIndexByText: [String: Int32] = [:]
+    /// Parent ids while building; `finish` turns them into `parentIndices`.
+    private var parentIDs: [TaskID] = []
+    /// First-event times that differ from `begins` (none from `TraceAnalyzer`, whose tasks begin at their first
+    /// event), for the order `finish` puts the tasks in.
+    private var firstSeenExceptions: [Int: UInt64] = [:]
 
     public init() {}
 
     /// The outline of `tasks` (in the order given), every lifecycle kept as its detail.
     public init(_ tasks: [TaskLifecycle]) {
-        reserve(tasks.count)
         for index in tasks.indices {
-            append(tasks[index], nameIndex: nameIndex(of: tasks[index].name))
+            set(reserveEntry(id: tasks[index].id, begin: 0), tasks[index], nameIndex: nameIndex(of: tasks[index].name))
             details[index] = tasks[index]
         }
         nameIndexByText = [:]
+        firstSeenExceptions = [:]
+        resolveParents()
     }
 
     public var count: Int { ids.count }
 
     @inlinable
     public func name(of index: Int) -> String { names[Int(nameIndices[index])] }
+
+    /// The parent's id when the parent is in the outline (and `dropParents` was not called), else 0.
+    public func parent(of index: Int) -> TaskID {
+        index >= parentIndices.count || parentIndices[index] < 0 ? 0 : ids[Int(parentIndices[index])]
+    }
+
+    /// Frees `parentIndices`, once a caller has built what it needs from them (a timeline's forest).
+    public mutating func dropParents() { parentIndices = [] }
 
     /// How the task ended; nil while it was still running at the end of the trace.
     @inlinable
@@ -68,38 +90,42 @@ public struct TaskOutline: Sendable {
     @inlinable
     public func end(of index: Int) -> UInt64? { outcomeCodes[index] == Self.running ? nil : ends[index] }
 
-    /// The cancel request that stood (`TaskLifecycle.effectiveCancel`), if any.
+    /// The cancel request that stood (`TaskLifecycle.effectiveCancel`), if any; without `hasCancelDetails` only
+    /// its time (an unknown canceller, reason and message).
     public func standingCancel(of index: Int) -> CancelRequest? {
-        let at = cancelIndices[index]
+        let at = Int(cancelIndices[index])
         guard at >= 0 else { return nil }
-        let cancel = standingCancels[Int(at)]
-        return CancelRequest(time: cancel.time, by: cancel.by, byName: cancel.byName < 0 ? nil : names[Int(cancel.byName)],
-                             reason: cancel.reason, message: names[Int(cancel.message)])
+        guard hasCancelDetails else { return CancelRequest(time: cancelTimes[at], by: 0, byName: nil, reason: .unknown, message: "") }
+        let strings = cancelStrings[at]
+        return CancelRequest(time: cancelTimes[at], by: cancelBy[at],
+                             byName: strings.byName < 0 ? nil : names[Int(strings.byName)],
+                             reason: strings.reason, message: names[Int(strings.message)])
     }
 
     /// The time of the cancel request that stood, if any (`standingCancel(of:)` without building the request).
     @inlinable
     public func standingCancelTime(of index: Int) -> UInt64? {
         let at = cancelIndices[index]
-        return at < 0 ? nil : standingCancels[Int(at)].time
+        return at < 0 ? nil : cancelTimes[Int(at)]
     }
 
     /// Who made the cancel request that stood (0 when unknown or none).
     @inlinable
     public func standingCanceller(of index: Int) -> TaskID {
         let at = cancelIndices[index]
-        return at < 0 ? 0 : standingCancels[Int(at)].by
+        return at < 0 || !hasCancelDetails ? 0 : cancelBy[Int(at)]
     }
 
     /// `TaskLifecycle.label` of the task.
     public func label(of index: Int) -> String { TaskLifecycle.label(name: name(of: index), id: ids[index]) }
 
     /// The task's full lifecycle when kept; otherwise one rebuilt from the outline (no catches, cleanups, marks,
-    /// strings of its cancel), which a caller that draws it should have avoided by `supply`ing the detail.
+    /// strings of its cancel, parent only when in the outline), which a caller that draws it should have avoided
+    /// by `supply`ing the detail.
     public func lifecycle(of index: Int) -> TaskLifecycle {
         if let kept = details[index] { return kept }
         var task = TaskLifecycle(id: ids[index], firstSeen: begins[index])
-        task.parent = parents[index]
+        task.parent = parent(of: index)
         task.name = name(of: index)
         task.spawnTime = begins[index]
         if let cancel = standingCancel(of: index) { task.cancels = [cancel] }
@@ -120,16 +146,6 @@ public struct TaskOutline: Sendable {
 
     // MARK: Building
 
-    mutating func reserve(_ capacity: Int) {
-        ids.reserveCapacity(capacity)
-        parents.reserveCapacity(capacity)
-        nameIndices.reserveCapacity(capacity)
-        begins.reserveCapacity(capacity)
-        ends.reserveCapacity(capacity)
-        outcomeCodes.reserveCapacity(capacity)
-        cancelIndices.reserveCapacity(capacity)
-    }
-
     mutating func nameIndex(of text: String) -> Int32 {
         if let known = nameIndexByText[text] { return known }
         let index = Int32(names.count)
@@ -138,97 +154,231 @@ public struct TaskOutline: Sendable {
         return index
     }
 
-    /// Appends a compact task (its canceller's name and cancel message as indices into `names`); `details` are
-    /// keyed by the returned index.
-    mutating func append(_ task: borrowing CompactTask, nameIndex: Int32, cancelByName: Int32, cancelMessage: Int32) -> Int {
-        ids.append(task.id)
-        parents.append(task.parent)
-        nameIndices.append(nameIndex)
-        begins.append(task.hasSpawn ? task.spawnTime : task.firstSeen)
-        ends.append(task.endTime)
-        outcomeCodes.append(task.hasEnd ? task.outcome.rawValue : Self.running)
-        if task.hasEffectiveCancel {
-            cancelIndices.append(Int32(standingCancels.count))
-            standingCancels.append(StandingCancel(time: task.cancelTime, by: task.cancelBy, byName: cancelByName,
-                                                  message: cancelMessage, reason: task.cancelReason))
-        } else {
-            cancelIndices.append(-1)
-        }
+    /// Appends an entry to fill later (`set`), so entries sit in the order they were reserved: at each spawn,
+    /// which is usually the final order. Until filled it is `unfilled`.
+    mutating func reserveEntry(id: TaskID, begin: UInt64) -> Int {
+        ids.append(id)
+        parentIDs.append(0)
+        nameIndices.append(0)
+        begins.append(begin)
+        ends.append(0)
+        outcomeCodes.append(Self.unfilled)
+        cancelIndices.append(-1)
         return ids.count - 1
     }
 
-    @discardableResult
-    mutating func append(_ task: TaskLifecycle, nameIndex: Int32) -> Int {
-        ids.append(task.id)
-        parents.append(task.parent)
-        nameIndices.append(nameIndex)
-        begins.append(task.spawnTime ?? task.firstSeen)
-        ends.append(task.end?.time ?? 0)
-        outcomeCodes.append(task.end?.outcome.rawValue ?? Self.running)
-        if let cancel = task.effectiveCancel {
-            cancelIndices.append(Int32(standingCancels.count))
-            standingCancels.append(StandingCancel(time: cancel.time, by: cancel.by,
-                                                  byName: cancel.byName.map { self.nameIndex(of: $0) } ?? -1,
-                                                  message: self.nameIndex(of: cancel.message), reason: cancel.reason))
-        } else {
-            cancelIndices.append(-1)
+    /// Moves a reserved entry to a task spawned again with the same id (the later spawn replaces the task).
+    mutating func reuseEntry(_ index: Int, id: TaskID, begin: UInt64) {
+        ids[index] = id
+        begins[index] = begin
+    }
+
+    private mutating func setCancel(_ index: Int, time: UInt64, by: TaskID, strings: CancelStrings) {
+        cancelIndices[index] = Int32(cancelTimes.count)
+        cancelTimes.append(time)
+        guard hasCancelDetails else { return }
+        cancelBy.append(by)
+        cancelStrings.append(strings)
+    }
+
+    /// Fills entry `index` from a compact task (its canceller's name and cancel message as indices into `names`).
+    mutating func set(_ index: Int, _ task: borrowing CompactTask, nameIndex: Int32, cancelByName: Int32, cancelMessage: Int32) {
+        ids[index] = task.id
+        parentIDs[index] = task.parent
+        nameIndices[index] = nameIndex
+        begins[index] = task.hasSpawn ? task.spawnTime : task.firstSeen
+        if begins[index] != task.firstSeen { firstSeenExceptions[index] = task.firstSeen }
+        ends[index] = task.endTime
+        outcomeCodes[index] = task.hasEnd ? task.outcome.rawValue : Self.running
+        if task.hasEffectiveCancel {
+            setCancel(index, time: task.cancelTime, by: task.cancelBy,
+                      strings: CancelStrings(byName: cancelByName, message: cancelMessage, reason: task.cancelReason))
         }
-        return ids.count - 1
+    }
+
+    /// Fills entry `index` from a full lifecycle.
+    mutating func set(_ index: Int, _ task: TaskLifecycle, nameIndex: Int32) {
+        ids[index] = task.id
+        parentIDs[index] = task.parent
+        nameIndices[index] = nameIndex
+        begins[index] = task.spawnTime ?? task.firstSeen
+        if begins[index] != task.firstSeen { firstSeenExceptions[index] = task.firstSeen }
+        ends[index] = task.end?.time ?? 0
+        outcomeCodes[index] = task.end?.outcome.rawValue ?? Self.running
+        if let cancel = task.effectiveCancel {
+            let strings = CancelStrings(byName: cancel.byName.map { self.nameIndex(of: $0) } ?? -1,
+                                        message: self.nameIndex(of: cancel.message), reason: cancel.reason)
+            setCancel(index, time: cancel.time, by: cancel.by, strings: strings)
+        }
     }
 
     mutating func keepDetail(_ task: TaskLifecycle, at index: Int) { details[index] = task }
 
-    /// Puts the tasks in the order `TraceAnalyzer` gives kept tasks: by first appearance, then id. `firstSeen`
-    /// holds each task's first-event time, in the current order; `appearance`, when given, each task's rank among
-    /// the spawns (the tasks were appended as they ended), from which the order is usually already right, so the
-    /// (adaptive) sort only checks it.
-    mutating func finish(firstSeen: [UInt64], appearance: [Int32]?) {
+    /// Before any entry is filled.
+    mutating func keepsCancelDetails(_ keeps: Bool) { hasCancelDetails = keeps }
+
+    /// Drops unfilled entries, puts the tasks in the order `TraceAnalyzer` gives kept tasks (by first appearance,
+    /// then id, then the order their lives came in, which for one id is the order they were filled), and resolves
+    /// parents to indices. Entries reserved at spawns are usually in that order already: then this only checks it.
+    mutating func finish() {
         nameIndexByText = [:]
+        removeUnfilled()
+        putInOrder()
+        resolveParents()
+    }
+
+    /// Copies entry `source` over entry `target`, every column (the standing cancel moves with its index).
+    private mutating func moveEntry(from source: Int, to target: Int) {
+        ids[target] = ids[source]
+        parentIDs[target] = parentIDs[source]
+        nameIndices[target] = nameIndices[source]
+        begins[target] = begins[source]
+        ends[target] = ends[source]
+        outcomeCodes[target] = outcomeCodes[source]
+        cancelIndices[target] = cancelIndices[source]
+    }
+
+    /// Re-keys `details` and `firstSeenExceptions` after entries moved.
+    private mutating func rekey(_ newIndex: (Int) -> Int) {
+        if !details.isEmpty { details = Dictionary(uniqueKeysWithValues: details.map { (newIndex($0.key), $0.value) }) }
+        if !firstSeenExceptions.isEmpty {
+            firstSeenExceptions = Dictionary(uniqueKeysWithValues: firstSeenExceptions.map { (newIndex($0.key), $0.value) })
+        }
+    }
+
+    private mutating func removeUnfilled() {
         let n = ids.count
-        var order: [Int32]
-        if let appearance {
-            var byRank = [Int32](repeating: -1, count: (appearance.max().map(Int.init) ?? -1) + 1)
-            for i in 0..<n { byRank[Int(appearance[i])] = Int32(i) }
-            order = byRank
-            order.removeAll { $0 < 0 }
-        } else {
-            order = Array(0..<Int32(n))
+        var removed: [Int] = []
+        var kept = 0
+        for index in 0..<n {
+            if outcomeCodes[index] == Self.unfilled {
+                removed.append(index)
+                continue
+            }
+            if kept != index { moveEntry(from: index, to: kept) }
+            kept += 1
         }
-        // Ties (a repeated id seen first at one time) in the order the tasks ended, as a stable sort of them gives.
-        func inOrder(_ a: Int32, _ b: Int32) -> Bool {
-            (firstSeen[Int(a)], ids[Int(a)], a) < (firstSeen[Int(b)], ids[Int(b)], b)
+        guard kept < n else { return }
+        ids.removeLast(n - kept)
+        parentIDs.removeLast(n - kept)
+        nameIndices.removeLast(n - kept)
+        begins.removeLast(n - kept)
+        ends.removeLast(n - kept)
+        outcomeCodes.removeLast(n - kept)
+        cancelIndices.removeLast(n - kept)
+        // An entry moves down by the number of removed entries before it (none is itself removed: only filled
+        // entries have details).
+        rekey { index in
+            var low = 0, high = removed.count
+            while low < high {
+                let mid = (low + high) / 2
+                if removed[mid] < index { low = mid + 1 } else { high = mid }
+            }
+            return index - low
         }
-        if zip(order, order.dropFirst()).contains(where: { inOrder($1, $0) }) { order.sort(by: inOrder) }
-        if order.elementsEqual(0..<Int32(n)) { return }
-        // In place, one cycle of the permutation at a time (a copy of each array would double the peak).
+    }
+
+    private func firstSeen(_ index: Int) -> UInt64 { firstSeenExceptions[index] ?? begins[index] }
+
+    private mutating func putInOrder() {
+        let n = ids.count
+        func inOrder(_ a: Int, _ b: Int) -> Bool {
+            if firstSeenExceptions.isEmpty { return (begins[a], ids[a], a) < (begins[b], ids[b], b) }
+            return (firstSeen(a), ids[a], a) < (firstSeen(b), ids[b], b)
+        }
+        guard (1..<max(n, 1)).contains(where: { inOrder($0, $0 - 1) }) else { return }
+        var order = Array(0..<Int32(n))
+        order.sort { inOrder(Int($0), Int($1)) }
+        // In place, one cycle of the permutation at a time (a copy of each column would double the peak).
         var done = [Bool](repeating: false, count: n)
         for start in 0..<n where !done[start] {
             var position = start
-            let saved = (ids[start], parents[start], nameIndices[start], begins[start], ends[start], outcomeCodes[start],
+            let saved = (ids[start], parentIDs[start], nameIndices[start], begins[start], ends[start], outcomeCodes[start],
                          cancelIndices[start])
             while true {
                 done[position] = true
                 let source = Int(order[position])
                 if source == start { break }
-                ids[position] = ids[source]
-                parents[position] = parents[source]
-                nameIndices[position] = nameIndices[source]
-                begins[position] = begins[source]
-                ends[position] = ends[source]
-                outcomeCodes[position] = outcomeCodes[source]
-                cancelIndices[position] = cancelIndices[source]
+                moveEntry(from: source, to: position)
                 position = source
             }
-            (ids[position], parents[position], nameIndices[position], begins[position], ends[position],
+            (ids[position], parentIDs[position], nameIndices[position], begins[position], ends[position],
              outcomeCodes[position], cancelIndices[position]) = saved
         }
-        if !details.isEmpty {
-            var newIndex = [Int](repeating: 0, count: n)
-            for i in 0..<n { newIndex[Int(order[i])] = i }
-            var moved: [Int: TaskLifecycle] = [:]
-            for (index, task) in details { moved[newIndex[index]] = task }
-            details = moved
+        done = []
+        if !details.isEmpty || !firstSeenExceptions.isEmpty {
+            var newIndex = [Int32](repeating: 0, count: n)
+            for i in 0..<n { newIndex[Int(order[i])] = Int32(i) }
+            rekey { Int(newIndex[$0]) }
         }
+    }
+
+    private mutating func resolveParents() {
+        let n = ids.count
+        lookup = TaskIDLookup(ids)
+        var parents = [Int32](repeating: -1, count: n)
+        for index in 0..<n {
+            let parentID = parentIDs[index]
+            if parentID != 0, let parent = lookup.last(parentID), parent != index { parents[index] = Int32(parent) }
+        }
+        parentIDs = []
+        parentIndices = parents
+    }
+}
+
+/// Task indices by id, without a dictionary: the ids themselves when they increase (both recorders number tasks
+/// 1, 2, 3 … and the outline is in order of appearance), else a sorted permutation; binary search either way, or
+/// none when the ids are consecutive.
+public struct TaskIDLookup: Sendable {
+    private let ids: [TaskID]
+    /// Indices sorted by (id, index); nil when `ids` is already strictly increasing.
+    private let sorted: [Int32]?
+    /// `ids[i] == ids[0] + i` for every i.
+    private let consecutive: Bool
+
+    public init(_ ids: [TaskID]) {
+        self.ids = ids
+        var increasing = true, consecutive = true
+        for i in ids.indices.dropFirst() where ids[i] != ids[i - 1] &+ 1 {
+            consecutive = false
+            if ids[i] <= ids[i - 1] {
+                increasing = false
+                break
+            }
+        }
+        self.consecutive = consecutive && increasing
+        sorted = increasing ? nil : (0..<Int32(ids.count)).sorted { (ids[Int($0)], $0) < (ids[Int($1)], $1) }
+    }
+
+    private func id(at position: Int) -> TaskID { ids[sorted.map { Int($0[position]) } ?? position] }
+
+    /// The task index at a position of `positions(of:)`.
+    public func index(at position: Int) -> Int { sorted.map { Int($0[position]) } ?? position }
+
+    /// Positions (for `index(at:)`) of the tasks with this id, in index order.
+    public func positions(of id: TaskID) -> Range<Int> {
+        if consecutive {
+            guard let first = ids.first, id >= first, id - first < UInt64(ids.count) else { return 0..<0 }
+            let position = Int(id - first)
+            return position..<position + 1
+        }
+        var low = 0, high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if self.id(at: mid) < id { low = mid + 1 } else { high = mid }
+        }
+        var end = low
+        while end < ids.count && self.id(at: end) == id { end += 1 }
+        return low..<end
+    }
+
+    /// Every index with this id, in order.
+    public func all(_ id: TaskID) -> [Int] { positions(of: id).map(index(at:)) }
+
+    /// The last index with this id.
+    public func last(_ id: TaskID) -> Int? {
+        let found = positions(of: id)
+        return found.isEmpty ? nil : index(at: found.upperBound - 1)
     }
 }
 
@@ -242,12 +392,17 @@ public struct OutlineRetention: Sendable {
     /// Always keep these (a timeline's focus).
     public var ids: Set<TaskID>
     public var names: Set<String>
+    /// Keep who made each standing cancel, its reason and message (pictures' tooltips and cancel arrows), not only
+    /// its time (all a text timeline draws of a task not drawn alone).
+    public var cancelDetails: Bool
 
-    public init(perSiblingName: Int, maxKept: Int = 20_000, ids: Set<TaskID> = [], names: Set<String> = []) {
+    public init(perSiblingName: Int, maxKept: Int = 20_000, ids: Set<TaskID> = [], names: Set<String> = [],
+                cancelDetails: Bool = true) {
         self.perSiblingName = perSiblingName
         self.maxKept = maxKept
         self.ids = ids
         self.names = names
+        self.cancelDetails = cancelDetails
     }
 }
 
@@ -263,17 +418,13 @@ public enum TaskKeeping: Sendable {
 }
 
 /// Builds a `TaskOutline` while `TraceAnalyzer` reads: chooses at each spawn whether the task's full lifecycle
-/// will be kept, and takes each ended task's outline entry.
+/// will be kept and reserves its outline entry there (so entries come in order of appearance), and fills the entry
+/// when the task ends.
 ///
-/// What it notes at a spawn (the spawn's rank, whether the lifecycle is kept) sits in arrays indexed by the
-/// tracker's slot of the live task, not in a dictionary by id: slots are few (the peak of live tasks) and reused.
+/// What it notes at a spawn (the entry, whether the lifecycle is kept) sits in arrays indexed by the tracker's
+/// slot of the live task, not in a dictionary by id: slots are few (the peak of live tasks) and reused.
 struct OutlineCollector {
-    var outline = TaskOutline()
-    /// Each outline entry's first-event time and rank among the spawns, for `TaskOutline.finish`.
-    var firstSeen: [UInt64] = []
-    var appearance: [Int32] = []
-    /// False once a task came without a rank (seen without its spawn): `appearance` is then not used.
-    private(set) var ranked = true
+    private(set) var outline = TaskOutline()
     let retention: OutlineRetention
     /// False for `TaskKeeping.only`: the chosen lifecycles go to `AnalysisReport.tasks`, nothing else is kept.
     let buildsOutline: Bool
@@ -285,29 +436,42 @@ struct OutlineCollector {
     }
     private var siblingCounts: [SiblingKey: Int] = [:]
     private var chosenCount = 0
-    private var spawns: Int32 = 0
-    /// By slot: the live task's spawn rank, and whether its lifecycle is kept.
-    private var rankOfSlot: [Int32] = []
+    /// Tasks given an entry (the first `maxTasks` to end, as `TraceAnalyzer` keeps lifecycles).
+    private var admitted = 0
+    /// By slot: the live task's reserved entry (-1: none), and whether its lifecycle is kept.
+    private var entryOfSlot: [Int32] = []
     private var keptOfSlot: [Bool] = []
-    /// Tasks alive when the trace ended, by id: what `rankOfSlot` and `keptOfSlot` said (`noteLive`).
-    private var liveAtEnd: [TaskID: (rank: Int32, kept: Bool)] = [:]
+    /// Tasks alive when the trace ended, by id: what `entryOfSlot` and `keptOfSlot` said (`noteLive`).
+    private var liveAtEnd: [TaskID: (entry: Int32, kept: Bool)] = [:]
     private var nameIndexByString: [StringID: Int32] = [:]
+    /// `nameIndexByString` for ids the string table holds, by id (-1: not yet).
+    private var nameIndexOfString: [Int32] = []
     private var nameMatchesByString: [StringID: Bool] = [:]
 
     init(retention: OutlineRetention, buildsOutline: Bool, maxTasks: Int) {
         self.retention = retention
         self.buildsOutline = buildsOutline
-        self.maxTasks = maxTasks
+        self.maxTasks = min(maxTasks, Int(Int32.max) / 2)
+        outline.keepsCancelDetails(retention.cancelDetails)
     }
 
     /// A spawn, folded: the task is live in `slot`.
     mutating func noteSpawn(_ event: TraceEvent, slot: Int, strings: StringTable) {
-        if slot >= rankOfSlot.count {
-            rankOfSlot.append(contentsOf: repeatElement(-1, count: slot + 1 - rankOfSlot.count))
+        if slot >= entryOfSlot.count {
+            entryOfSlot.append(contentsOf: repeatElement(-1, count: slot + 1 - entryOfSlot.count))
             keptOfSlot.append(contentsOf: repeatElement(false, count: slot + 1 - keptOfSlot.count))
         }
-        rankOfSlot[slot] = spawns
-        if spawns == .max { ranked = false } else { spawns += 1 }
+        if buildsOutline {
+            let entry = Int(entryOfSlot[slot])
+            if entry >= 0 {
+                // A spawn that reused a live task's id replaces that task: its entry moves to this one.
+                outline.reuseEntry(entry, id: event.task, begin: event.time)
+            } else if outline.count < maxTasks {
+                // Entries reserved for tasks that are then left out (past `maxTasks`) stay unfilled; with this
+                // bound there are at most 2 × `maxTasks` entries.
+                entryOfSlot[slot] = Int32(outline.reserveEntry(id: event.task, begin: event.time))
+            }
+        }
         keptOfSlot[slot] = choose(event, strings: strings)
     }
 
@@ -340,25 +504,46 @@ struct OutlineCollector {
 
     /// Before the tracker hands over the tasks still alive at the end: what was noted at their spawns.
     mutating func noteLive(_ slots: [(id: TaskID, slot: Int32, hasSpawn: Bool)]) {
-        for (id, slot, hasSpawn) in slots where hasSpawn && Int(slot) < rankOfSlot.count {
-            liveAtEnd[id] = (rankOfSlot[Int(slot)], keptOfSlot[Int(slot)])
+        for (id, slot, hasSpawn) in slots where hasSpawn && Int(slot) < entryOfSlot.count {
+            liveAtEnd[id] = (entryOfSlot[Int(slot)], keptOfSlot[Int(slot)])
         }
     }
 
-    private mutating func room(rank: Int32?, _ report: inout AnalysisReport) -> Bool {
-        guard buildsOutline else { return false }
-        if outline.count >= maxTasks {
-            report.elidedTasks += 1
-            return false
+    /// The entry of the task that ended in `slot` (reserved at its spawn, else a new one), or nil when the outline
+    /// is full (counted) or not built.
+    private mutating func admit(slot: Int32, hasSpawn: Bool, _ report: inout AnalysisReport) -> Int? {
+        var entry: Int32 = -1
+        if hasSpawn && Int(slot) < entryOfSlot.count {
+            entry = entryOfSlot[Int(slot)]
+            entryOfSlot[Int(slot)] = -1
         }
-        if let rank { appearance.append(rank) } else { ranked = false }
-        return true
+        return admit(entry: entry, &report)
+    }
+
+    private mutating func admit(entry: Int32, _ report: inout AnalysisReport) -> Int? {
+        guard buildsOutline else { return nil }
+        guard admitted < maxTasks else {
+            report.elidedTasks += 1
+            return nil
+        }
+        admitted += 1
+        return entry >= 0 ? Int(entry) : outline.reserveEntry(id: 0, begin: 0)
     }
 
     /// An ended task without a full lifecycle.
     mutating func add(_ task: borrowing CompactTask, slot: Int32, strings: StringTable, into report: inout AnalysisReport) {
-        guard room(rank: task.hasSpawn && Int(slot) < rankOfSlot.count ? rankOfSlot[Int(slot)] : nil, &report) else { return }
+        guard let entry = admit(slot: slot, hasSpawn: task.hasSpawn, &report) else { return }
         func index(_ id: StringID) -> Int32 {
+            // By id in an array when the table holds the id (so the array is no longer than the table).
+            if strings.contains(id) {
+                if id < UInt64(nameIndexOfString.count), nameIndexOfString[Int(id)] >= 0 { return nameIndexOfString[Int(id)] }
+                let index = outline.nameIndex(of: strings[id])
+                if id >= UInt64(nameIndexOfString.count) {
+                    nameIndexOfString.append(contentsOf: repeatElement(-1, count: Int(id) + 1 - nameIndexOfString.count))
+                }
+                nameIndexOfString[Int(id)] = index
+                return index
+            }
             if let known = nameIndexByString[id] { return known }
             let index = outline.nameIndex(of: strings[id])
             nameIndexByString[id] = index
@@ -374,24 +559,22 @@ struct OutlineCollector {
             case .orphan?: byName = outline.nameIndex(of: "#\(task.cancelBy)")
             }
         }
-        _ = outline.append(task, nameIndex: nameIndex, cancelByName: byName, cancelMessage: message)
-        firstSeen.append(task.firstSeen)
+        outline.set(entry, task, nameIndex: nameIndex, cancelByName: byName, cancelMessage: message)
     }
 
     /// An ended task with its full lifecycle (`hasSpawn` and `slot` of the compact task it was).
     mutating func add(_ task: TaskLifecycle, slot: Int32, hasSpawn: Bool, retained: Bool, into report: inout AnalysisReport) {
-        add(task, rank: hasSpawn && Int(slot) < rankOfSlot.count ? rankOfSlot[Int(slot)] : nil, retained: retained, into: &report)
-    }
-
-    private mutating func add(_ task: TaskLifecycle, rank: Int32?, retained: Bool, into report: inout AnalysisReport) {
-        guard buildsOutline else {
+        if !buildsOutline {
             if retained { report.tasks.append(task) }
             return
         }
-        guard room(rank: rank, &report) else { return }
-        let index = outline.append(task, nameIndex: outline.nameIndex(of: task.name))
-        firstSeen.append(task.firstSeen)
-        if retained { outline.keepDetail(task, at: index) }
+        guard let entry = admit(slot: slot, hasSpawn: hasSpawn, &report) else { return }
+        fill(entry, task, retained: retained)
+    }
+
+    private mutating func fill(_ entry: Int, _ task: TaskLifecycle, retained: Bool) {
+        outline.set(entry, task, nameIndex: outline.nameIndex(of: task.name))
+        if retained { outline.keepDetail(task, at: entry) }
     }
 
     /// A task still alive at the end of the trace (after `noteLive`).
@@ -399,6 +582,19 @@ struct OutlineCollector {
         let noted = liveAtEnd[task.id]
         let retained = noted?.kept ?? false || retention.perSiblingName == .max
             || (!retention.ids.isEmpty && retention.ids.contains(task.id))
-        add(task, rank: noted?.rank, retained: retained, into: &report)
+        if !buildsOutline {
+            if retained { report.tasks.append(task) }
+            return
+        }
+        guard let entry = admit(entry: noted?.entry ?? -1, &report) else { return }
+        fill(entry, task, retained: retained)
+    }
+
+    /// The outline, finished (`TaskOutline.finish`).
+    mutating func finishedOutline() -> TaskOutline {
+        var done = TaskOutline()
+        swap(&done, &outline)
+        done.finish()
+        return done
     }
 }

@@ -10,6 +10,9 @@ public struct TraceAnalyzer: Sendable {
     public var rules: [any Rule]
     /// Findings kept in the report; more are counted in `AnalysisReport.elidedFindings`.
     public var maxFindings = 100_000
+    /// False: keep of each finding only its task and level (`AnalysisReport.findingLevels`), all a text timeline
+    /// shows of it.
+    public var keepsFindingText = true
     /// Lifecycles kept in the report when `keepTasks` is set; more are counted in `AnalysisReport.elidedTasks`.
     /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
     /// without this a small file could make `tasks` grow without bound.
@@ -95,14 +98,11 @@ public struct TraceAnalyzer: Sendable {
             onTask?(task, report.traceEnd)
             collected?.add(task, into: &report)
         }
-        if var collected {
-            if collected.buildsOutline {
-                collected.outline.finish(firstSeen: collected.firstSeen,
-                                         appearance: collected.ranked ? collected.appearance : nil)
-                report.outline = collected.outline
-            } else {
-                report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) }
-            }
+        // Finished in place: `if var collected` would copy the collector and with it every outline column.
+        if collected?.buildsOutline == true {
+            report.outline = collected!.finishedOutline()
+        } else if collected != nil {
+            report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) }
         }
         report.stats.peakLiveTasks = tracker.peakLiveCount
         report.stats.droppedEvents = tracker.droppedEvents
@@ -254,7 +254,13 @@ public struct TraceAnalyzer: Sendable {
                 }
                 report.findingCounts[finding.rule, default: 0] += 1
                 report.levelCounts[finding.level, default: 0] += 1
-                if report.findings.count < maxFindings { report.findings.append(finding) } else { report.elidedFindings += 1 }
+                if report.findings.count + report.findingLevels.count >= maxFindings {
+                    report.elidedFindings += 1
+                } else if keepsFindingText {
+                    report.findings.append(finding)
+                } else {
+                    report.findingLevels.append(FindingLevel(task: finding.task, level: finding.level))
+                }
             }
         }
     }
@@ -264,6 +270,8 @@ public struct TraceAnalyzer: Sendable {
 public struct AnalysisReport: Sendable {
     /// Sorted by time, then task.
     public var findings: [Finding] = []
+    /// Instead of `findings` when the analyzer keeps no finding text (`TraceAnalyzer.keepsFindingText`).
+    public var findingLevels: [FindingLevel] = []
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0
@@ -302,4 +310,10 @@ public struct AnalysisReport: Sendable {
 
     /// The most serious level among the findings, if any.
     public var highestLevel: Level? { levelCounts.filter { $0.value > 0 }.keys.max() }
+}
+
+/// A finding reduced to what marks a timeline's lane.
+public struct FindingLevel: Sendable, Equatable {
+    public var task: TaskID
+    public var level: Level
 }

@@ -2,7 +2,8 @@ import TraceAnalysis
 import TraceFormat
 
 /// The timeline as one self-contained HTML page: the SVG timeline, zoom and pan (wheel, drag, buttons), and the
-/// findings listed in full, each shown and its lane highlighted when its badge is clicked.
+/// findings listed in full (the first `maxListedFindings`), each shown and its lane highlighted when its badge is
+/// clicked.
 ///
 /// Needs no network: no fonts, scripts or styles from elsewhere, and a Content-Security-Policy that forbids loading
 /// any. Every name from the trace is escaped where it appears, and none appears inside the script, which reads
@@ -10,10 +11,14 @@ import TraceFormat
 public struct HTMLTimelineRenderer: Sendable {
     public var width: Int
     public var maxLanes: Int
+    /// Findings listed with their notes and help; more are counted in one line (`check` prints them all). A badge
+    /// of one not listed shows its message. Bounds the page: a million-task trace can have tens of thousands.
+    public var maxListedFindings: Int
 
-    public init(width: Int = 1200, maxLanes: Int = 200) {
+    public init(width: Int = 1200, maxLanes: Int = 200, maxListedFindings: Int = 1_000) {
         self.width = width
         self.maxLanes = maxLanes
+        self.maxListedFindings = max(maxListedFindings, 0)
     }
 
     /// Renders the page for `report` (which must have been analyzed with `keepTasks` or `TaskKeeping.outline`).
@@ -26,7 +31,7 @@ public struct HTMLTimelineRenderer: Sendable {
     public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
         let svg = SVGTimelineRenderer(width: width, maxLanes: maxLanes, listsFindings: false).render(report, layout: layout, title: title)
         var findings: [String] = []
-        for (number, finding) in report.findings.enumerated() {
+        for (number, finding) in report.findings.prefix(maxListedFindings).enumerated() {
             let notes = finding.notes.map { "<li>note: \(MarkupText.escape($0, maxCharacters: 500))</li>" }.joined()
             findings.append("""
                 <li class="finding \(finding.level.rawValue)" id="finding-\(number)" data-task="\(finding.task)">\
@@ -35,7 +40,10 @@ public struct HTMLTimelineRenderer: Sendable {
                 <ul>\(notes)<li class="help">help: \(MarkupText.escape(finding.help, maxCharacters: 500))</li></ul></li>
                 """)
         }
-        if report.elidedFindings > 0 {
+        if report.findings.count > maxListedFindings {
+            let more = report.findings.count - maxListedFindings + report.elidedFindings
+            findings.append("<li class=\"elided\">… \(Plural.count(more, "more finding")) not listed (run canceltrace check)</li>")
+        } else if report.elidedFindings > 0 {
             findings.append("<li class=\"elided\">… \(Plural.count(report.elidedFindings, "more finding")) not kept</li>")
         }
         let findingsSection = findings.isEmpty
@@ -186,9 +194,13 @@ public struct HTMLTimelineRenderer: Sendable {
           document.getElementById("zoom-in").addEventListener("click", function () { zoom(0.5); });
           document.getElementById("zoom-out").addEventListener("click", function () { zoom(2); });
           document.getElementById("zoom-reset").addEventListener("click", function () { view = { from: 0, to: span }; layout(); });
-          function select(number) {
+          function select(number, badge) {
             var item = document.getElementById("finding-" + number);
-            if (!item) return;
+            if (!item) {
+              var tip = badge && badge.querySelector("title");
+              if (tip) document.getElementById("detail").textContent = tip.textContent;
+              return;
+            }
             Array.prototype.forEach.call(document.querySelectorAll(".selected, .focus"), function (e) {
               e.classList.remove("selected"); e.classList.remove("focus");
             });
@@ -198,7 +210,7 @@ public struct HTMLTimelineRenderer: Sendable {
             document.getElementById("detail").textContent = item.innerText;
           }
           Array.prototype.forEach.call(svg.querySelectorAll(".badge"), function (badge) {
-            badge.addEventListener("click", function () { select(badge.dataset.finding); });
+            badge.addEventListener("click", function () { select(badge.dataset.finding, badge); });
           });
           Array.prototype.forEach.call(document.querySelectorAll("ol.findings > li.finding"), function (item) {
             item.addEventListener("click", function () { select(item.id.slice("finding-".length)); });

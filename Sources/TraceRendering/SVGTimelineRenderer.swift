@@ -68,7 +68,7 @@ public struct SVGTimelineRenderer: Sendable {
             }
             return first == .max ? nil : Int(first)
         }
-        let levels = layout.laneLevels(report.findings)
+        let levels = layout.laneLevels(report)
         func centre(_ lane: Int) -> Double { Self.top + (Double(lane) + 0.5) * Self.laneHeight }
 
         let lanesBottom = Self.top + Double(lanes.count) * Self.laneHeight
@@ -124,8 +124,12 @@ public struct SVGTimelineRenderer: Sendable {
 
         // Everything placed in time, clipped to the plot.
         out.append("<g class=\"plot\" clip-path=\"url(#ct-plot-clip)\">")
+        // Only for the tasks drawn alone (their badges): a copy of every finding would cost as much as the findings.
+        let drawnAlone = Set(lanes.lazy.filter { !$0.isGroup }.map { tasks.ids[$0.members[0]] })
         var findingsByTask: [TaskID: [(Int, Finding)]] = [:]
-        for (number, finding) in report.findings.enumerated() { findingsByTask[finding.task, default: []].append((number, finding)) }
+        for (number, finding) in report.findings.enumerated() where drawnAlone.contains(finding.task) {
+            findingsByTask[finding.task, default: []].append((number, finding))
+        }
         var cancelMarkerX: [TaskID: Double] = [:]
         for (index, lane) in lanes.enumerated() {
             let c = centre(index)
@@ -188,7 +192,8 @@ public struct SVGTimelineRenderer: Sendable {
             out.append("</g>")
         }
         out.append("</svg>")
-        return out.joined(separator: "\n") + "\n"
+        out.append("")  // the final newline, without copying the joined picture again
+        return out.joined(separator: "\n")
     }
 
     // MARK: Pieces

@@ -36,17 +36,9 @@ struct TaskForest {
     init(_ tasks: TaskOutline) {
         self.tasks = tasks
         let n = tasks.count
-        let lookup = TaskIDLookup(tasks.ids)
-        var parentIndex = [Int32](repeating: -1, count: n)
+        let parentIndex = tasks.parentIndices
         var childCount = [Int32](repeating: 0, count: n + 1)
-        for index in 0..<n {
-            let parentID = tasks.parents[index]
-            // The last task with the parent's id, as a dictionary from id to index would give.
-            if parentID != 0, let parent = lookup.last(parentID), parent != index {
-                parentIndex[index] = Int32(parent)
-                childCount[parent + 1] += 1
-            }
-        }
+        for index in 0..<n where parentIndex[index] >= 0 { childCount[Int(parentIndex[index]) + 1] += 1 }
         for i in 0..<n { childCount[i + 1] += childCount[i] }
         // Filled from the back, each parent's end counting down to its start: children stay in index order and
         // `childCount` ends as the start offsets shifted by one, with no second array.
@@ -81,7 +73,7 @@ struct TaskForest {
         // What is left sits on a parent cycle: draw each as a root.
         for index in 0..<n where !visited[index] { walk(from: index) }
         self.order = order
-        self.lookup = lookup
+        self.lookup = tasks.lookup
         self.parentIndex = parentIndex
         self.childStart = childCount
         self.childList = childList
@@ -127,66 +119,10 @@ struct TaskForest {
     }
 }
 
-/// Task indices by id, without a dictionary: the ids themselves when they increase (both recorders number tasks
-/// 1, 2, 3 … and the outline is in order of appearance), else a sorted permutation; binary search either way, or
-/// none when the ids are consecutive.
-struct TaskIDLookup {
-    private let ids: [TaskID]
-    /// Indices sorted by (id, index); nil when `ids` is already strictly increasing.
-    private let sorted: [Int32]?
-    /// `ids[i] == ids[0] + i` for every i.
-    private let consecutive: Bool
-
-    init(_ ids: [TaskID]) {
-        self.ids = ids
-        var increasing = true, consecutive = true
-        for i in ids.indices.dropFirst() where ids[i] != ids[i - 1] &+ 1 {
-            consecutive = false
-            if ids[i] <= ids[i - 1] {
-                increasing = false
-                break
-            }
-        }
-        self.consecutive = consecutive && increasing
-        sorted = increasing ? nil : (0..<Int32(ids.count)).sorted { (ids[Int($0)], $0) < (ids[Int($1)], $1) }
-    }
-
-    private func id(at position: Int) -> TaskID { ids[sorted.map { Int($0[position]) } ?? position] }
-
-    /// The task index at a position of `positions(of:)`.
-    func index(at position: Int) -> Int { sorted.map { Int($0[position]) } ?? position }
-
-    /// Positions (for `index(at:)`) of the tasks with this id, in index order.
-    func positions(of id: TaskID) -> Range<Int> {
-        if consecutive {
-            guard let first = ids.first, id >= first, id - first < UInt64(ids.count) else { return 0..<0 }
-            let position = Int(id - first)
-            return position..<position + 1
-        }
-        var low = 0, high = ids.count
-        while low < high {
-            let mid = (low + high) / 2
-            if self.id(at: mid) < id { low = mid + 1 } else { high = mid }
-        }
-        var end = low
-        while end < ids.count && self.id(at: end) == id { end += 1 }
-        return low..<end
-    }
-
-    /// Every index with this id, in order.
-    func all(_ id: TaskID) -> [Int] { positions(of: id).map(index(at:)) }
-
-    /// The last index with this id.
-    func last(_ id: TaskID) -> Int? {
-        let found = positions(of: id)
-        return found.isEmpty ? nil : index(at: found.upperBound - 1)
-    }
-}
-
 /// One row of the timeline: a task, or a collapsed group of same-named siblings with their descendants.
 struct Lane {
     /// Indices into the outline; the first is the representative.
-    var members: [Int]
+    var members: TaskIndices
     var depth: Int
     /// Number of same-named siblings in a group (0 for a single task).
     var groupSize = 0
@@ -226,23 +162,27 @@ struct Lane {
 
     /// Lanes for `visible` (forest order), collapsing same-named sibling groups, largest first, until at most
     /// `maxLanes` remain, then cutting the rest.
+    ///
+    /// Works in flat 32-bit arrays by position, allocated as late and freed as early as the steps allow: for a
+    /// million tasks this is the timeline's peak of memory after the analysis.
     static func build(_ visible: [TaskForest.Entry], tasks: TaskOutline, maxLanes: Int) -> [Lane] {
         let n = visible.count
-        // Subtree extent and parent position of each visible entry, from depths in forest order.
+        // Subtree extent of each visible entry from depths in forest order; with `onChild`, each entry's parent
+        // position (-1 for a root) as the same walk finds it.
         var subtreeEnd = [Int32](repeating: Int32(n), count: n)
-        var parentPosition = [Int32](repeating: -1, count: n)
-        var stack: [Int32] = []
-        for position in 0..<n {
-            while let top = stack.last, visible[Int(top)].depth >= visible[position].depth {
-                subtreeEnd[Int(top)] = Int32(position)
-                stack.removeLast()
+        func walk(_ onChild: (_ parent: Int, _ child: Int) -> Void) {
+            var stack: [Int32] = []
+            for position in 0..<n {
+                while let top = stack.last, visible[Int(top)].depth >= visible[position].depth {
+                    subtreeEnd[Int(top)] = Int32(position)
+                    stack.removeLast()
+                }
+                onChild(Int(stack.last ?? -1), position)
+                stack.append(Int32(position))
             }
-            parentPosition[position] = stack.last ?? -1
-            stack.append(Int32(position))
         }
-        stack = []
-        var groupOf = [Int32](repeating: -1, count: n)
-        var hidden = [Bool](repeating: false, count: n)
+        // -1: drawn alone; -2: hidden (inside a group, or a group's later member); else the group of its first member.
+        var groupOf: [Int32] = []
         // Groups as chains: the first member of each, and each member's next.
         var groups: [Int32] = []
         var nextMember: [Int32] = []
@@ -254,29 +194,27 @@ struct Lane {
             }
         }
         if n > maxLanes {
-            // Same-named siblings, found parent by parent (children in position order) with one entry per name,
-            // stamped with the parent it was last used for: no dictionary of a million keys.
-            nextMember = [Int32](repeating: -1, count: n)
-            var childStart = [Int32](repeating: 0, count: n + 2)
-            for position in 0..<n { childStart[Int(parentPosition[position]) + 2] += 1 }
-            for i in 0...n { childStart[i + 1] += childStart[i] }
+            // Children by parent position p (shifted by one, 0 for the roots), in position order: counted in one
+            // walk, placed in a second (no array of parent positions). Counted at p + 2, summed, so p + 1 holds
+            // p's start, which the placing moves to p's end: then p's children are offsets[p]..<offsets[p + 1].
+            var offsets = [Int32](repeating: 0, count: n + 3)
+            walk { parent, _ in offsets[parent + 3] += 1 }
+            for i in 0...n + 1 { offsets[i + 1] += offsets[i] }
             var children = [Int32](repeating: 0, count: n)
-            for position in stride(from: n - 1, through: 0, by: -1) {
-                let parent = Int(parentPosition[position]) + 1
-                childStart[parent + 1] -= 1
-                children[Int(childStart[parent + 1])] = Int32(position)
+            walk { parent, child in
+                children[Int(offsets[parent + 2])] = Int32(child)
+                offsets[parent + 2] += 1
             }
-            // childStart[p + 1] is now p's start (p = parent position + 1); p's end is childStart[p + 2].
-            childStart.removeFirst()
-            childStart.append(Int32(n))
-            parentPosition = []
+            // Same-named siblings, found parent by parent with one entry per name, stamped with the parent it was
+            // last used for: no dictionary of a million keys.
+            nextMember = [Int32](repeating: -1, count: n)
             var stamp = [Int32](repeating: -2, count: tasks.names.count)
             var lastOfName = [Int32](repeating: -1, count: tasks.names.count)
             var firstOfName = [Int32](repeating: -1, count: tasks.names.count)
             var candidateOfName = [Int32](repeating: -1, count: tasks.names.count)
             var candidates: [(first: Int32, saving: Int)] = []
             for parent in 0...n {
-                for child in children[Int(childStart[parent])..<Int(childStart[parent + 1])] {
+                for child in children[Int(offsets[parent])..<Int(offsets[parent + 1])] {
                     let name = Int(tasks.nameIndices[visible[Int(child)].index])
                     let size = Int(subtreeEnd[Int(child)] - child)
                     if stamp[name] != Int32(parent) {
@@ -298,36 +236,52 @@ struct Lane {
                 }
             }
             children = []
+            offsets = []
             candidates.sort { ($0.saving, -Int($0.first)) > ($1.saving, -Int($1.first)) }
+            groupOf = [Int32](repeating: -1, count: n)
             var lanes = n
             for candidate in candidates where lanes > maxLanes {
-                guard !members(from: candidate.first).contains(where: { hidden[$0] || groupOf[$0] >= 0 }) else { continue }
+                guard !members(from: candidate.first).contains(where: { groupOf[$0] != -1 }) else { continue }
                 let group = Int32(groups.count)
                 groups.append(candidate.first)
+                groupOf[Int(candidate.first)] = group
                 for member in members(from: candidate.first) {
-                    groupOf[member] = group
-                    for inner in member..<Int(subtreeEnd[member]) where inner != Int(candidate.first) { hidden[inner] = true }
+                    for inner in member..<Int(subtreeEnd[member]) where inner != Int(candidate.first) { groupOf[inner] = -2 }
                 }
                 lanes -= candidate.saving
             }
+        } else {
+            walk { _, _ in }
+            groupOf = [Int32](repeating: -1, count: n)
         }
         var lanes: [Lane] = []
-        for position in 0..<n where !hidden[position] {
+        for position in 0..<n where groupOf[position] != -2 {
             if groupOf[position] >= 0 {
-                var all: [Int] = []
+                var all: [Int32] = []
                 var size = 0
-                for member in members(from: groups[Int(groupOf[position])]) {
+                let first = groups[Int(groupOf[position])]
+                all.reserveCapacity(members(from: first).reduce(0) { $0 + Int(subtreeEnd[$1]) - $1 })
+                for member in members(from: first) {
                     size += 1
-                    for inner in member..<Int(subtreeEnd[member]) { all.append(visible[inner].index) }
+                    for inner in member..<Int(subtreeEnd[member]) { all.append(Int32(visible[inner].index)) }
                 }
-                lanes.append(Lane(members: all, depth: visible[position].depth, groupSize: size))
+                lanes.append(Lane(members: TaskIndices(all), depth: visible[position].depth, groupSize: size))
             } else {
-                lanes.append(Lane(members: [visible[position].index], depth: visible[position].depth))
+                lanes.append(Lane(members: TaskIndices([Int32(visible[position].index)]), depth: visible[position].depth))
             }
             if lanes.count == maxLanes { break }
         }
         return lanes
     }
+}
+
+/// Task indices stored in 32 bits: a group lane can hold most of a million tasks.
+struct TaskIndices: RandomAccessCollection {
+    private let storage: [Int32]
+    init(_ storage: [Int32]) { self.storage = storage }
+    var startIndex: Int { 0 }
+    var endIndex: Int { storage.count }
+    subscript(position: Int) -> Int { Int(storage[position]) }
 }
 
 /// The lanes of a timeline, computed once: which tasks are drawn alone (and need their full lifecycle) and
@@ -341,12 +295,23 @@ public struct TimelineLayout {
     /// Lays out the tasks of `report`: its `outline` when the analysis built one, else its `tasks`.
     /// - Parameter focus: a task id (`7` or `#7`) or exact name; that task, its ancestors and its descendants.
     public init(_ report: AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
+        try self.init(report.outline ?? TaskOutline(report.tasks), focus: focus, maxLanes: maxLanes)
+    }
+
+    /// As above, taking the outline out of `report` (the renderers read the tasks from the layout), so the
+    /// parents' column is freed once the forest is built, before the lanes.
+    public init(taking report: inout AnalysisReport, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
+        let outline = report.outline ?? TaskOutline(report.tasks)
+        report.outline = nil
+        try self.init(outline, focus: focus, maxLanes: maxLanes)
+    }
+
+    private init(_ outline: consuming TaskOutline, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
         // The forest's child lists are needed only for the order and the focus: gone before lanes are built.
-        (tasks, lookup, visible) = try {
-            () throws(TimelineRenderer.FocusError) -> (TaskOutline, TaskIDLookup, [TaskForest.Entry]) in
-            let forest = TaskForest(report.outline ?? TaskOutline(report.tasks))
-            return (forest.tasks, forest.lookup, try forest.entries(focus: focus))
-        }()
+        var forest: TaskForest? = TaskForest(consume outline)
+        (tasks, lookup, visible) = (forest!.tasks, forest!.lookup, try forest!.entries(focus: focus))
+        forest = nil
+        tasks.dropParents()
         lanes = Lane.build(visible, tasks: tasks, maxLanes: max(maxLanes, 2))
     }
 
@@ -356,16 +321,21 @@ public struct TimelineLayout {
         lanes.filter { !$0.isGroup && tasks.details[$0.members[0]] == nil }.map { $0.members[0] }
     }
 
-    /// The most serious level among the findings about each lane's tasks (a group's: any member's).
-    func laneLevels(_ findings: [Finding]) -> [Level?] {
-        guard !findings.isEmpty else { return [Level?](repeating: nil, count: lanes.count) }
+    /// The most serious level among the findings about each lane's tasks (a group's: any member's), from the
+    /// report's findings or, when it kept no finding text, its `findingLevels`.
+    func laneLevels(_ report: AnalysisReport) -> [Level?] {
+        guard !report.findings.isEmpty || !report.findingLevels.isEmpty else {
+            return [Level?](repeating: nil, count: lanes.count)
+        }
         var levelOf = [Level?](repeating: nil, count: tasks.count)
-        for finding in findings {
-            for position in lookup.positions(of: finding.task) {
+        func note(_ task: TaskID, _ level: Level) {
+            for position in lookup.positions(of: task) {
                 let index = lookup.index(at: position)
-                levelOf[index] = max(levelOf[index] ?? finding.level, finding.level)
+                levelOf[index] = max(levelOf[index] ?? level, level)
             }
         }
+        for finding in report.findings { note(finding.task, finding.level) }
+        for finding in report.findingLevels { note(finding.task, finding.level) }
         return lanes.map { $0.members.lazy.compactMap { levelOf[$0] }.max() }
     }
 

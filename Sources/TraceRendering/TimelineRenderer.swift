@@ -38,7 +38,7 @@ public struct TimelineRenderer: Sendable {
         let tasks = layout.tasks
         let visible = layout.visible
         let lanes = layout.lanes
-        let levels = layout.laneLevels(report.findings)
+        let levels = layout.laneLevels(report)
 
         let (start, end) = Scale.bounds(start: visible.lazy.map { tasks.begins[$0.index] }.min() ?? 0,
                                         traceEnd: report.traceEnd)
@@ -144,9 +144,13 @@ public struct TimelineRenderer: Sendable {
         let begin = scale.column(members.lazy.map { tasks.begins[$0] }.min() ?? scale.start)
         let finish = scale.column(members.lazy.map { tasks.end(of: $0) ?? scale.end }.max() ?? scale.end)
         for column in begin...max(begin, finish) { cells[column] = "═" }
+        // Columns first, one styled marker each: a group can hold hundreds of thousands of cancels.
+        var cancelled = [Bool](repeating: false, count: scale.columns)
         for member in members {
-            if let time = tasks.standingCancelTime(of: member) { cells[scale.column(time)] = style.boldRed("✕") }
+            if let time = tasks.standingCancelTime(of: member) { cancelled[scale.column(time)] = true }
         }
+        let marker = style.boldRed("✕")
+        for column in cancelled.indices where cancelled[column] { cells[column] = marker }
         return cells.joined()
     }
 

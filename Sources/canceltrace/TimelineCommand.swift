@@ -47,7 +47,8 @@ struct TimelineCommand: ParsableCommand {
         let reader = try TraceInput.open(input.file)
         let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
         let lanes = maxLanes ?? (format == .text ? 40 : 200)
-        let (report, layout) = try Self.layOut(input.file, reader: reader, focus: task, maxLanes: lanes, progress: progress)
+        let (report, layout) = try Self.layOut(input.file, reader: reader, focus: task, maxLanes: lanes,
+                                               picture: format != .text, progress: progress)
         let text: String
         switch format {
         case .text:
@@ -67,22 +68,26 @@ struct TimelineCommand: ParsableCommand {
     }
 
     /// Analyzes `file` keeping every task in outline and full lifecycles only for the tasks likely drawn alone
-    /// (the first `maxLanes` spawned under one parent with one name, and the focus), then lays out the lanes.
-    /// A task drawn alone whose lifecycle was not kept is read again in a second pass; a file that cannot be read
-    /// twice (a pipe) keeps every lifecycle in the first.
-    static func layOut(_ file: String, reader: TraceReader? = nil, focus: String?, maxLanes: Int,
+    /// (the first `maxLanes` spawned under one parent with one name, at most 4 × `maxLanes` in all, and the
+    /// focus), then lays out the lanes. A task drawn alone whose lifecycle was not kept is read again in a second
+    /// pass; a file that cannot be read twice (a pipe) keeps every lifecycle in the first. A `picture` (SVG, HTML)
+    /// needs the findings' text and who made each cancel for its tooltips; the text timeline keeps of a finding
+    /// only its task and level, of a cancel only its time.
+    static func layOut(_ file: String, reader: TraceReader? = nil, focus: String?, maxLanes: Int, picture: Bool = true,
                        progress: ProgressOptions) throws -> (AnalysisReport, TimelineLayout) {
-        var retention = OutlineRetention(perSiblingName: maxLanes)
+        var retention = OutlineRetention(perSiblingName: maxLanes, maxKept: min(maxLanes, 5_000) * 4,
+                                         cancelDetails: picture)
         if let focus {
             retention.names = [focus]
             if let id = TaskID(focus.hasPrefix("#") ? String(focus.dropFirst()) : focus) { retention.ids = [id] }
         }
         let rereadable = TraceInput.isRegularFile(file)
         if !rereadable { retention.maxKept = .max; retention.perSiblingName = .max }
-        let report = try TraceInput.analyze(file, reader: reader, keeping: .outline(retention), progress: progress)
+        var report = try TraceInput.analyze(file, reader: reader, keeping: .outline(retention), findingText: picture,
+                                            progress: progress)
         var layout: TimelineLayout
         do {
-            layout = try TimelineLayout(report, focus: focus, maxLanes: maxLanes)
+            layout = try TimelineLayout(taking: &report, focus: focus, maxLanes: maxLanes)
         } catch {
             throw TraceInput.fail(file, error.description)
         }

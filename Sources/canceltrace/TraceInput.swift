@@ -26,13 +26,15 @@ enum TraceInput {
 
     /// As above, keeping of the tasks what `keeping` says.
     static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
-                        keeping: TaskKeeping, keepFindings: Bool = true, progress: ProgressOptions? = nil,
+                        keeping: TaskKeeping, keepFindings: Bool = true, findingText: Bool = true,
+                        progress: ProgressOptions? = nil,
                         onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
         let reader = try reader ?? open(file)
         let bar = progress?.bar(for: file)
         defer { bar?.finish() }
         var analyzer = TraceAnalyzer(configuration: configuration)
         if !keepFindings { analyzer.maxFindings = 0 }
+        analyzer.keepsFindingText = findingText
         do {
             return try analyzer
                 .analyze(reader, keeping: keeping, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },

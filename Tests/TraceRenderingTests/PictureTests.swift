@@ -20,6 +20,22 @@ import TraceFormat
         #expect(occurrences(of: "class=\"t arrow\"", in: svg) == cancelledByATask.count)
     }
 
+    /// The page lists the first findings and counts the rest in one line; under the cap, every finding and no line.
+    @Test func theHTMLListsAtMostMaxListedFindings() throws {
+        let report = try SyntheticTraces.report(try TimelineOutlineTests.randomTree(tasks: 3_000, seed: 11))
+        let count = report.findings.count
+        try #require(count > 3)
+        let capped = try HTMLTimelineRenderer(maxListedFindings: 3).render(report, title: "t")
+        #expect(occurrences(of: "<li class=\"finding ", in: capped) == 3)
+        #expect(capped.contains("… \(Plural.count(count - 3, "more finding")) not listed (run canceltrace check)"))
+        let all = try HTMLTimelineRenderer(maxListedFindings: count).render(report, title: "t")
+        #expect(occurrences(of: "<li class=\"finding ", in: all) == count)
+        #expect(!all.contains("not listed"))
+        // The picture is the same: every badge is drawn, listed or not (one not listed shows its own tooltip).
+        #expect(occurrences(of: " data-finding=\"", in: capped) == occurrences(of: " data-finding=\"", in: all))
+        #expect(occurrences(of: " data-finding=\"", in: all) > 3)
+    }
+
     @Test func theSVGIsTheSameEveryTime() throws {
         let report = try ExportFixtures.report(.swallowCatchAll)
         #expect(try SVGTimelineRenderer().render(report, title: "t") == SVGTimelineRenderer().render(report, title: "t"))

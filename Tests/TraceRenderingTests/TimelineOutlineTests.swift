@@ -100,6 +100,57 @@ import TraceFormat
         }
     }
 
+    /// What `canceltrace timeline` keeps for text: findings as task and level, standing cancels as times only, and
+    /// lifecycles for 4 × the lanes. Same bytes as from every lifecycle.
+    @Test(arguments: [3, 20, 200])
+    func theTextTimelineNeedsNoFindingTextOrCancelDetails(maxLanes: Int) throws {
+        for (name, bytes) in try Self.traces() {
+            let full = try SyntheticTraces.report(bytes)
+            for focus in [nil, "#1", "fetch"] as [String?] {
+                guard (try? TimelineLayout(full, focus: focus, maxLanes: maxLanes)) != nil else { continue }
+                var analyzer = TraceAnalyzer()
+                analyzer.keepsFindingText = false
+                let retention = OutlineRetention(perSiblingName: maxLanes, maxKept: 4 * maxLanes, cancelDetails: false)
+                var report = try analyzer.analyze(TraceReader(bytes: bytes), keeping: .outline(retention))
+                #expect(report.findings.isEmpty)
+                #expect(report.findingLevels.count == full.findings.count)
+                var layout = try TimelineLayout(taking: &report, focus: focus, maxLanes: maxLanes)
+                #expect(report.outline == nil)
+                let missing = layout.missingIDs
+                if !missing.isEmpty {
+                    layout.supply(try TraceAnalyzer().analyze(TraceReader(bytes: bytes), keeping: .only(missing)).tasks)
+                }
+                let text = TimelineRenderer(width: 120, style: Style(enabled: true), maxLanes: maxLanes)
+                #expect(text.render(report, layout: layout, title: name) == (try text.render(full, title: name, focus: focus)),
+                        "\(name), focus \(focus ?? "none"), \(maxLanes) lanes")
+            }
+        }
+    }
+
+    /// Same-named tasks without a parent (roots) group like siblings: one lane per name, their children inside.
+    @Test func sameNamedRootsCollapseIntoOneLaneEach() throws {
+        var builder = TraceBuilder(sink: InMemoryTrace())
+        let names = [builder.string("fetch"), builder.string("parse")], step = builder.string("step")
+        var id: UInt64 = 1, time: UInt64 = 0
+        for _ in 0..<50 {
+            for name in names {
+                time += 10
+                try builder.append(.spawn(time: time, task: id, parent: 0, name: name, how: .detached))
+                try builder.append(.spawn(time: time + 1, task: id + 1, parent: id, name: step, how: .child))
+                try builder.append(.end(time: time + 2, task: id + 1, outcome: .returned))
+                try builder.append(.end(time: time + 3, task: id, outcome: .returned))
+                id += 2
+            }
+        }
+        try builder.close(time: time + 10)
+        let retention = OutlineRetention(perSiblingName: 10, maxKept: 40)
+        let report = try TraceAnalyzer().analyze(TraceReader(bytes: builder.sink.bytes), keeping: .outline(retention))
+        let lines = try TimelineRenderer(width: 100, maxLanes: 10).render(report, title: "roots").split(separator: "\n")
+        #expect(lines.count == 6, "title, two lanes, the axis and its labels, the legend")
+        #expect(lines[1].hasPrefix(" fetch ×50 +50 "))
+        #expect(lines[2].hasPrefix(" parse ×50 +50 "))
+    }
+
     @Test func theOutlineKeepsTheSameFindingsAndStats() throws {
         let bytes = try Self.randomTree(tasks: 3_000, seed: 11)
         let full = try SyntheticTraces.report(bytes)
