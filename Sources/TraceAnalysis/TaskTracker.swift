@@ -84,21 +84,18 @@ public struct TaskTracker: Sendable {
     private mutating func foldSpawn(_ event: TraceEvent) -> Int32 {
         let id = event.task
         guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
-        var task = CompactTask(id: id, firstSeen: event.time)
-        task.parent = event.parent
-        task.name = event.name
-        task.how = event.spawnKind
-        task.hasSpawn = true
-        task.spawnTime = event.time
-        if let slot = live.slot(of: id) {
+        // One index probe, and the task written straight into its slot (not built, then copied there).
+        guard let (slot, existing) = live.spawnSlot(id, limit: maxLiveTasks) else {
+            untrackedTasks += 1
+            return -1
+        }
+        if existing {
             duplicateSpawns += 1
             dropDetail(of: slot)
-            live.tasks[slot] = task
-        } else if live.count >= maxLiveTasks {
-            untrackedTasks += 1
         } else {
-            insert(task)
+            peakLiveCount = max(peakLiveCount, live.count)
         }
+        live.tasks[slot] = CompactTask(spawn: event)
         return -1
     }
 
@@ -402,6 +399,7 @@ public struct TaskTracker: Sendable {
     }
 
     /// Frees the slot of a task that `fold` reported ended, once the caller has read it.
+    @inline(__always)
     mutating func release(_ slot: Int32) {
         dropDetail(of: Int(slot))
         live.release(slot)
