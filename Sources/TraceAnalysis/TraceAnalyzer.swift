@@ -270,7 +270,11 @@ public struct TraceAnalyzer: Sendable {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort,
                                   damagedChunks: damagedChunks)
         for i in rules.indices where ruleBits.isEmpty || ruleBits[i] & asking != 0 {
-            for finding in rules[i].check(task, in: context) {
+            var found = rules[i].check(task, in: context)
+            if found.isEmpty { continue }
+            // Moved out one by one, in order (reversed, then popped): iterating copied each finding and its strings.
+            found.reverse()
+            while let finding = found.popLast() {
                 if task.suppresses(finding.rule)
                     || (!configuration.suppressions.isEmpty && configuration.suppresses(finding)) {
                     report.suppressedFindings += 1

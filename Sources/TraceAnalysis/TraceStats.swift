@@ -94,6 +94,7 @@ public struct TraceStats: Sendable {
         if let latency = task.pointee.cancelLatency { recordLatency(latency) }
     }
 
+    @inline(__always)
     private mutating func recordLatency(_ latency: UInt64) {
         _ = cancelLatency.record(min(latency, cancelLatency.highestTrackableValue))
     }
