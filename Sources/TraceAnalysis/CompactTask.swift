@@ -82,9 +82,21 @@ struct CompactTask: Sendable {
     var hasEnd = false
     var outcome = Outcome.returned
 
+    @inline(__always)
     init(id: TaskID, firstSeen: UInt64) {
         self.id = id
         self.firstSeen = firstSeen
+    }
+
+    /// The task a `spawn` record starts.
+    @inline(__always)
+    init(spawn event: TraceEvent) {
+        self.init(id: event.task, firstSeen: event.time)
+        parent = event.parent
+        name = event.name
+        how = event.spawnKind
+        hasSpawn = true
+        spawnTime = event.time
     }
 
     /// No cancel request, no catch and no cleanup: the rules that know it (`PrefilteredRule`) report nothing

@@ -20,6 +20,7 @@ final class LiveTasks: @unchecked Sendable {
     @exclusivity(unchecked) private var ended = EndedTasks()
 
     init(capacity: Int = 64) {
+        assert(_isPOD(CompactTask.self), "slots are written without initializing them first")
         self.capacity = capacity
         tasks = .allocate(capacity: capacity)
         free = .allocate(capacity: capacity)
@@ -61,16 +62,34 @@ final class LiveTasks: @unchecked Sendable {
 
     /// Puts `task` in a free slot without indexing it.
     func place(_ task: CompactTask) -> Int32 {
+        let slot = reserve()
+        tasks[Int(slot)] = task
+        return slot
+    }
+
+    /// A free slot, for the caller to write a task into: `CompactTask` is a trivial type (plain values), so a
+    /// slot never used before is written as any other.
+    @inline(__always)
+    private func reserve() -> Int32 {
         if freeCount > 0 {
-            freeCount -= 1
-            let slot = free[freeCount]
-            tasks[Int(slot)] = task
-            return slot
+            freeCount &-= 1
+            return free[freeCount]
         }
         if used == capacity { grow() }
-        (tasks + used).initialize(to: task)
-        used += 1
-        return Int32(used - 1)
+        used &+= 1
+        return Int32(truncatingIfNeeded: used &- 1)
+    }
+
+    /// The slot for a spawn of `id`: the live task's (`existing`), or a free slot now indexed by `id`, which the
+    /// caller fills; nil when `id` is not live and `limit` tasks are. One index probe either way.
+    @inline(__always)
+    func spawnSlot(_ id: TaskID, limit: Int) -> (slot: Int, existing: Bool)? {
+        let (bucket, found) = index.probe(id)
+        if found { return (index.slot(atBucket: bucket), true) }
+        guard index.count < limit else { return nil }
+        let slot = Int(reserve())
+        index.fill(bucket, id: id, slot: slot)
+        return (slot, false)
     }
 
     /// Puts `task` in a free slot and indexes it by its id.

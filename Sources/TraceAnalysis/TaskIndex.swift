@@ -44,6 +44,33 @@ struct TaskIndex: ~Copyable {
         }
     }
 
+    /// The bucket holding `id` (`found`), or the empty one where it goes (then `fill` it, with no other change
+    /// in between): a lookup that may insert, in one probe. Grows first when one more entry would make the table
+    /// over half full.
+    @inline(__always)
+    mutating func probe(_ id: TaskID) -> (bucket: Int, found: Bool) {
+        assert(id != 0)
+        if (count &+ 1) &* 2 > mask &+ 1 { grow() }
+        var i = home(id)
+        while true {
+            let key = buckets[i].id
+            if key == id { return (i, true) }
+            if key == 0 { return (i, false) }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// The slot in the bucket `probe` found.
+    @inline(__always)
+    func slot(atBucket bucket: Int) -> Int { Int(buckets[bucket].slot) }
+
+    /// Adds `id` in the empty bucket `probe` returned.
+    @inline(__always)
+    mutating func fill(_ bucket: Int, id: TaskID, slot: Int) {
+        buckets[bucket] = Bucket(id: id, slot: Int32(truncatingIfNeeded: slot))
+        count &+= 1
+    }
+
     /// Sets `id`'s slot, adding it when absent.
     mutating func set(_ id: TaskID, slot: Int) {
         precondition(id != 0)

@@ -81,44 +81,34 @@ public struct TaskTracker: Sendable {
         }
     }
 
+    /// Inlined where the reader decodes a `spawn`, like `foldEnd`.
+    @inline(__always)
     private mutating func foldSpawn(_ event: TraceEvent) -> Int32 {
         let id = event.task
         guard id != 0 else { return -1 }  // 0 is never a task: a damaged or buggy record
-        var task = CompactTask(id: id, firstSeen: event.time)
-        task.parent = event.parent
-        task.name = event.name
-        task.how = event.spawnKind
-        task.hasSpawn = true
-        task.spawnTime = event.time
-        if let slot = live.slot(of: id) {
+        // One index probe, and the task written straight into its slot (not built, then copied there).
+        guard let (slot, existing) = live.spawnSlot(id, limit: maxLiveTasks) else {
+            untrackedTasks += 1
+            return -1
+        }
+        if existing {
             duplicateSpawns += 1
             dropDetail(of: slot)
-            live.tasks[slot] = task
-        } else if live.count >= maxLiveTasks {
-            untrackedTasks += 1
         } else {
-            insert(task)
+            peakLiveCount = max(peakLiveCount, live.count)
         }
+        live.tasks[slot] = CompactTask(spawn: event)
         return -1
     }
 
+    /// Inlined where the reader decodes an `end` (the kind a constant there); the rare cases are calls.
+    @inline(__always)
     private mutating func foldEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         let id = event.task
         guard id != 0 else { return -1 }
-        let slot: Int
-        if let found = live.remove(id) {
-            slot = found
-        } else if live.hasEnded(id) {
-            recordsAfterEnd += 1
-            return -1
-        } else {
-            slot = Int(place(orphan(event)))
-        }
+        guard let slot = live.remove(id) ?? endOfUnseenTask(event) else { return -1 }
         live.markEnded(id)
-        let detail = live.tasks[slot].detail
-        if detail >= 0 {
-            details[Int(detail)].end = TaskEnd(time: event.time, outcome: event.outcome, errorType: strings()[event.errorType])
-        }
+        if live.tasks[slot].detail >= 0 { endDetail(slot, event, strings: strings()) }
         live.tasks[slot].hasEnd = true
         live.tasks[slot].endTime = event.time
         live.tasks[slot].outcome = event.outcome
@@ -126,6 +116,24 @@ public struct TaskTracker: Sendable {
         return Int32(slot)
     }
 
+    /// The slot for the `end` of a task that is not live: a new one for a task never seen, or nil (counted) when
+    /// the task has already ended.
+    @inline(never)
+    private mutating func endOfUnseenTask(_ event: TraceEvent) -> Int? {
+        if live.hasEnded(event.task) {
+            recordsAfterEnd += 1
+            return nil
+        }
+        return Int(place(orphan(event)))
+    }
+
+    @inline(never)
+    private mutating func endDetail(_ slot: Int, _ event: TraceEvent, strings: StringTable) {
+        details[Int(live.tasks[slot].detail)].end = TaskEnd(time: event.time, outcome: event.outcome,
+                                                            errorType: strings[event.errorType])
+    }
+
+    @inline(__always)
     private mutating func foldCancel(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         let id = event.task
         guard id != 0 else { return -1 }
@@ -201,6 +209,7 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    @inline(__always)
     private mutating func foldCaught(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
         guard let slot = live(event) else { return -1 }
@@ -220,6 +229,7 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    @inline(__always)
     private mutating func foldCleanupBegin(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
         guard let slot = live(event) else { return -1 }
@@ -234,6 +244,7 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    @inline(__always)
     private mutating func foldCleanupEnd(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
         guard let slot = live(event) else { return -1 }
@@ -264,6 +275,7 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    @inline(__always)
     private mutating func foldRethrow(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
         guard let slot = live(event) else { return -1 }
@@ -276,6 +288,7 @@ public struct TaskTracker: Sendable {
         return -1
     }
 
+    @inline(__always)
     private mutating func foldMark(_ event: TraceEvent, strings: () -> StringTable) -> Int32 {
         guard event.task != 0 else { return -1 }
         guard let slot = live(event) else { return -1 }
@@ -402,6 +415,7 @@ public struct TaskTracker: Sendable {
     }
 
     /// Frees the slot of a task that `fold` reported ended, once the caller has read it.
+    @inline(__always)
     mutating func release(_ slot: Int32) {
         dropDetail(of: Int(slot))
         live.release(slot)

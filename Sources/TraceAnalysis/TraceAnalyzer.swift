@@ -59,10 +59,10 @@ public struct TraceAnalyzer: Sendable {
         let rules = rules.filter { configuration.isEnabled($0) }
         // When every rule can prefilter, a task that ended without a detailed lifecycle is counted from its inline
         // fields and gets a `TaskLifecycle` and rule calls only when some rule may report it.
-        let prefilters = rules.compactMap { rule in (rule as? any PrefilteredRule).map { type(of: $0) } }
-        var pass = Pass(analyzer: self, reader: reader, rules: rules, prefilters: prefilters,
-                        thresholds: rules.map { configuration.threshold(for: $0) },
-                        prefiltering: !keepTasks && onTask == nil && prefilters.count == rules.count, keepTasks: keepTasks,
+        let prefiltered = rules.allSatisfy { $0 is any PrefilteredRule }
+        var pass = Pass(analyzer: self, reader: reader, rules: rules, ruleBits: rules.map(BuiltInPrefilter.bit(for:)),
+                        prefilter: BuiltInPrefilter(configuration: configuration),
+                        prefiltering: !keepTasks && onTask == nil && prefiltered, keepTasks: keepTasks,
                         onTask: onTask, collector: collector)
         pass.tracker.maxLiveTasks = maxLiveTasks
         let eventsBefore = reader.eventCount
@@ -110,7 +110,7 @@ public struct TraceAnalyzer: Sendable {
         report.untrackedTasks = tracker.untrackedTasks
         report.duplicateSpawns = tracker.duplicateSpawns
         report.recordsAfterEnd = tracker.recordsAfterEnd
-        report.findings.sort { ($0.time, $0.task, $0.rule) < ($1.time, $1.task, $1.rule) }
+        Self.sortByTime(&report.findings)
         if report.info[TraceInfo.Key.runtime] == "python" { Self.speakPython(&report.findings, rules: rules) }
         if keepTasks {
             // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
@@ -118,16 +118,7 @@ public struct TraceAnalyzer: Sendable {
             var order = report.tasks.indices.sorted {
                 (report.tasks[$0].firstSeen, report.tasks[$0].id) < (report.tasks[$1].firstSeen, report.tasks[$1].id)
             }
-            for start in order.indices where order[start] != start {
-                var position = start
-                while true {
-                    let source = order[position]
-                    order[position] = position
-                    if source == start { break }
-                    report.tasks.swapAt(position, source)
-                    position = source
-                }
-            }
+            Self.permute(&report.tasks, to: &order)
         }
         return report
     }
@@ -138,8 +129,9 @@ public struct TraceAnalyzer: Sendable {
         let analyzer: TraceAnalyzer
         let reader: TraceReader
         let rules: [any Rule]
-        let prefilters: [any PrefilteredRule.Type]
-        let thresholds: [UInt64]
+        /// Each rule's bit in what `prefilter` returns.
+        let ruleBits: [UInt16]
+        let prefilter: BuiltInPrefilter
         let prefiltering: Bool
         let keepTasks: Bool
         let onTask: ((TaskLifecycle, UInt64) -> Void)?
@@ -148,16 +140,16 @@ public struct TraceAnalyzer: Sendable {
         var report = AnalysisReport()
         var collector: OutlineCollector?
 
-        init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], prefilters: [any PrefilteredRule.Type],
-             thresholds: [UInt64], prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?,
+        init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], ruleBits: [UInt16], prefilter: BuiltInPrefilter,
+             prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?,
              collector: OutlineCollector?) {
             self.collector = collector
             self.collecting = collector != nil
             self.analyzer = analyzer
             self.reader = reader
             self.rules = rules
-            self.prefilters = prefilters
-            self.thresholds = thresholds
+            self.ruleBits = ruleBits
+            self.prefilter = prefilter
             self.prefiltering = prefiltering
             self.keepTasks = keepTasks
             self.onTask = onTask
@@ -176,18 +168,18 @@ public struct TraceAnalyzer: Sendable {
 
         private mutating func ended(_ slot: Int32) {
             if collecting { return collect(slot) }
-            if prefiltering && tracker.task(inSlot: slot).pointee.detail < 0 {
-                // Copied once and then borrowed: reading the slot for each use copied the 176-byte task each time.
-                let task = tracker.task(inSlot: slot).pointee
-                guard TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters,
-                                                      thresholds: thresholds, stats: &report.stats) else { return }
+            let task = tracker.task(inSlot: slot)
+            if prefiltering && task.pointee.detail < 0 {
+                // Read in place, through the pointer: a copy of the 208-byte task cost more than counting it.
+                let asking = TraceAnalyzer.countAndPrefilter(task, prefilter: prefilter, stats: &report.stats)
+                guard asking != 0 else { return }
                 analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                               traceEnd: tracker.lastTime, cutShort: false)
+                               traceEnd: tracker.lastTime, cutShort: false, asking: asking, ruleBits: ruleBits)
             } else {
-                let task = tracker.takeLifecycle(slot, strings: reader.strings)
-                analyzer.examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime,
+                let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
+                analyzer.examine(lifecycle, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime,
                                  cutShort: false)
-                onTask?(task, tracker.lastTime)
+                onTask?(lifecycle, tracker.lastTime)
             }
         }
 
@@ -197,14 +189,15 @@ public struct TraceAnalyzer: Sendable {
             let task = tracker.task(inSlot: slot).pointee
             let retained = collector!.retains(task, slot: slot)
             if prefiltering && task.detail < 0 {
-                let mayReport = TraceAnalyzer.countAndPrefilter(task, prefilters: prefilters, thresholds: thresholds,
-                                                                stats: &report.stats)
-                guard mayReport || retained else {
+                let asking = TraceAnalyzer.countAndPrefilter(tracker.task(inSlot: slot), prefilter: prefilter,
+                                                             stats: &report.stats)
+                guard asking != 0 || retained else {
                     return collector!.add(task, slot: slot, strings: reader.strings, into: &report)
                 }
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
-                if mayReport {
-                    analyzer.check(lifecycle, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false)
+                if asking != 0 {
+                    analyzer.check(lifecycle, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false,
+                                   asking: asking, ruleBits: ruleBits)
                 }
                 collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             } else {
@@ -216,6 +209,34 @@ public struct TraceAnalyzer: Sendable {
         }
     }
 
+    /// Sorts `findings` by time, task and rule, keeping the order of equal ones. Sorts positions, then permutes in
+    /// place: sorting the large values themselves moved each many times.
+    static func sortByTime(_ findings: inout [Finding]) {
+        var order = Array(findings.indices)
+        order.sort { a, b in
+            if findings[a].time != findings[b].time { return findings[a].time < findings[b].time }
+            if findings[a].task != findings[b].task { return findings[a].task < findings[b].task }
+            if findings[a].rule != findings[b].rule { return findings[a].rule < findings[b].rule }
+            return a < b
+        }
+        permute(&findings, to: &order)
+    }
+
+    /// Rearranges `values` so that position `i` holds what was at `order[i]`, one swap per value moved; `order`
+    /// is left as `0, 1, 2, …`.
+    static func permute<T>(_ values: inout [T], to order: inout [Int]) {
+        for start in order.indices where order[start] != start {
+            var position = start
+            while true {
+                let source = order[position]
+                order[position] = position
+                if source == start { break }
+                values.swapAt(position, source)
+                position = source
+            }
+        }
+    }
+
     /// Help in the trace's language: Python syntax for a trace from the Python recorder.
     static func speakPython(_ findings: inout [Finding], rules: [any Rule]) {
         var helps: [String: String] = [:]
@@ -223,13 +244,13 @@ public struct TraceAnalyzer: Sendable {
         for i in findings.indices { if let help = helps[findings[i].rule] { findings[i].help = help } }
     }
 
-    /// Counts an ended task that has no full lifecycle; returns whether some rule may report it.
-    fileprivate static func countAndPrefilter(_ task: borrowing CompactTask, prefilters: [any PrefilteredRule.Type],
-                                              thresholds: [UInt64], stats: inout TraceStats) -> Bool {
+    /// Counts an ended task that has no full lifecycle (read in its slot); returns the bits of the rules that may
+    /// report it (`BuiltInPrefilter`), 0 when none may.
+    @inline(__always)
+    fileprivate static func countAndPrefilter(_ task: UnsafePointer<CompactTask>, prefilter: BuiltInPrefilter,
+                                              stats: inout TraceStats) -> UInt16 {
         stats.add(task)
-        if task.isQuiet { return false }
-        for i in prefilters.indices where prefilters[i].mayReport(on: task, threshold: thresholds[i]) { return true }
-        return false
+        return task.pointee.isQuiet ? 0 : prefilter.mayReport(on: task)
     }
 
     fileprivate func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
@@ -241,12 +262,19 @@ public struct TraceAnalyzer: Sendable {
         }
     }
 
+    /// Runs the rules on `task`: all of them, or with `ruleBits` only those whose bit is in `asking` (the others
+    /// have said they cannot report it).
     fileprivate func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
-                       traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0) {
+                       traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0,
+                       asking: UInt16 = .max, ruleBits: [UInt16] = []) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort,
                                   damagedChunks: damagedChunks)
-        for i in rules.indices {
-            for finding in rules[i].check(task, in: context) {
+        for i in rules.indices where ruleBits.isEmpty || ruleBits[i] & asking != 0 {
+            var found = rules[i].check(task, in: context)
+            if found.isEmpty { continue }
+            // Moved out one by one, in order (reversed, then popped): iterating copied each finding and its strings.
+            found.reverse()
+            while let finding = found.popLast() {
                 if task.suppresses(finding.rule)
                     || (!configuration.suppressions.isEmpty && configuration.suppresses(finding)) {
                     report.suppressedFindings += 1

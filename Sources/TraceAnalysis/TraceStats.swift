@@ -23,27 +23,47 @@ public struct TraceStats: Sendable {
     /// Time from the effective cancel request to the task's end, in nanoseconds.
     public private(set) var cancelLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
 
-    /// Counters indexed by the enums' raw values: counting a task is an array increment, not a hashed lookup.
-    private var outcomeCounts = [Int](repeating: 0, count: 256)
-    private var spawnKindCounts = [Int](repeating: 0, count: 256)
-    private var cancelReasonCounts = [Int](repeating: 0, count: 256)
+    /// Counters indexed by the enums' raw values: counting a task is an add in place, not a hashed lookup.
+    private var outcomeCounts = Counters()
+    private var spawnKindCounts = Counters()
+    private var cancelReasonCounts = Counters()
 
     public init() {}
 
-    private static func dictionary<Key: WireEnum & Hashable>(_ counts: [Int]) -> [Key: Int] {
+    private static func dictionary<Key: WireEnum & Hashable>(_ counts: Counters) -> [Key: Int] {
         var result: [Key: Int] = [:]
-        for (raw, count) in counts.enumerated() where count > 0 {
-            if let key = Key(rawValue: UInt8(raw)) { result[key] = count }
+        for raw in 0..<Counters.count where counts[raw] > 0 {
+            if let key = Key(rawValue: UInt8(raw)) { result[key] = counts[raw] }
         }
         return result
     }
 
+    /// One counter per raw value of a small `WireEnum` (every one has fewer than `count` cases; a test checks),
+    /// stored in the struct itself: an increment is one add, with no array uniqueness or bounds check.
+    struct Counters: Sendable {
+        static let count = 8
+        private var storage: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+        /// The counter of raw value `raw` (taken modulo `count`).
+        subscript(raw: Int) -> Int {
+            get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: (raw & 7) * 8, as: Int.self) } }
+        }
+
+        @inline(__always)
+        mutating func increment(_ raw: UInt8) {
+            withUnsafeMutableBytes(of: &storage) { bytes in
+                let offset = Int(raw & 7) * MemoryLayout<Int>.stride
+                bytes.storeBytes(of: bytes.load(fromByteOffset: offset, as: Int.self) &+ 1, toByteOffset: offset, as: Int.self)
+            }
+        }
+    }
+
     mutating func add(_ task: TaskLifecycle) {
         tasks += 1
-        if let end = task.end { outcomeCounts[Int(end.outcome.rawValue)] += 1 } else { unended += 1 }
-        spawnKindCounts[Int(task.how.rawValue)] += 1
+        if let end = task.end { outcomeCounts.increment(end.outcome.rawValue) } else { unended += 1 }
+        spawnKindCounts.increment(task.how.rawValue)
         for cancel in task.cancels {
-            cancelReasonCounts[Int(cancel.reason.rawValue)] += 1
+            cancelReasonCounts.increment(cancel.reason.rawValue)
             if cancel.withdrawn { withdrawnCancels += 1 }
         }
         if task.catches.contains(where: \.whileCancelPending) { tasksThatCaught += 1 }
@@ -52,22 +72,29 @@ public struct TraceStats: Sendable {
         if let latency = task.cancelLatency { recordLatency(latency) }
     }
 
-    /// The same counts as `add(task.lifecycle(…))`, for a task with no full lifecycle.
-    mutating func add(_ task: CompactTask) {
-        tasks += 1
-        if task.hasEnd { outcomeCounts[Int(task.outcome.rawValue)] += 1 } else { unended += 1 }
-        spawnKindCounts[Int(task.how.rawValue)] += 1
-        guard !task.isQuiet || task.hasRethrow else { return }
-        if task.hasCancel {
-            cancelReasonCounts[Int(task.cancelReason.rawValue)] += 1
-            if task.cancelWithdrawn { withdrawnCancels += 1 }
-        }
-        if task.hasCatch && task.catchWhileCancelPending { tasksThatCaught += 1 }
-        if task.hasRethrow { tasksThatRethrew += 1 }
-        if task.hasCleanup { cleanups += 1 }
-        if let latency = task.cancelLatency { recordLatency(latency) }
+    /// The same counts as `add(task.lifecycle(…))`, for a task with no full lifecycle, read in its slot.
+    @inline(__always)
+    mutating func add(_ task: UnsafePointer<CompactTask>) {
+        tasks &+= 1
+        if task.pointee.hasEnd { outcomeCounts.increment(task.pointee.outcome.rawValue) } else { unended &+= 1 }
+        spawnKindCounts.increment(task.pointee.how.rawValue)
+        guard !task.pointee.isQuiet || task.pointee.hasRethrow else { return }
+        addDetails(task)
     }
 
+    /// The rest of `add(_:)`, for a task with a cancel, catch, cleanup or rethrow.
+    private mutating func addDetails(_ task: UnsafePointer<CompactTask>) {
+        if task.pointee.hasCancel {
+            cancelReasonCounts.increment(task.pointee.cancelReason.rawValue)
+            if task.pointee.cancelWithdrawn { withdrawnCancels &+= 1 }
+        }
+        if task.pointee.hasCatch && task.pointee.catchWhileCancelPending { tasksThatCaught &+= 1 }
+        if task.pointee.hasRethrow { tasksThatRethrew &+= 1 }
+        if task.pointee.hasCleanup { cleanups &+= 1 }
+        if let latency = task.pointee.cancelLatency { recordLatency(latency) }
+    }
+
+    @inline(__always)
     private mutating func recordLatency(_ latency: UInt64) {
         _ = cancelLatency.record(min(latency, cancelLatency.highestTrackableValue))
     }

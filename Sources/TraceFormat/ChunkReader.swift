@@ -30,6 +30,7 @@ final class ChunkReader {
     /// The current chunk's inflated records. Raw memory owned by the reader, so that decoding a record is plain
     /// pointer reads (no closure, no array bounds or uniqueness checks); grown on demand, never shrunk.
     private(set) var payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private let inflater = Zlib.Inflater()
 
     /// File bytes consumed so far.
     var bytesConsumed: UInt64 { bufferFileOffset + UInt64(bufferStart) }
@@ -121,10 +122,11 @@ final class ChunkReader {
                 payload = .allocate(byteCount: max(rawLength, TraceLayout.defaultChunkRawLength), alignment: 16)
             }
             let output = payload
+            let inflater = inflater
             let inflated = buffer.withUnsafeBytes { bytes in
                 Result { () throws(Zlib.InflateFailure) in
-                    try Zlib.inflate(UnsafeRawBufferPointer(rebasing: bytes[bufferStart + 16..<bufferStart + total]),
-                                     rawLength: rawLength, into: output)
+                    try inflater.inflate(UnsafeRawBufferPointer(rebasing: bytes[bufferStart + 16..<bufferStart + total]),
+                                         rawLength: rawLength, into: output)
                 }
             }
             bufferStart += total

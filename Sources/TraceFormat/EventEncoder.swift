@@ -62,8 +62,9 @@ public struct EventEncoder: Sendable {
 
 extension EventKind {
     /// Number of varint fields after the time delta: `spec.fields.count` as a switch the optimizer folds, for the
-    /// encoder's and decoder's hot paths (a test checks it against `KindSpec.all`). 0 for `string`.
-    @inlinable
+    /// encoder's and decoder's hot paths (a test checks it against `KindSpec.all`). 0 for `string`. Always
+    /// inlined: in the analyzer's large decode loop the optimizer otherwise called it once per record.
+    @inlinable @inline(__always)
     public var fieldCount: Int {
         switch self {
         case .close, .string: 0

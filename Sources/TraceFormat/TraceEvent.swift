@@ -93,7 +93,7 @@ public struct TraceEvent: Hashable, Sendable {
     // MARK: Accessors. Each is meaningful only for the kinds named; inlinable, as the analyzer reads them per event.
 
     /// The task the event is about (spawn, cancel, caught, cleanup-*, rethrow, end, uncancel, mark, site, signal); 0 otherwise.
-    @inlinable
+    @inlinable @inline(__always)
     public var task: TaskID {
         switch kind {
         case .info, .string, .close, .dropped: 0
@@ -101,25 +101,25 @@ public struct TraceEvent: Hashable, Sendable {
         }
     }
     /// spawn: the parent task, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     public var parent: TaskID { fields.1 }
     /// spawn: the task's name.
-    @inlinable
+    @inlinable @inline(__always)
     public var name: StringID { fields.2 }
     /// spawn: how the task was started. Unknown values read as `.unstructured`.
-    @inlinable
+    @inlinable @inline(__always)
     public var spawnKind: SpawnKind { SpawnKind(rawValue: UInt8(truncatingIfNeeded: fields.3)) ?? .fallback }
     /// cancel: the task that asked, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     public var canceller: TaskID { fields.1 }
     /// cancel: why. Unknown values read as `.unknown`.
-    @inlinable
+    @inlinable @inline(__always)
     public var cancelReason: CancelReason { CancelReason(rawValue: UInt8(truncatingIfNeeded: fields.2)) ?? .fallback }
     /// cancel: the message, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     public var message: StringID { fields.3 }
     /// caught / cleanup-end / end: the error type, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     public var errorType: StringID {
         switch kind {
         case .caught: fields.1
@@ -128,30 +128,30 @@ public struct TraceEvent: Hashable, Sendable {
         }
     }
     /// cleanup-end: ok or threw. Unknown values read as `.threw`.
-    @inlinable
+    @inlinable @inline(__always)
     public var cleanupResult: CleanupResult { CleanupResult(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// end: how the task ended. Unknown values read as `.failed`.
-    @inlinable
+    @inlinable @inline(__always)
     public var outcome: Outcome { Outcome(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// dropped: how many events were lost.
-    @inlinable
+    @inlinable @inline(__always)
     public var droppedCount: UInt64 { fields.0 }
     /// site: where the task was created.
-    @inlinable
+    @inlinable @inline(__always)
     public var location: StringID { fields.1 }
     /// signal: how the code met its cancellation. Unknown values read as `.flag`, the weakest claim.
-    @inlinable
+    @inlinable @inline(__always)
     public var signalKind: CancellationSignal { CancellationSignal(rawValue: UInt8(truncatingIfNeeded: fields.1)) ?? .fallback }
     /// signal: the API that showed it, or 0.
-    @inlinable
+    @inlinable @inline(__always)
     public var via: StringID { fields.2 }
     /// mark: the label. info: the value.
-    @inlinable
+    @inlinable @inline(__always)
     public var label: StringID { fields.1 }
     /// info: the key.
-    @inlinable
+    @inlinable @inline(__always)
     public var infoKey: StringID { fields.0 }
     /// info: the value.
-    @inlinable
+    @inlinable @inline(__always)
     public var infoValue: StringID { fields.1 }
 }

@@ -19,19 +19,25 @@ import TraceTestSupport
     }
 
     /// Random events over a handful of task ids: repeated and missing spawns, several cancels, catches, cleanups,
-    /// rethrows and marks per task, ends with every outcome, tasks left running.
+    /// rethrows, marks (including the "returns Void" one), sites and signals of every kind per task, ends with
+    /// every outcome, tasks left running.
     static func randomSteps(seed: UInt64, count: Int) -> [Step] {
         var random = SplitMix64(seed: seed)
         var steps: [Step] = []
         var time: UInt64 = 0
-        let names = ["a", "b", "c"]
+        let names = ["a", "b", TaskLifecycle.returnsVoidCannotThrowMark]
         let errors = ["CancellationError", "TimeoutError", "IOError", ""]
+        let vias = ["", "Task.sleep", "Task.value"]
         for _ in 0..<count {
             time += random.below(3) == 0 ? 0 : random.below(150_000_000)
             let task = 1 + random.below(8)
             let other = random.below(9)
-            switch random.below(12) {
-            case 0, 1: steps.append(.spawn(task, names[Int(random.below(3))], parent: other, at: time))
+            switch random.below(15) {
+            case 12: steps.append(.site(task, "file.swift:\(other)", at: time))
+            case 13, 14: steps.append(.signal(task, CancellationSignal(rawValue: UInt8(random.below(3)))!,
+                                              via: vias[Int(random.below(3))], at: time))
+            case 0, 1: steps.append(.spawn(task, names[Int(random.below(3))], parent: other,
+                                           how: SpawnKind(rawValue: UInt8(random.below(5))), at: time))
             case 2: steps.append(.cancel(task, by: other, CancelReason(rawValue: UInt8(random.below(6)))!,
                                          message: random.below(2) == 0 ? "" : "stop", at: time))
             case 3: steps.append(.uncancel(task, at: time))

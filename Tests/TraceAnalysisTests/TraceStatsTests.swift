@@ -3,6 +3,42 @@ import TraceAnalysis
 import TraceFormat
 
 @Suite struct TraceStatsTests {
+    /// `TraceStats` keeps its per-value counters in eight fixed slots, indexed by raw value.
+    @Test func everyCountedEnumFitsTheEightCounters() {
+        #expect(Outcome.allCases.allSatisfy { $0.rawValue < 8 })
+        #expect(SpawnKind.allCases.allSatisfy { $0.rawValue < 8 })
+        #expect(CancelReason.allCases.allSatisfy { $0.rawValue < 8 })
+    }
+
+    /// Each value of each counted enum lands in its own counter.
+    @Test func everyValueIsCountedApart() throws {
+        var steps: [Step] = []
+        var id: TaskID = 1
+        var time: UInt64 = 0
+        var expectedKinds: [SpawnKind: Int] = [:], expectedOutcomes: [Outcome: Int] = [:]
+        var expectedReasons: [CancelReason: Int] = [:]
+        for (k, how) in SpawnKind.allCases.enumerated() {
+            for (o, outcome) in Outcome.allCases.enumerated() {
+                // k + o + 1 tasks of this kind and outcome, each cancelled for a reason of its own.
+                for n in 0..<(k + o + 1) {
+                    let reason = CancelReason.allCases[(k + o + n) % CancelReason.allCases.count]
+                    time += 1
+                    steps += [.spawn(id, "t", how: how, at: time), .cancel(id, by: 0, reason, at: time),
+                              .end(id, outcome, at: time + 1)]
+                    expectedKinds[how, default: 0] += 1
+                    expectedOutcomes[outcome, default: 0] += 1
+                    expectedReasons[reason, default: 0] += 1
+                    id += 1
+                }
+            }
+        }
+        steps.sort { $0.time < $1.time }
+        let stats = try TraceScript.analyze(steps).stats
+        #expect(stats.spawnKinds == expectedKinds)
+        #expect(stats.outcomes == expectedOutcomes)
+        #expect(stats.cancelsByReason == expectedReasons)
+    }
+
     @Test func outcomesCancelsAndCatchesAreCounted() throws {
         let report = try TraceScript.analyze([
             .spawn(1, "main", at: 0),
