@@ -521,7 +521,10 @@ func recompress(_ path: String, levels: [Int32]) -> [(bytes: Int, cpu: Double)] 
     return results
 }
 
-func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
+/// Reads the chunks of the trace at `path` one after another, without checks, and hands each one's compressed
+/// bytes and an output buffer of its declared raw length to `inflate`, which returns how many bytes it produced.
+func forEachChunk(_ path: String, _ inflate: (UnsafeMutableBufferPointer<UInt8>, UnsafeMutableBufferPointer<UInt8>) -> Int)
+    -> (chunks: Int, rawBytes: Int) {
     let fd = open(path, O_RDONLY)
     precondition(fd >= 0, "cannot open \(path)")
     defer { close(fd) }
@@ -542,59 +545,43 @@ func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
             if r <= 0 { return (chunks, rawBytes) }
             got += r
         }
-        var produced = uLong(rawLength)
-        _ = raw.withUnsafeMutableBufferPointer { out in
-            compressed.withUnsafeBufferPointer { input in
-                uncompress(out.baseAddress, &produced, input.baseAddress, uLong(compressedLength))
+        let produced = raw.withUnsafeMutableBufferPointer { out in
+            compressed.withUnsafeMutableBufferPointer { input in
+                inflate(UnsafeMutableBufferPointer(rebasing: input[..<compressedLength]),
+                        UnsafeMutableBufferPointer(rebasing: out[..<min(rawLength, out.count)]))
             }
         }
         chunks += 1
-        rawBytes += Int(produced)
+        rawBytes += produced
     }
     return (chunks, rawBytes)
+}
+
+/// Each chunk through zlib's one-call `uncompress`, Adler-32 checked: the 1× of the analysis ratios.
+func plainInflate(_ path: String) -> (chunks: Int, rawBytes: Int) {
+    forEachChunk(path) { input, output in
+        var produced = uLong(output.count)
+        _ = uncompress(output.baseAddress, &produced, input.baseAddress, uLong(input.count))
+        return Int(produced)
+    }
 }
 
 /// `plainInflate` as `TraceReader` inflates: one stream state reused, the Adler-32 of the output not computed
 /// (the chunk's CRC-32 covers the compressed bytes), all output in one call. The like-for-like floor of the pass.
 func inflateWithoutAdler(_ path: String) -> (chunks: Int, rawBytes: Int) {
-    let fd = open(path, O_RDONLY)
-    precondition(fd >= 0, "cannot open \(path)")
-    defer { close(fd) }
-    var header = [UInt8](repeating: 0, count: 16)
-    var compressed = [UInt8](repeating: 0, count: 1 << 20)
-    var raw = [UInt8](repeating: 0, count: 16 << 20)
     var stream = z_stream()
     precondition(inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
     defer { inflateEnd(&stream) }
-    _ = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }  // file header
-    var chunks = 0, rawBytes = 0
-    while true {
-        let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
-        if n < 16 { break }
-        let compressedLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
-        let rawLength = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) })
-        if compressed.count < compressedLength { compressed = [UInt8](repeating: 0, count: compressedLength) }
-        var got = 0
-        while got < compressedLength {
-            let r = compressed.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, compressedLength - got) }
-            if r <= 0 { return (chunks, rawBytes) }
-            got += r
-        }
+    return forEachChunk(path) { input, output in
         inflateReset(&stream)
         inflateValidate(&stream, 0)
-        raw.withUnsafeMutableBufferPointer { out in
-            compressed.withUnsafeMutableBufferPointer { input in
-                stream.next_in = input.baseAddress
-                stream.avail_in = uInt(compressedLength)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(rawLength)
-                _ = CZlib.inflate(&stream, Z_FINISH)
-            }
-        }
-        chunks += 1
-        rawBytes += rawLength - Int(stream.avail_out)
+        stream.next_in = input.baseAddress
+        stream.avail_in = uInt(input.count)
+        stream.next_out = output.baseAddress
+        stream.avail_out = uInt(output.count)
+        _ = CZlib.inflate(&stream, Z_FINISH)
+        return output.count - Int(stream.avail_out)
     }
-    return (chunks, rawBytes)
 }
 
 func benchAnalyze(_ path: String, rounds: Int) throws {

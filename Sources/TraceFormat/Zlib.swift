@@ -51,7 +51,7 @@ enum Zlib {
 
         /// Inflates `input` into exactly `rawLength` bytes of `output` (which has room for them); never writes more.
         func inflate(_ input: UnsafeRawBufferPointer, rawLength: Int, into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
-            precondition(output.count >= rawLength)
+            precondition(output.count >= rawLength)  // safe: the chunk reader sizes `output` to `rawLength` first
             if ready {
                 guard inflateReset(stream) == Z_OK else { throw .invalidStream }
             } else {
