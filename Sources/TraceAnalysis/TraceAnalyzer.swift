@@ -100,7 +100,7 @@ public struct TraceAnalyzer: Sendable {
         }
         // Finished in place: `if var collected` would copy the collector and with it every outline column.
         if collected?.buildsOutline == true {
-            report.outline = collected!.finishedOutline()
+            report.outline = collected?.finishedOutline()  // optional chaining mutates in place too
         } else if collected != nil {
             report.tasks.sort { ($0.firstSeen, $0.id) < ($1.firstSeen, $1.id) }
         }

@@ -308,9 +308,10 @@ public struct TimelineLayout {
 
     private init(_ outline: consuming TaskOutline, focus: String?, maxLanes: Int) throws(TimelineRenderer.FocusError) {
         // The forest's child lists are needed only for the order and the focus: gone before lanes are built.
-        var forest: TaskForest? = TaskForest(consume outline)
-        (tasks, lookup, visible) = (forest!.tasks, forest!.lookup, try forest!.entries(focus: focus))
-        forest = nil
+        do {
+            let forest = TaskForest(consume outline)
+            (tasks, lookup, visible) = (forest.tasks, forest.lookup, try forest.entries(focus: focus))
+        }
         tasks.dropParents()
         lanes = Lane.build(visible, tasks: tasks, maxLanes: max(maxLanes, 2))
     }
