@@ -29,7 +29,23 @@ public struct HTMLTimelineRenderer: Sendable {
 
     /// Renders `layout` (made from `report` with this renderer's `maxLanes`).
     public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
-        let svg = SVGTimelineRenderer(width: width, maxLanes: maxLanes, listsFindings: false).render(report, layout: layout, title: title)
+        var page = ""
+        write(report, layout: layout, title: title) { page += $0 }
+        return page
+    }
+
+    /// Writes the page `render` returns to `sink` in pieces (the picture line by line), so the whole page is
+    /// never one string.
+    public func write(_ report: AnalysisReport, layout: TimelineLayout, title: String,
+                      to sink: (String) throws -> Void) rethrows {
+        try sink(head(title: title))
+        try SVGTimelineRenderer(width: width, maxLanes: maxLanes, listsFindings: false)
+            .write(report, layout: layout, title: title, to: sink)
+        try sink(tail(report))
+    }
+
+    /// The page after the picture: the findings and the script.
+    private func tail(_ report: AnalysisReport) -> String {
         var findings: [String] = []
         for (number, finding) in report.findings.prefix(maxListedFindings).enumerated() {
             let notes = finding.notes.map { "<li>note: \(MarkupText.escape($0, maxCharacters: 500))</li>" }.joined()
@@ -50,6 +66,22 @@ public struct HTMLTimelineRenderer: Sendable {
             ? "<p class=\"none\">No findings.</p>"
             : "<ol class=\"findings\">\n" + findings.joined(separator: "\n") + "\n</ol>"
         return """
+            </div>
+            <div id="detail" role="status" aria-live="polite"></div>
+            <h2>Findings</h2>
+            \(findingsSection)
+            <script>
+            \(Self.script)
+            </script>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// The page before the picture: styles and controls.
+    private func head(title: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en">
             <head>
@@ -85,15 +117,6 @@ public struct HTMLTimelineRenderer: Sendable {
             <button type="button" id="zoom-reset">Reset</button>\
             <span class="hint">Scroll over the timeline to zoom, drag to pan; hover a marker for details, click a ! for its finding.</span></div>
             <div id="timeline">
-            \(svg)</div>
-            <div id="detail" role="status" aria-live="polite"></div>
-            <h2>Findings</h2>
-            \(findingsSection)
-            <script>
-            \(Self.script)
-            </script>
-            </body>
-            </html>
 
             """
     }

@@ -42,6 +42,20 @@ public struct SVGTimelineRenderer: Sendable {
 
     /// Renders `layout` (made from `report` with this renderer's `maxLanes`).
     public func render(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> String {
+        lines(report, layout: layout, title: title).joined(separator: "\n")
+    }
+
+    /// Writes the picture `render` returns to `sink` in pieces, so the whole picture is never one string.
+    public func write(_ report: AnalysisReport, layout: TimelineLayout, title: String,
+                      to sink: (String) throws -> Void) rethrows {
+        for (index, line) in lines(report, layout: layout, title: title).enumerated() {
+            if index > 0 { try sink("\n") }
+            try sink(line)
+        }
+    }
+
+    /// The picture's lines; joined with newlines they are the picture (the last is empty: the final newline).
+    private func lines(_ report: AnalysisReport, layout: TimelineLayout, title: String) -> [String] {
         let tasks = layout.tasks
         let visible = layout.visible
         let lanes = layout.lanes
@@ -192,8 +206,8 @@ public struct SVGTimelineRenderer: Sendable {
             out.append("</g>")
         }
         out.append("</svg>")
-        out.append("")  // the final newline, without copying the joined picture again
-        return out.joined(separator: "\n")
+        out.append("")  // the final newline
+        return out
     }
 
     // MARK: Pieces

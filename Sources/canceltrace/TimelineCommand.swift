@@ -49,20 +49,20 @@ struct TimelineCommand: ParsableCommand {
         let lanes = maxLanes ?? (format == .text ? 40 : 200)
         let (report, layout) = try Self.layOut(input.file, reader: reader, focus: task, maxLanes: lanes,
                                                picture: format != .text, progress: progress)
-        let text: String
+        let title = Self.title(input.file)
         switch format {
         case .text:
             let renderer = TimelineRenderer(width: display.resolvedWidth, style: output == nil ? display.style : Style(enabled: false),
                                             maxLanes: lanes)
             var lines = [renderer.render(report, layout: layout, title: input.file)]
             lines.append(contentsOf: TraceNotes.lines(for: report, style: output == nil ? display.style : Style(enabled: false)))
-            text = lines.joined(separator: "\n") + "\n"
+            try destination.write(lines.joined(separator: "\n") + "\n")
         case .html:
-            text = HTMLTimelineRenderer(maxLanes: lanes).render(report, layout: layout, title: Self.title(input.file))
+            // In pieces: the 1 M-task page as one string (and the picture inside it as another) cost ~20 MB at the peak.
+            try Self.writeInPieces(to: destination) { try HTMLTimelineRenderer(maxLanes: lanes).write(report, layout: layout, title: title, to: $0) }
         case .svg:
-            text = SVGTimelineRenderer(maxLanes: lanes).render(report, layout: layout, title: Self.title(input.file))
+            try Self.writeInPieces(to: destination) { try SVGTimelineRenderer(maxLanes: lanes).write(report, layout: layout, title: title, to: $0) }
         }
-        try destination.write(text)
         try destination.commit()
         try TraceInput.finish(input.file, report)
     }
@@ -96,6 +96,21 @@ struct TimelineCommand: ParsableCommand {
             layout.supply(try TraceInput.analyze(file, keeping: .only(missing), keepFindings: false).tasks)
         }
         return (report, layout)
+    }
+
+    /// Writes the pieces `produce` hands its sink to `output`, gathered into writes of 64 KiB.
+    static func writeInPieces(to output: Output, _ produce: (_ sink: (String) throws -> Void) throws -> Void) throws {
+        let size = 1 << 16
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(size)
+        try produce { piece in
+            buffer.append(contentsOf: piece.utf8)
+            if buffer.count >= size {
+                try output.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        try output.write(buffer)
     }
 
     /// Pictures are titled with the file's name, so they do not depend on where the command ran.
