@@ -145,7 +145,7 @@ private final class BodyScan: SyntaxVisitor {
     }
     override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
 
-    /// `error`, or `error as! Failure` (the same error under a static type), without parentheses.
+    /// `error`, or `error` force-cast to another error type (the same error under a static type), without parentheses.
     private static func uncast(_ expression: ExprSyntax) -> ExprSyntax {
         var value = SyntaxFacts.unparenthesized(expression)
         if let cast = value.as(AsExprSyntax.self) { value = SyntaxFacts.unparenthesized(cast.expression) }
@@ -164,7 +164,7 @@ private final class BodyScan: SyntaxVisitor {
     override func visit(_ node: ThrowStmtSyntax) -> SyntaxVisitorContinueKind {
         guard closureDepth == 0 else { return .visitChildren }
         // `throw error`, or `throw saved`: an error that already exists goes on; a new one replaces it. A cast
-        // (`throw error as! Failure`) is the same error under a static type.
+        // (`throw error` force-cast to the function's error type) is the same error under a static type.
         if Self.uncast(node.expression).is(DeclReferenceExprSyntax.self) {
             rethrowsError = true
         } else if otherThrow == nil {
@@ -219,7 +219,7 @@ private final class BodyScan: SyntaxVisitor {
         // A test assertion about the error it caught.
         if (last.hasPrefix("XCTAssert") || last == "XCTUnwrap"), SyntaxFacts.mentions(node, anyOf: [binding]) { stops = true }
         // Handing the error on: `promise.fail(error)`, `continuation.resume(throwing: error)`, `handler(error)`,
-        // `writer.write(.error(error))`, `emit(.failure(error as! Failure))`, also from a closure
+        // `writer.write(.error(error))`, `emit(.failure(error))` (also force-cast), also from a closure
         // (`lock.withLock { state.threw(error) }`). Only the error itself as an argument counts: `"\(error)"` is a message.
         let passesError = node.arguments.contains { isBinding($0.expression) }
         if passesError && last != "failure" && !Self.printers.contains(last) && !isThrown(node) {

@@ -44,7 +44,7 @@ enum SyntaxFacts {
         return parts.last.map(String.init)
     }
 
-    /// Whether an expression is below a plain `try` (not `try?`/`try!`) in its own statement or closure: its error
+    /// Whether an expression is below a plain `try` (not the optional or forced forms) in its own statement or closure: its error
     /// propagates to the enclosing catch or out of the function.
     static func isUnderPlainTry(_ node: Syntax, within root: Syntax) -> Bool {
         var current = node.parent

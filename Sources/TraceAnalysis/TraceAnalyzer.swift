@@ -159,7 +159,7 @@ public struct TraceAnalyzer: Sendable {
         mutating func visit(_ event: TraceEvent) {
             let slot = tracker.fold(event, strings: reader.strings)
             if collecting && event.kind == .spawn, let live = tracker.slot(of: event.task) {
-                collector!.noteSpawn(event, slot: live, strings: reader.strings)
+                collector!.noteSpawn(event, slot: live, strings: reader.strings)  // safe: `collecting` means non-nil
             }
             guard slot >= 0 else { return }
             ended(slot)
@@ -187,6 +187,7 @@ public struct TraceAnalyzer: Sendable {
         /// its full lifecycle when the retention asks for it.
         private mutating func collect(_ slot: Int32) {
             let task = tracker.task(inSlot: slot).pointee
+            // safe: every `collector!` below: `collect` is called only when `collecting`, i.e. it is non-nil
             let retained = collector!.retains(task, slot: slot)
             if prefiltering && task.detail < 0 {
                 let asking = TraceAnalyzer.countAndPrefilter(tracker.task(inSlot: slot), prefilter: prefilter,

@@ -185,6 +185,7 @@ final class ChunkReader {
                 let tail = bufferEnd - bufferStart
                 let from = bufferStart
                 buffer.withUnsafeMutableBytes { bytes in
+                    // safe: a tail of bytes means the buffer is not empty, so it has a base address
                     if tail > 0 { bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + from, byteCount: tail) }
                 }
                 bufferFileOffset += UInt64(bufferStart)

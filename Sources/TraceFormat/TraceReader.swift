@@ -148,6 +148,7 @@ public final class TraceReader {
     @usableFromInline
     func resumeRun() -> RecordRun? {
         guard position < payloadCount else { return nil }
+        // safe: `position < payloadCount` means the payload holds bytes, so it has a base address
         return RecordRun(bytes: payload.baseAddress!.assumingMemoryBound(to: UInt8.self),
                          position: position, end: payloadCount, time: chunkTime, floor: lastTime)
     }
