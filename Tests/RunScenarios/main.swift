@@ -288,8 +288,11 @@ func streamFirst() async {
 final class ThreadChurn: @unchecked Sendable {
     var mutex = pthread_mutex_t()
     var left = 16
-    let finished: CheckedContinuation<Void, Never>
-    init(_ finished: CheckedContinuation<Void, Never>) {
+    /// Each thread's waiter: it signals its thread before it returns, so `main` awaits them all before it exits
+    /// (an exit while a waiter is still running would leave it without an end, a true trace but a flaky test).
+    var waiters: [Task<Void, Never>] = []
+    let finished: CheckedContinuation<[Task<Void, Never>], Never>
+    init(_ finished: CheckedContinuation<[Task<Void, Never>], Never>) {
         self.finished = finished
         pthread_mutex_init(&mutex, nil)
     }
@@ -303,21 +306,22 @@ final class ThreadChurn: @unchecked Sendable {
         }
         for index in stride(from: 0, to: tasks.count, by: 2) { tasks[index].cancel() }
         let done = DispatchSemaphore(value: 0)
-        Task {
+        let waiter = Task {
             for task in tasks { _ = await task.result }
             done.signal()
         }
         done.wait()  // this OS thread's own wait, not a pool thread's
         pthread_mutex_lock(&mutex)
+        waiters.append(waiter)
         left -= 1
         let last = left == 0
         pthread_mutex_unlock(&mutex)
-        if last { finished.resume() }
+        if last { finished.resume(returning: waiters) }
     }
 }
 
 func threadChurn() async {
-    await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+    let waiters = await withCheckedContinuation { (finished: CheckedContinuation<[Task<Void, Never>], Never>) in
         let churn = ThreadChurn(finished)
         for _ in 0..<16 {
             var thread = pthread_t()
@@ -328,6 +332,7 @@ func threadChurn() async {
             pthread_detach(thread)
         }
     }
+    for waiter in waiters { await waiter.value }
     print("thread-churn: done")
 }
 
