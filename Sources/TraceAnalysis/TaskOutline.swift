@@ -577,11 +577,16 @@ struct OutlineCollector {
         if retained { outline.keepDetail(task, at: entry) }
     }
 
+    /// Whether the lifecycle of a task still alive at the end of the trace is kept (after `noteLive`).
+    func retains(live task: TaskLifecycle) -> Bool {
+        liveAtEnd[task.id]?.kept ?? false || retention.perSiblingName == .max
+            || (!retention.ids.isEmpty && retention.ids.contains(task.id))
+    }
+
     /// A task still alive at the end of the trace (after `noteLive`).
     mutating func add(_ task: TaskLifecycle, into report: inout AnalysisReport) {
         let noted = liveAtEnd[task.id]
-        let retained = noted?.kept ?? false || retention.perSiblingName == .max
-            || (!retention.ids.isEmpty && retention.ids.contains(task.id))
+        let retained = retains(live: task)
         if !buildsOutline {
             if retained { report.tasks.append(task) }
             return

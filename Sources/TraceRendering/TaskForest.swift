@@ -323,7 +323,7 @@ public struct TimelineLayout {
     }
 
     /// The most serious level among the findings about each lane's tasks (a group's: any member's), from the
-    /// report's findings or, when it kept no finding text, its `findingLevels`.
+    /// report's findings or, when it kept the text of some or none, its `findingLevels`.
     func laneLevels(_ report: AnalysisReport) -> [Level?] {
         guard !report.findings.isEmpty || !report.findingLevels.isEmpty else {
             return [Level?](repeating: nil, count: lanes.count)
@@ -335,8 +335,11 @@ public struct TimelineLayout {
                 levelOf[index] = max(levelOf[index] ?? level, level)
             }
         }
-        for finding in report.findings { note(finding.task, finding.level) }
-        for finding in report.findingLevels { note(finding.task, finding.level) }
+        if report.findingLevels.isEmpty {
+            for finding in report.findings { note(finding.task, finding.level) }
+        } else {
+            for finding in report.findingLevels { note(finding.task, finding.level) }
+        }
         return lanes.map { $0.members.lazy.compactMap { levelOf[$0] }.max() }
     }
 
@@ -347,5 +350,25 @@ public struct TimelineLayout {
     public mutating func supply(_ lifecycles: [TaskLifecycle]) {
         let missing = missingDetails
         tasks.supply(lifecycles, for: missing)
+    }
+
+    /// The tasks to read again (`TaskKeeping.only`): `missingIDs`, and for a picture (`findingText`) the tasks
+    /// drawn alone with a finding whose text `report` did not keep (`TraceAnalyzer.textOfFirstFindings`): their
+    /// badges show it.
+    public func idsToReadAgain(_ report: AnalysisReport, findingText: Bool) -> Set<TaskID> {
+        var ids = missingIDs
+        guard findingText, !report.findingLevels.isEmpty else { return ids }
+        var missingText: [TaskID: Int] = [:]
+        for lane in lanes where !lane.isGroup { missingText[tasks.ids[lane.members[0]]] = 0 }
+        for finding in report.findingLevels { missingText[finding.task]? += 1 }
+        for finding in report.findings { missingText[finding.task]? -= 1 }
+        for (id, count) in missingText where count > 0 { ids.insert(id) }
+        return ids
+    }
+
+    /// Takes what the second read of `idsToReadAgain` kept: the lifecycles, and the findings' text into `report`.
+    public mutating func supply(_ second: AnalysisReport, to report: inout AnalysisReport) {
+        supply(second.tasks)
+        report.addFindingText(from: second)
     }
 }
