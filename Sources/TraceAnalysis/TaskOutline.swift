@@ -249,23 +249,30 @@ public struct TaskOutline: Sendable {
     private mutating func removeUnfilled() {
         let n = ids.count
         var removed: [Int] = []
-        var kept = 0
-        for index in 0..<n {
-            if outcomeCodes[index] == Self.unfilled {
-                removed.append(index)
-                continue
+        for index in 0..<n where outcomeCodes[index] == Self.unfilled { removed.append(index) }
+        guard !removed.isEmpty else { return }
+        // Column by column, the runs between removed entries moved down: one unfilled entry near the start moves
+        // every entry (entry by entry, all seven columns at once, was 2 % of a million-task timeline's profile).
+        func compact<Value>(_ column: inout [Value]) {
+            column.withUnsafeMutableBufferPointer { column in
+                var kept = removed[0]
+                for (k, start) in removed.enumerated() {
+                    let end = k + 1 < removed.count ? removed[k + 1] : n
+                    for index in start + 1 ..< end {
+                        column[kept] = column[index]
+                        kept += 1
+                    }
+                }
             }
-            if kept != index { moveEntry(from: index, to: kept) }
-            kept += 1
+            column.removeLast(removed.count)
         }
-        guard kept < n else { return }
-        ids.removeLast(n - kept)
-        parentIDs.removeLast(n - kept)
-        nameIndices.removeLast(n - kept)
-        begins.removeLast(n - kept)
-        ends.removeLast(n - kept)
-        outcomeCodes.removeLast(n - kept)
-        cancelIndices.removeLast(n - kept)
+        compact(&ids)
+        compact(&parentIDs)
+        compact(&nameIndices)
+        compact(&begins)
+        compact(&ends)
+        compact(&outcomeCodes)
+        compact(&cancelIndices)
         // An entry moves down by the number of removed entries before it (none is itself removed: only filled
         // entries have details).
         rekey { index in

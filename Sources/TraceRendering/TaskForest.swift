@@ -183,8 +183,8 @@ struct Lane {
         }
         // -1: drawn alone; -2: hidden (inside a group, or a group's later member); else the group of its first member.
         var groupOf: [Int32] = []
-        // Groups as chains: the first member of each, and each member's next.
-        var groups: [Int32] = []
+        // Groups as chains: the first member of each, and each member's next; with the entries they hold.
+        var groups: [(first: Int32, entries: Int)] = []
         var nextMember: [Int32] = []
         func members(from first: Int32) -> UnfoldSequence<Int, Int32> {
             sequence(state: first) { member in
@@ -241,9 +241,11 @@ struct Lane {
             groupOf = [Int32](repeating: -1, count: n)
             var lanes = n
             for candidate in candidates where lanes > maxLanes {
-                guard !members(from: candidate.first).contains(where: { groupOf[$0] != -1 }) else { continue }
+                // Taken when a member is hidden inside a chosen group's member; members are siblings, so then all
+                // are, the first too: checking it saves a walk along the chain.
+                guard groupOf[Int(candidate.first)] == -1 else { continue }
                 let group = Int32(groups.count)
-                groups.append(candidate.first)
+                groups.append((candidate.first, candidate.saving + 1))
                 groupOf[Int(candidate.first)] = group
                 for member in members(from: candidate.first) {
                     for inner in member..<Int(subtreeEnd[member]) where inner != Int(candidate.first) { groupOf[inner] = -2 }
@@ -259,8 +261,8 @@ struct Lane {
             if groupOf[position] >= 0 {
                 var all: [Int32] = []
                 var size = 0
-                let first = groups[Int(groupOf[position])]
-                all.reserveCapacity(members(from: first).reduce(0) { $0 + Int(subtreeEnd[$1]) - $1 })
+                let (first, entries) = groups[Int(groupOf[position])]
+                all.reserveCapacity(entries)
                 for member in members(from: first) {
                     size += 1
                     for inner in member..<Int(subtreeEnd[member]) { all.append(Int32(visible[inner].index)) }

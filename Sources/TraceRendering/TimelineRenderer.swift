@@ -140,15 +140,18 @@ public struct TimelineRenderer: Sendable {
     private func groupCells(_ lane: Lane, _ tasks: TaskOutline, _ scale: Scale) -> String {
         var cells = [String](repeating: " ", count: scale.columns)
         // From the outline only: a group can hold most of a million-task trace.
-        let members = lane.members
-        let begin = scale.column(members.lazy.map { tasks.begins[$0] }.min() ?? scale.start)
-        let finish = scale.column(members.lazy.map { tasks.end(of: $0) ?? scale.end }.max() ?? scale.end)
-        for column in begin...max(begin, finish) { cells[column] = "═" }
-        // Columns first, one styled marker each: a group can hold hundreds of thousands of cancels.
+        // One walk over the members for the span and the cancels; columns first, one styled marker each: a group
+        // can hold hundreds of thousands of cancels.
+        var first = UInt64.max, last = UInt64.min
         var cancelled = [Bool](repeating: false, count: scale.columns)
-        for member in members {
+        for member in lane.members {
+            first = min(first, tasks.begins[member])
+            last = max(last, tasks.end(of: member) ?? scale.end)
             if let time = tasks.standingCancelTime(of: member) { cancelled[scale.column(time)] = true }
         }
+        let begin = scale.column(lane.members.isEmpty ? scale.start : first)
+        let finish = scale.column(lane.members.isEmpty ? scale.end : last)
+        for column in begin...max(begin, finish) { cells[column] = "═" }
         let marker = style.boldRed("✕")
         for column in cancelled.indices where cancelled[column] { cells[column] = marker }
         return cells.joined()
