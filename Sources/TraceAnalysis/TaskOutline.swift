@@ -21,13 +21,17 @@ public struct TaskOutline: Sendable {
     /// The end's time; meaningful only when the task ended (`outcome(of:)` is not nil).
     public private(set) var ends: [UInt64] = []
     @usableFromInline private(set) var outcomeCodes: [UInt8] = []
-    /// Index into the standing cancels' columns (`cancelTimes`, `cancelBy`, `cancelStrings`), or -1: the task's
+    /// Index into the standing cancels' columns (`cancelTimes`, `cancelBy`, `cancelStringSet`), or -1: the task's
     /// `effectiveCancel`. Columns, not one array of structs, so padding costs nothing.
     @usableFromInline private(set) var cancelIndices: [Int32] = []
     @usableFromInline private(set) var cancelTimes: [UInt64] = []
     @usableFromInline private(set) var cancelBy: [TaskID] = []
-    private var cancelStrings: [CancelStrings] = []
-    /// Whether `cancelBy` and `cancelStrings` are kept (`OutlineRetention.cancelDetails`).
+    /// Each standing cancel's strings, as an index into `cancelStringSets`: a trace has few distinct ones (canceller
+    /// names × messages × reasons), and 4 bytes a cancel instead of 12 is 2.7 MB of a million-task picture's peak.
+    private var cancelStringSet: [Int32] = []
+    private var cancelStringSets: [CancelStrings] = []
+    private var cancelStringSetIndex: [CancelStrings: Int32] = [:]
+    /// Whether `cancelBy` and `cancelStringSet` are kept (`OutlineRetention.cancelDetails`).
     public private(set) var hasCancelDetails = true
     /// Full lifecycles, by task index: those the analysis was asked to keep (`OutlineRetention`), and those
     /// `supply(_:)` added.
@@ -36,7 +40,7 @@ public struct TaskOutline: Sendable {
     public private(set) var lookup = TaskIDLookup([])
 
     /// A standing cancel's strings, as indices into `names`.
-    struct CancelStrings: Sendable {
+    struct CancelStrings: Sendable, Hashable {
         /// -1 when the canceller's name was not known.
         var byName: Int32
         var message: Int32
@@ -96,7 +100,7 @@ public struct TaskOutline: Sendable {
         let at = Int(cancelIndices[index])
         guard at >= 0 else { return nil }
         guard hasCancelDetails else { return CancelRequest(time: cancelTimes[at], by: 0, byName: nil, reason: .unknown, message: "") }
-        let strings = cancelStrings[at]
+        let strings = cancelStringSets[Int(cancelStringSet[at])]
         return CancelRequest(time: cancelTimes[at], by: cancelBy[at],
                              byName: strings.byName < 0 ? nil : names[Int(strings.byName)],
                              reason: strings.reason, message: names[Int(strings.message)])
@@ -178,7 +182,12 @@ public struct TaskOutline: Sendable {
         cancelTimes.append(time)
         guard hasCancelDetails else { return }
         cancelBy.append(by)
-        cancelStrings.append(strings)
+        // Often the same as the cancel before: no hashing then.
+        if let last = cancelStringSet.last, cancelStringSets[Int(last)] == strings { return cancelStringSet.append(last) }
+        if let known = cancelStringSetIndex[strings] { return cancelStringSet.append(known) }
+        cancelStringSetIndex[strings] = Int32(cancelStringSets.count)
+        cancelStringSet.append(Int32(cancelStringSets.count))
+        cancelStringSets.append(strings)
     }
 
     /// Fills entry `index` from a compact task (its canceller's name and cancel message as indices into `names`).
@@ -222,6 +231,7 @@ public struct TaskOutline: Sendable {
     /// parents to indices. Entries reserved at spawns are usually in that order already: then this only checks it.
     mutating func finish() {
         nameIndexByText = [:]
+        cancelStringSetIndex = [:]
         removeUnfilled()
         putInOrder()
         resolveParents()
