@@ -637,8 +637,8 @@ func benchAnalyze(_ path: String, rounds: Int) throws {
 /// The timeline's phases as `canceltrace timeline` runs them (outline analysis, layout, a second read when needed,
 /// each renderer), each with its thread CPU time, the process's peak RSS after it and the heap in use. One round:
 /// the peak cannot be reset, so the text timeline (the smaller) runs first, then the pictures' (their analysis
-/// keeps the findings' text and more lifecycles), then the full-lifecycle path (`keepTasks`, what `timeline` did
-/// before the outline).
+/// keeps cancel details, some findings' text and more lifecycles), then the full-lifecycle path (`keepTasks`,
+/// what `timeline` did before the outline).
 func benchTimeline(_ path: String) throws {
     print("## Timeline of \(path) (thread CPU time of each phase; peak RSS of the process after it, heap in use)")
     func currentRSSMiB() -> Double {
@@ -653,35 +653,39 @@ func benchTimeline(_ path: String) throws {
                "peak RSS \(fmt(maxRSSMiB())) MiB, now \(fmt(currentRSSMiB())) MiB, heap in use \(fmt(heapInUseMiB())) MiB")
         return result
     }
-    /// As `TimelineCommand.layOut`: lifecycles kept for 4 × `lanes`, a second read for the rest drawn alone.
-    func layOut(lanes: Int, findingText: Bool) throws -> (AnalysisReport, TimelineLayout) {
-        var analysis = try phase("analysis, outline, \(lanes) lanes\(findingText ? "" : ", finding levels only")") {
+    /// As `TimelineCommand.layOut`: lifecycles kept for 4 × `lanes`, the text of the first `listedFindings`
+    /// findings and of the kept tasks' (nil: levels only), a second read for the rest drawn alone.
+    func layOut(lanes: Int, listedFindings: Int?) throws -> (AnalysisReport, TimelineLayout) {
+        let picture = listedFindings != nil
+        var analysis = try phase("analysis, outline, \(lanes) lanes, \(listedFindings.map { "text of the first \($0) findings" } ?? "finding levels only")") {
             var analyzer = TraceAnalyzer()
-            analyzer.keepsFindingText = findingText
+            analyzer.keepsFindingText = false
+            analyzer.textOfFirstFindings = listedFindings
             return try analyzer.analyze(try TraceReader(path: path),
                                         keeping: .outline(OutlineRetention(perSiblingName: lanes, maxKept: 4 * lanes,
-                                                                           cancelDetails: findingText)))
+                                                                           cancelDetails: picture)))
         }
         let tasks = analysis.outline?.count ?? 0, kept = analysis.outline?.details.count ?? 0
         var layout = try phase("layout (forest, lanes), \(lanes) lanes") { try TimelineLayout(taking: &analysis, focus: nil, maxLanes: lanes) }
-        let missing = layout.missingIDs
-        if !missing.isEmpty {
-            try phase("second read for \(missing.count) lifecycles") {
+        let again = layout.idsToReadAgain(analysis, findingText: picture)
+        if !again.isEmpty {
+            try phase("second read for \(again.count) tasks") {
                 var analyzer = TraceAnalyzer()
-                analyzer.maxFindings = 0
-                layout.supply(try analyzer.analyze(try TraceReader(path: path), keeping: .only(missing)).tasks)
+                analyzer.keepsFindingText = false
+                if picture { analyzer.textOfFirstFindings = 0 } else { analyzer.maxFindings = 0 }
+                layout.supply(try analyzer.analyze(try TraceReader(path: path), keeping: .only(again)), to: &analysis)
             }
         }
         report("outline: tasks, full lifecycles kept", "\(tasks), \(kept)")
         return (analysis, layout)
     }
     do {
-        let (analysis, layout) = try layOut(lanes: 40, findingText: false)
+        let (analysis, layout) = try layOut(lanes: 40, listedFindings: nil)
         let text = phase("text render") { TimelineRenderer(width: 100, maxLanes: 40).render(analysis, layout: layout, title: path) }
         report("text lines", "\(text.split(separator: "\n").count)")
     }
     do {
-        let (analysis, layout) = try layOut(lanes: 200, findingText: true)
+        let (analysis, layout) = try layOut(lanes: 200, listedFindings: HTMLTimelineRenderer().maxListedFindings)
         let svg = phase("SVG render") { SVGTimelineRenderer(maxLanes: 200).render(analysis, layout: layout, title: path) }
         let html = phase("HTML render") { HTMLTimelineRenderer(maxLanes: 200).render(analysis, layout: layout, title: path) }
         report("SVG, HTML bytes", "\(svg.utf8.count), \(html.utf8.count)")

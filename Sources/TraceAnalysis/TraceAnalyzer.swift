@@ -13,6 +13,10 @@ public struct TraceAnalyzer: Sendable {
     /// False: keep of each finding only its task and level (`AnalysisReport.findingLevels`), all a text timeline
     /// shows of it.
     public var keepsFindingText = true
+    /// With `keepsFindingText` false: still keep the text of the first this many findings in the report's order
+    /// and of every finding about a task whose lifecycle is kept (`TaskKeeping.outline`, `.only`), each with its
+    /// number among all (`AnalysisReport.findingNumbers`): what a timeline picture lists and badges. nil: none.
+    public var textOfFirstFindings: Int?
     /// Lifecycles kept in the report when `keepTasks` is set; more are counted in `AnalysisReport.elidedTasks`.
     /// Each `end` record of a task never seen is a new task, and such records compress about a thousandfold, so
     /// without this a small file could make `tasks` grow without bound.
@@ -64,6 +68,7 @@ public struct TraceAnalyzer: Sendable {
                         prefilter: BuiltInPrefilter(configuration: configuration),
                         prefiltering: !keepTasks && onTask == nil && prefiltered, keepTasks: keepTasks,
                         onTask: onTask, collector: collector)
+        if !keepsFindingText, let first = textOfFirstFindings { pass.report.findingSelection = FindingSelection(first: first) }
         pass.tracker.maxLiveTasks = maxLiveTasks
         let eventsBefore = reader.eventCount
         var progressMark = eventsBefore
@@ -94,7 +99,8 @@ public struct TraceAnalyzer: Sendable {
         collected?.noteLive(tracker.liveSlots())
         for task in tracker.finish(strings: reader.strings) {
             examine(task, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: report.traceEnd,
-                    cutShort: report.cutShort, damagedChunks: report.damagedChunks)
+                    cutShort: report.cutShort, damagedChunks: report.damagedChunks,
+                    aboutKeptTask: collected?.retains(live: task) ?? false)
             onTask?(task, report.traceEnd)
             collected?.add(task, into: &report)
         }
@@ -111,6 +117,10 @@ public struct TraceAnalyzer: Sendable {
         report.duplicateSpawns = tracker.duplicateSpawns
         report.recordsAfterEnd = tracker.recordsAfterEnd
         Self.sortByTime(&report.findings)
+        if let selection = report.findingSelection {
+            report.findingSelection = nil
+            (report.findings, report.findingNumbers) = selection.finished()
+        }
         if report.info[TraceInfo.Key.runtime] == "python" { Self.speakPython(&report.findings, rules: rules) }
         if keepTasks {
             // Sort positions, then permute in place, one swap per task: sorting the large values themselves moves
@@ -198,13 +208,13 @@ public struct TraceAnalyzer: Sendable {
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
                 if asking != 0 {
                     analyzer.check(lifecycle, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false,
-                                   asking: asking, ruleBits: ruleBits)
+                                   asking: asking, ruleBits: ruleBits, aboutKeptTask: retained)
                 }
                 collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             } else {
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
                 analyzer.examine(lifecycle, rules: rules, into: &report, keepTasks: false, traceEnd: tracker.lastTime,
-                                 cutShort: false)
+                                 cutShort: false, aboutKeptTask: retained)
                 collector!.add(lifecycle, slot: slot, hasSpawn: task.hasSpawn, retained: retained, into: &report)
             }
         }
@@ -255,19 +265,20 @@ public struct TraceAnalyzer: Sendable {
     }
 
     fileprivate func examine(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport, keepTasks: Bool,
-                         traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0) {
+                         traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0, aboutKeptTask: Bool = false) {
         report.stats.add(task)
-        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort, damagedChunks: damagedChunks)
+        check(task, rules: rules, into: &report, traceEnd: traceEnd, cutShort: cutShort, damagedChunks: damagedChunks,
+              aboutKeptTask: aboutKeptTask)
         if keepTasks {
             if report.tasks.count < maxKeptTasks { report.tasks.append(task) } else { report.elidedTasks += 1 }
         }
     }
 
     /// Runs the rules on `task`: all of them, or with `ruleBits` only those whose bit is in `asking` (the others
-    /// have said they cannot report it).
+    /// have said they cannot report it). `aboutKeptTask`: the task's lifecycle is kept (`FindingSelection`).
     fileprivate func check(_ task: TaskLifecycle, rules: [any Rule], into report: inout AnalysisReport,
                        traceEnd: UInt64, cutShort: Bool, damagedChunks: Int = 0,
-                       asking: UInt16 = .max, ruleBits: [UInt16] = []) {
+                       asking: UInt16 = .max, ruleBits: [UInt16] = [], aboutKeptTask: Bool = false) {
         let context = RuleContext(configuration: configuration, traceEnd: traceEnd, traceCutShort: cutShort,
                                   damagedChunks: damagedChunks)
         for i in rules.indices where ruleBits.isEmpty || ruleBits[i] & asking != 0 {
@@ -289,6 +300,7 @@ public struct TraceAnalyzer: Sendable {
                     report.findings.append(finding)
                 } else {
                     report.findingLevels.append(FindingLevel(task: finding.task, level: finding.level))
+                    report.findingSelection?.add(finding, aboutKeptTask: aboutKeptTask)
                 }
             }
         }
@@ -301,6 +313,11 @@ public struct AnalysisReport: Sendable {
     public var findings: [Finding] = []
     /// Instead of `findings` when the analyzer keeps no finding text (`TraceAnalyzer.keepsFindingText`).
     public var findingLevels: [FindingLevel] = []
+    /// When only some findings kept their text (`TraceAnalyzer.textOfFirstFindings`): the position of each of
+    /// `findings` among all the findings in order (`findingNumber(at:)`).
+    public var findingNumbers: [Int] = []
+    /// Chooses those while the analysis runs.
+    var findingSelection: FindingSelection?
     /// Findings per rule id, including elided ones.
     public var findingCounts: [String: Int] = [:]
     public var elidedFindings = 0

@@ -47,7 +47,9 @@ public struct HTMLTimelineRenderer: Sendable {
     /// The page after the picture: the findings and the script.
     private func tail(_ report: AnalysisReport) -> String {
         var findings: [String] = []
-        for (number, finding) in report.findings.prefix(maxListedFindings).enumerated() {
+        // The report keeps the text of these at least (`TraceAnalyzer.textOfFirstFindings`).
+        for index in report.findings.indices.prefix(while: { report.findingNumber(at: $0) < maxListedFindings }) {
+            let number = report.findingNumber(at: index), finding = report.findings[index]
             let notes = finding.notes.map { "<li>note: \(MarkupText.escape($0, maxCharacters: 500))</li>" }.joined()
             findings.append("""
                 <li class="finding \(finding.level.rawValue)" id="finding-\(number)" data-task="\(finding.task)">\
@@ -56,8 +58,8 @@ public struct HTMLTimelineRenderer: Sendable {
                 <ul>\(notes)<li class="help">help: \(MarkupText.escape(finding.help, maxCharacters: 500))</li></ul></li>
                 """)
         }
-        if report.findings.count > maxListedFindings {
-            let more = report.findings.count - maxListedFindings + report.elidedFindings
+        if report.keptFindingCount > maxListedFindings {
+            let more = report.keptFindingCount - maxListedFindings + report.elidedFindings
             findings.append("<li class=\"elided\">… \(Plural.count(more, "more finding")) not listed (run canceltrace check)</li>")
         } else if report.elidedFindings > 0 {
             findings.append("<li class=\"elided\">… \(Plural.count(report.elidedFindings, "more finding")) not kept</li>")

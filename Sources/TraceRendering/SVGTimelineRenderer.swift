@@ -21,6 +21,9 @@ public struct SVGTimelineRenderer: Sendable {
         self.listsFindings = listsFindings
     }
 
+    /// Findings listed below the picture (`listsFindings`).
+    public static let listedFindings = 20
+
     static let laneHeight = 28.0
     static let top = 52.0
     static let outcomeWidth = 150.0
@@ -89,10 +92,12 @@ public struct SVGTimelineRenderer: Sendable {
         let hidden = visible.count - lanes.reduce(0) { $0 + $1.members.count }
         let axisTop = lanesBottom + (hidden > 0 ? 22 : 6)
         let legendTop = axisTop + 44
-        let shownFindings = listsFindings ? Array(report.findings.prefix(20)) : []
+        // The report keeps the text of these at least (`TraceAnalyzer.textOfFirstFindings`).
+        let shownFindings = listsFindings
+            ? report.findings.indices.prefix(while: { report.findingNumber(at: $0) < Self.listedFindings }).map { report.findings[$0] } : []
         let findingsTop = legendTop + 26
         let height = findingsTop + (shownFindings.isEmpty ? 0 : Double(shownFindings.count) * 18 + 12)
-            + (listsFindings && report.findings.count > shownFindings.count ? 18 : 0)
+            + (listsFindings && report.keptFindingCount > shownFindings.count ? 18 : 0)
 
         var out: [String] = []
         out.append("""
@@ -110,7 +115,7 @@ public struct SVGTimelineRenderer: Sendable {
             """)
         out.append("<rect class=\"page\" width=\"100%\" height=\"100%\"/>")
         let taskCount = visible.count
-        let findingSummary = report.findings.isEmpty ? "no findings" : Plural.count(report.findings.count + report.elidedFindings, "finding")
+        let findingSummary = report.keptFindingCount == 0 ? "no findings" : Plural.count(report.keptFindingCount + report.elidedFindings, "finding")
         out.append("<text class=\"title\" x=\"10\" y=\"20\">\(MarkupText.escape(title))</text>")
         out.append("<text class=\"subtitle\" x=\"10\" y=\"38\">\(Plural.count(taskCount, "task")), \(MarkupText.escape(TraceTime.duration(end - start))), \(findingSummary)\(report.cutShort ? " (trace cut short)" : "")</text>")
 
@@ -141,8 +146,8 @@ public struct SVGTimelineRenderer: Sendable {
         // Only for the tasks drawn alone (their badges): a copy of every finding would cost as much as the findings.
         let drawnAlone = Set(lanes.lazy.filter { !$0.isGroup }.map { tasks.ids[$0.members[0]] })
         var findingsByTask: [TaskID: [(Int, Finding)]] = [:]
-        for (number, finding) in report.findings.enumerated() where drawnAlone.contains(finding.task) {
-            findingsByTask[finding.task, default: []].append((number, finding))
+        for (index, finding) in report.findings.enumerated() where drawnAlone.contains(finding.task) {
+            findingsByTask[finding.task, default: []].append((report.findingNumber(at: index), finding))
         }
         var cancelMarkerX: [TaskID: Double] = [:]
         for (index, lane) in lanes.enumerated() {
@@ -199,8 +204,8 @@ public struct SVGTimelineRenderer: Sendable {
                     \(MarkupText.escape(finding.message, maxCharacters: 500))</text>
                     """)
             }
-            if report.findings.count > shownFindings.count {
-                let more = report.findings.count - shownFindings.count + report.elidedFindings
+            if report.keptFindingCount > shownFindings.count {
+                let more = report.keptFindingCount - shownFindings.count + report.elidedFindings
                 out.append("<text class=\"finding-text\" x=\"10\" y=\"\(MarkupText.number(findingsTop + Double(shownFindings.count) * 18 + 6))\">… \(Plural.count(more, "more finding")) (run canceltrace check)</text>")
             }
             out.append("</g>")

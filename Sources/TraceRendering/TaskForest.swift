@@ -183,8 +183,8 @@ struct Lane {
         }
         // -1: drawn alone; -2: hidden (inside a group, or a group's later member); else the group of its first member.
         var groupOf: [Int32] = []
-        // Groups as chains: the first member of each, and each member's next.
-        var groups: [Int32] = []
+        // Groups as chains: the first member of each, and each member's next; with the entries they hold.
+        var groups: [(first: Int32, entries: Int)] = []
         var nextMember: [Int32] = []
         func members(from first: Int32) -> UnfoldSequence<Int, Int32> {
             sequence(state: first) { member in
@@ -241,9 +241,11 @@ struct Lane {
             groupOf = [Int32](repeating: -1, count: n)
             var lanes = n
             for candidate in candidates where lanes > maxLanes {
-                guard !members(from: candidate.first).contains(where: { groupOf[$0] != -1 }) else { continue }
+                // Taken when a member is hidden inside a chosen group's member; members are siblings, so then all
+                // are, the first too: checking it saves a walk along the chain.
+                guard groupOf[Int(candidate.first)] == -1 else { continue }
                 let group = Int32(groups.count)
-                groups.append(candidate.first)
+                groups.append((candidate.first, candidate.saving + 1))
                 groupOf[Int(candidate.first)] = group
                 for member in members(from: candidate.first) {
                     for inner in member..<Int(subtreeEnd[member]) where inner != Int(candidate.first) { groupOf[inner] = -2 }
@@ -259,8 +261,8 @@ struct Lane {
             if groupOf[position] >= 0 {
                 var all: [Int32] = []
                 var size = 0
-                let first = groups[Int(groupOf[position])]
-                all.reserveCapacity(members(from: first).reduce(0) { $0 + Int(subtreeEnd[$1]) - $1 })
+                let (first, entries) = groups[Int(groupOf[position])]
+                all.reserveCapacity(entries)
                 for member in members(from: first) {
                     size += 1
                     for inner in member..<Int(subtreeEnd[member]) { all.append(Int32(visible[inner].index)) }
@@ -323,7 +325,7 @@ public struct TimelineLayout {
     }
 
     /// The most serious level among the findings about each lane's tasks (a group's: any member's), from the
-    /// report's findings or, when it kept no finding text, its `findingLevels`.
+    /// report's findings or, when it kept the text of some or none, its `findingLevels`.
     func laneLevels(_ report: AnalysisReport) -> [Level?] {
         guard !report.findings.isEmpty || !report.findingLevels.isEmpty else {
             return [Level?](repeating: nil, count: lanes.count)
@@ -335,8 +337,11 @@ public struct TimelineLayout {
                 levelOf[index] = max(levelOf[index] ?? level, level)
             }
         }
-        for finding in report.findings { note(finding.task, finding.level) }
-        for finding in report.findingLevels { note(finding.task, finding.level) }
+        if report.findingLevels.isEmpty {
+            for finding in report.findings { note(finding.task, finding.level) }
+        } else {
+            for finding in report.findingLevels { note(finding.task, finding.level) }
+        }
         return lanes.map { $0.members.lazy.compactMap { levelOf[$0] }.max() }
     }
 
@@ -347,5 +352,25 @@ public struct TimelineLayout {
     public mutating func supply(_ lifecycles: [TaskLifecycle]) {
         let missing = missingDetails
         tasks.supply(lifecycles, for: missing)
+    }
+
+    /// The tasks to read again (`TaskKeeping.only`): `missingIDs`, and for a picture (`findingText`) the tasks
+    /// drawn alone with a finding whose text `report` did not keep (`TraceAnalyzer.textOfFirstFindings`): their
+    /// badges show it.
+    public func idsToReadAgain(_ report: AnalysisReport, findingText: Bool) -> Set<TaskID> {
+        var ids = missingIDs
+        guard findingText, !report.findingLevels.isEmpty else { return ids }
+        var missingText: [TaskID: Int] = [:]
+        for lane in lanes where !lane.isGroup { missingText[tasks.ids[lane.members[0]]] = 0 }
+        for finding in report.findingLevels { missingText[finding.task]? += 1 }
+        for finding in report.findings { missingText[finding.task]? -= 1 }
+        for (id, count) in missingText where count > 0 { ids.insert(id) }
+        return ids
+    }
+
+    /// Takes what the second read of `idsToReadAgain` kept: the lifecycles, and the findings' text into `report`.
+    public mutating func supply(_ second: AnalysisReport, to report: inout AnalysisReport) {
+        supply(second.tasks)
+        report.addFindingText(from: second)
     }
 }

@@ -49,6 +49,7 @@ public struct TimelineRenderer: Sendable {
         let laneWidth = width - labelWidth - outcomeWidth - 2
         let scale = Scale(start: start, end: end, columns: laneWidth)
 
+        let groups = groupSpans(lanes, tasks, scale)
         var out: [String] = []
         let taskCount = visible.count
         out.append(style.bold(TerminalText.cut(TerminalText.escape(title, maxCharacters: width - 30), toWidth: width - 30))
@@ -62,7 +63,7 @@ public struct TimelineRenderer: Sendable {
             case nil: " "
             }
             let cells = lane.isGroup
-                ? groupCells(lane, tasks, scale)
+                ? groupCells(groups[index], scale)
                 : taskCells(tasks.lifecycle(of: lane.members[0]), scale, traceEnd: report.traceEnd)
             out.append(flag + TerminalText.pad(label, to: labelWidth - 1) + " " + cells + " "
                        + colourOutcome(TerminalText.pad(outcome, to: outcomeWidth).trimmingTrailingSpaces(), lane, tasks))
@@ -137,20 +138,42 @@ public struct TimelineRenderer: Sendable {
         return cells.joined()
     }
 
-    private func groupCells(_ lane: Lane, _ tasks: TaskOutline, _ scale: Scale) -> String {
-        var cells = [String](repeating: " ", count: scale.columns)
-        // From the outline only: a group can hold most of a million-task trace.
-        let members = lane.members
-        let begin = scale.column(members.lazy.map { tasks.begins[$0] }.min() ?? scale.start)
-        let finish = scale.column(members.lazy.map { tasks.end(of: $0) ?? scale.end }.max() ?? scale.end)
-        for column in begin...max(begin, finish) { cells[column] = "═" }
-        // Columns first, one styled marker each: a group can hold hundreds of thousands of cancels.
-        var cancelled = [Bool](repeating: false, count: scale.columns)
-        for member in members {
-            if let time = tasks.standingCancelTime(of: member) { cancelled[scale.column(time)] = true }
+    /// What a group lane draws: its members' span and the columns where one of them had its cancel request.
+    private struct GroupSpan {
+        var first = UInt64.max
+        var last = UInt64.min
+        var cancelled: [Bool]
+
+        init(columns: Int) { cancelled = [Bool](repeating: false, count: columns) }
+    }
+
+    /// The spans of the group lanes (by lane), from the outline only, in one walk over it in task order: a group
+    /// can hold most of a million-task trace, and walking each group's members in turn read the outline's
+    /// columns once per group, a cache line per member.
+    private func groupSpans(_ lanes: [Lane], _ tasks: TaskOutline, _ scale: Scale) -> [GroupSpan] {
+        // Lanes drawn alone get an empty span, never read.
+        var spans = lanes.map { GroupSpan(columns: $0.isGroup ? scale.columns : 0) }
+        var laneOf = [Int32](repeating: -1, count: tasks.count)
+        for (index, lane) in lanes.enumerated() where lane.isGroup {
+            for member in lane.members { laneOf[member] = Int32(index) }
         }
+        for member in laneOf.indices where laneOf[member] >= 0 {
+            let lane = Int(laneOf[member])
+            spans[lane].first = min(spans[lane].first, tasks.begins[member])
+            spans[lane].last = max(spans[lane].last, tasks.end(of: member) ?? scale.end)
+            if let time = tasks.standingCancelTime(of: member) { spans[lane].cancelled[scale.column(time)] = true }
+        }
+        return spans
+    }
+
+    private func groupCells(_ group: GroupSpan, _ scale: Scale) -> String {
+        var cells = [String](repeating: " ", count: scale.columns)
+        let begin = scale.column(group.first == .max ? scale.start : group.first)
+        let finish = scale.column(group.first == .max ? scale.end : group.last)
+        for column in begin...max(begin, finish) { cells[column] = "═" }
+        // One styled marker per column: a group can hold hundreds of thousands of cancels.
         let marker = style.boldRed("✕")
-        for column in cancelled.indices where cancelled[column] { cells[column] = marker }
+        for column in group.cancelled.indices where group.cancelled[column] { cells[column] = marker }
         return cells.joined()
     }
 

@@ -47,8 +47,13 @@ struct TimelineCommand: ParsableCommand {
         let reader = try TraceInput.open(input.file)
         let destination = try output.map { try Output.open($0, input: input.file) } ?? .standardOutput
         let lanes = maxLanes ?? (format == .text ? 40 : 200)
+        let listed: Int? = switch format {
+        case .text: nil
+        case .svg: SVGTimelineRenderer.listedFindings
+        case .html: HTMLTimelineRenderer(maxLanes: lanes).maxListedFindings
+        }
         let (report, layout) = try Self.layOut(input.file, reader: reader, focus: task, maxLanes: lanes,
-                                               picture: format != .text, progress: progress)
+                                               listedFindings: listed, progress: progress)
         let title = Self.title(input.file)
         switch format {
         case .text:
@@ -70,11 +75,14 @@ struct TimelineCommand: ParsableCommand {
     /// Analyzes `file` keeping every task in outline and full lifecycles only for the tasks likely drawn alone
     /// (the first `maxLanes` spawned under one parent with one name, at most 4 × `maxLanes` in all, and the
     /// focus), then lays out the lanes. A task drawn alone whose lifecycle was not kept is read again in a second
-    /// pass; a file that cannot be read twice (a pipe) keeps every lifecycle in the first. A `picture` (SVG, HTML)
-    /// needs the findings' text and who made each cancel for its tooltips; the text timeline keeps of a finding
-    /// only its task and level, of a cancel only its time.
-    static func layOut(_ file: String, reader: TraceReader? = nil, focus: String?, maxLanes: Int, picture: Bool = true,
+    /// pass; a file that cannot be read twice (a pipe) keeps every lifecycle in the first. A picture (SVG, HTML)
+    /// needs who made each cancel for its tooltips, and the text of the findings it lists (the first
+    /// `listedFindings`) and badges (those of the tasks drawn alone: kept with their lifecycles, or read again with
+    /// them); the text timeline (`listedFindings` nil) keeps of a finding only its task and level, of a cancel
+    /// only its time.
+    static func layOut(_ file: String, reader: TraceReader? = nil, focus: String?, maxLanes: Int, listedFindings: Int?,
                        progress: ProgressOptions) throws -> (AnalysisReport, TimelineLayout) {
+        let picture = listedFindings != nil
         var retention = OutlineRetention(perSiblingName: maxLanes, maxKept: min(maxLanes, 5_000) * 4,
                                          cancelDetails: picture)
         if let focus {
@@ -83,17 +91,19 @@ struct TimelineCommand: ParsableCommand {
         }
         let rereadable = TraceInput.isRegularFile(file)
         if !rereadable { retention.maxKept = .max; retention.perSiblingName = .max }
-        var report = try TraceInput.analyze(file, reader: reader, keeping: .outline(retention), findingText: picture,
-                                            progress: progress)
+        var report = try TraceInput.analyze(file, reader: reader, keeping: .outline(retention), findingText: false,
+                                            textOfFirstFindings: listedFindings, progress: progress)
         var layout: TimelineLayout
         do {
             layout = try TimelineLayout(taking: &report, focus: focus, maxLanes: maxLanes)
         } catch {
             throw TraceInput.fail(file, error.description)
         }
-        let missing = layout.missingIDs
-        if !missing.isEmpty && rereadable {
-            layout.supply(try TraceInput.analyze(file, keeping: .only(missing), keepFindings: false).tasks)
+        let again = layout.idsToReadAgain(report, findingText: picture)
+        if !again.isEmpty && rereadable {
+            let second = try TraceInput.analyze(file, keeping: .only(again), keepFindings: picture, findingText: false,
+                                                textOfFirstFindings: picture ? 0 : nil)
+            layout.supply(second, to: &report)
         }
         return (report, layout)
     }

@@ -27,7 +27,7 @@ enum TraceInput {
     /// As above, keeping of the tasks what `keeping` says.
     static func analyze(_ file: String, reader: TraceReader? = nil, configuration: RuleConfiguration = RuleConfiguration(),
                         keeping: TaskKeeping, keepFindings: Bool = true, findingText: Bool = true,
-                        progress: ProgressOptions? = nil,
+                        textOfFirstFindings: Int? = nil, progress: ProgressOptions? = nil,
                         onTask: ((TaskLifecycle, UInt64) -> Void)? = nil) throws -> AnalysisReport {
         let reader = try reader ?? open(file)
         let bar = progress?.bar(for: file)
@@ -35,6 +35,7 @@ enum TraceInput {
         var analyzer = TraceAnalyzer(configuration: configuration)
         if !keepFindings { analyzer.maxFindings = 0 }
         analyzer.keepsFindingText = findingText
+        analyzer.textOfFirstFindings = textOfFirstFindings
         do {
             return try analyzer
                 .analyze(reader, keeping: keeping, onProgress: bar.map { bar in { bar.update(bytesRead: $0) } },

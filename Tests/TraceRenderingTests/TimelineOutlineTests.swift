@@ -127,6 +127,79 @@ import TraceFormat
         }
     }
 
+    /// The layout as `canceltrace timeline --format svg/html` builds it: the text of the first `listed` findings and
+    /// of the kept lifecycles' findings, the others as levels; a second read for the lifecycles and the findings'
+    /// text of the tasks drawn alone.
+    static func pictureLayout(_ bytes: [UInt8], focus: String?, maxLanes: Int, listed: Int, retention: OutlineRetention)
+        throws -> (AnalysisReport, TimelineLayout) {
+        var analyzer = TraceAnalyzer()
+        analyzer.keepsFindingText = false
+        analyzer.textOfFirstFindings = listed
+        var report = try analyzer.analyze(TraceReader(bytes: bytes), keeping: .outline(retention))
+        var layout = try TimelineLayout(taking: &report, focus: focus, maxLanes: maxLanes)
+        let again = layout.idsToReadAgain(report, findingText: true)
+        if !again.isEmpty {
+            analyzer.textOfFirstFindings = 0
+            layout.supply(try analyzer.analyze(TraceReader(bytes: bytes), keeping: .only(again)), to: &report)
+        }
+        #expect(layout.missingDetails.isEmpty)
+        #expect(layout.idsToReadAgain(report, findingText: true).isEmpty, "every badge has its text")
+        return (report, layout)
+    }
+
+    /// The pictures keep the text of the findings they list and badge only, and draw the same bytes as from every
+    /// finding and lifecycle; most lanes drawn alone come from the second read with the small retention.
+    @Test(arguments: [3, 20, 200])
+    func picturesDrawTheSameBytesFromTheListedAndBadgedFindingsText(maxLanes: Int) throws {
+        for (name, bytes) in try Self.traces() {
+            let full = try SyntheticTraces.report(bytes)
+            for focus in [nil, "#1", "fetch", "40"] as [String?] {
+                guard (try? TimelineLayout(full, focus: focus, maxLanes: maxLanes)) != nil else { continue }
+                for retention in [OutlineRetention(perSiblingName: maxLanes, maxKept: 4 * maxLanes), OutlineRetention(perSiblingName: 1, maxKept: 3)] {
+                    let what = "\(name), focus \(focus ?? "none"), \(maxLanes) lanes, \(retention.maxKept) kept"
+                    let (svgReport, svgLayout) = try Self.pictureLayout(bytes, focus: focus, maxLanes: maxLanes,
+                                                                        listed: SVGTimelineRenderer.listedFindings, retention: retention)
+                    let svg = SVGTimelineRenderer(maxLanes: maxLanes)
+                    #expect(svg.render(svgReport, layout: svgLayout, title: name) == (try svg.render(full, title: name, focus: focus)), "\(what)")
+                    let html = HTMLTimelineRenderer(maxLanes: maxLanes, maxListedFindings: 5)
+                    let (htmlReport, htmlLayout) = try Self.pictureLayout(bytes, focus: focus, maxLanes: maxLanes, listed: 5,
+                                                                          retention: retention)
+                    #expect(html.render(htmlReport, layout: htmlLayout, title: name) == (try html.render(full, title: name, focus: focus)), "\(what)")
+                    if full.findings.count > 200 {
+                        #expect(htmlReport.findings.count < full.findings.count / 2, "\(what): the text of most findings is not kept")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each finding kept with its text sits at its number in the full sorted list, the first `listed` are all
+    /// kept, and every finding is counted.
+    @Test(arguments: [0, 1, 7, 100])
+    func keptFindingTextIsNumberedAsInTheFullReport(listed: Int) throws {
+        let bytes = try Self.randomTree(tasks: 3_000, seed: 5)
+        let full = try SyntheticTraces.report(bytes)
+        var analyzer = TraceAnalyzer()
+        analyzer.keepsFindingText = false
+        analyzer.textOfFirstFindings = listed
+        let report = try analyzer.analyze(TraceReader(bytes: bytes), keeping: .outline(OutlineRetention(perSiblingName: 2, maxKept: 30)))
+        #expect(full.findings.count > listed + 50)
+        #expect(report.keptFindingCount == full.findings.count)
+        #expect(report.findingNumbers.count == report.findings.count)
+        for index in report.findings.indices {
+            #expect(report.findings[index] == full.findings[report.findingNumber(at: index)])
+        }
+        #expect(Array(report.findingNumbers.prefix(listed)) == Array(0..<listed))
+        // By id, so not for the repeated id (its other task's lifecycle is not kept: a picture reads it again).
+        var seen = Set<TaskID>(), repeated = Set<TaskID>()
+        for id in report.outline?.ids ?? [] where !seen.insert(id).inserted { repeated.insert(id) }
+        #expect(repeated == [2])
+        let kept = Set(report.outline?.details.values.map(\.id) ?? []).subtracting(repeated)
+        #expect(kept.count > 5)
+        let missing = full.findings.filter { kept.contains($0.task) && !report.findings.contains($0) }
+        #expect(missing.isEmpty, "findings of kept tasks without their text: \(missing.count)")
+    }
+
     /// Same-named tasks without a parent (roots) group like siblings: one lane per name, their children inside.
     @Test func sameNamedRootsCollapseIntoOneLaneEach() throws {
         var builder = TraceBuilder(sink: InMemoryTrace())
