@@ -1,4 +1,4 @@
-// Explicit cancels of tasks that had not started yet (Docs/Run.md, "Cancels before the start").
+// Explicit cancels of tasks that had not started yet (Docs/Run.md, "Time order").
 //
 // A task's cancellation handler is registered when the task starts; a `Task.cancel()` before that fires no
 // handler, and the handler's first run at registration (on the task's own thread, maybe much later) no longer

@@ -268,8 +268,10 @@ static uint64_t written_time;  // the latest time written in any chunk: no recor
                                // is raised to it only after a window held open past max_hold_ns, or for a cancel
                                // of a task that started after the writer gave up waiting for it; a raised cancel
                                // carries CT_LATE_CANCEL_MESSAGE)
-static ct_event *pending;   // drained, not yet written, sorted by time
-static size_t pending_count, pending_capacity;
+static ct_event *pending;   // [pending_first, pending_count): drained, not yet written, sorted by time
+static size_t pending_first, pending_count, pending_capacity;
+static ct_event *scratch;   // merge_drained's copy of a round's new events
+static size_t scratch_capacity;
 static uint64_t dropped_reported;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t writer_thread;
@@ -645,12 +647,43 @@ static enum ct_pending_verdict resolve_provisional(const ct_event *e, uint64_t n
     return ct_pending_resolve(e->f[0], last || now > e->time + max_hold_ns);
 }
 
+/// Sorts the events drained this round (from `sorted` on) and merges them into the sorted ones before, from the
+/// back: only the older events later than the first new one move, nearly none as times mostly increase. A writer
+/// held at a provisional cancel keeps many events; re-sorting them all every round made it fall behind.
+static void merge_drained(size_t sorted) {
+    size_t added = pending_count - sorted;
+    if (added == 0) return;
+    qsort(pending + sorted, added, sizeof(ct_event), by_time);
+    if (sorted == pending_first || by_time(&pending[sorted - 1], &pending[sorted]) < 0) return;
+    if (scratch_capacity < added) {
+        ct_event *grown = realloc(scratch, added * sizeof(ct_event));
+        if (!grown) {
+            qsort(pending + pending_first, pending_count - pending_first, sizeof(ct_event), by_time);
+            return;
+        }
+        scratch = grown;
+        scratch_capacity = added;
+    }
+    memcpy(scratch, pending + sorted, added * sizeof(ct_event));
+    size_t old = sorted, out = pending_count;
+    for (size_t j = added; j > 0;) {
+        if (old > pending_first && by_time(&pending[old - 1], &scratch[j - 1]) > 0) pending[--out] = pending[--old];
+        else pending[--out] = scratch[--j];
+    }
+}
+
 /// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX), stopping
 /// at a provisional cancel still unresolved; with `flush`, writes the partial chunk too. Called with `write_lock`
 /// held.
 static void write_round(uint64_t horizon, uint64_t now, int flush) {
     uint64_t dropped = 0;
     static uint32_t order;  // drain order across rounds: breaks ties between equal times
+    if (pending_first > 0 && pending_first >= pending_count - pending_first) {  // more written than kept: compact
+        memmove(pending, pending + pending_first, (pending_count - pending_first) * sizeof(ct_event));
+        pending_count -= pending_first;
+        pending_first = 0;
+    }
+    size_t sorted = pending_count;
     for (ct_ring *r = atomic_load_explicit(&rings, memory_order_acquire); r; r = r->next) {
         dropped += atomic_load_explicit(&r->dropped, memory_order_relaxed);
         uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -671,8 +704,8 @@ static void write_round(uint64_t horizon, uint64_t now, int flush) {
         }
         atomic_store_explicit(&r->tail, tail, memory_order_release);
     }
-    qsort(pending, pending_count, sizeof(ct_event), by_time);
-    size_t n = 0;
+    merge_drained(sorted);
+    size_t n = pending_first;
     for (; n < pending_count && pending[n].time <= horizon; n++) {
         ct_event *e = &pending[n];
         if (e->kind == CT_CANCEL_PENDING) {
@@ -684,8 +717,7 @@ static void write_round(uint64_t horizon, uint64_t now, int flush) {
         }
         encode(e);
     }
-    memmove(pending, pending + n, (pending_count - n) * sizeof(ct_event));
-    pending_count -= n;
+    pending_first = n;
     if (dropped > dropped_reported) {
         put_byte(&chunk, CT_WIRE_DROPPED);
         put_delta(written_time);
