@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define RING_SIZE (1u << 14)         // events per thread: 1 MiB
+#define RING_SIZE (1u << 15)         // events per thread: 2 MiB (a burst of cancels: one event each, ~1 µs apart)
 #define CHUNK_RAW_LIMIT (60u << 10)  // cut chunks below the format's 64 KiB recorder size
 
 _Atomic int ct_recording = 0;
@@ -672,12 +672,10 @@ static void merge_drained(size_t sorted) {
     }
 }
 
-/// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX), stopping
-/// at a provisional cancel still unresolved; with `flush`, writes the partial chunk too. Called with `write_lock`
-/// held.
-static void write_round(uint64_t horizon, uint64_t now, int flush) {
-    uint64_t dropped = 0;
+/// Moves every ring's events into `pending`, sorted. Returns the events dropped so far (all rings).
+static uint64_t drain(void) {
     static uint32_t order;  // drain order across rounds: breaks ties between equal times
+    uint64_t dropped = 0;
     if (pending_first > 0 && pending_first >= pending_count - pending_first) {  // more written than kept: compact
         memmove(pending, pending + pending_first, (pending_count - pending_first) * sizeof(ct_event));
         pending_count -= pending_first;
@@ -705,19 +703,36 @@ static void write_round(uint64_t horizon, uint64_t now, int flush) {
         atomic_store_explicit(&r->tail, tail, memory_order_release);
     }
     merge_drained(sorted);
-    size_t n = pending_first;
-    for (; n < pending_count && pending[n].time <= horizon; n++) {
-        ct_event *e = &pending[n];
-        if (e->kind == CT_CANCEL_PENDING) {
-            enum ct_pending_verdict verdict = resolve_provisional(e, now, horizon == UINT64_MAX);
-            if (verdict == CT_VERDICT_WAIT) break;
-            if (verdict == CT_VERDICT_DROP) continue;
-            e->kind = CT_CANCEL;
-            e->f[2] = 1;  // explicit
+    return dropped;
+}
+
+/// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX), stopping
+/// at a provisional cancel still unresolved; with `flush`, writes the partial chunk too. Called with `write_lock`
+/// held. Writes at most a ring's half between drains: the backlog a hold leaves (thousands of events once a
+/// provisional cancel is resolved) must not keep the threads' rings waiting until they drop.
+static void write_round(uint64_t horizon, uint64_t now, int flush) {
+    uint64_t dropped;
+    for (;;) {
+        dropped = drain();
+        size_t n = pending_first, budget = RING_SIZE / 2;
+        int held = 0;
+        for (; n < pending_count && pending[n].time <= horizon && budget > 0; n++, budget--) {
+            ct_event *e = &pending[n];
+            if (e->kind == CT_CANCEL_PENDING) {
+                enum ct_pending_verdict verdict = resolve_provisional(e, now, horizon == UINT64_MAX);
+                if (verdict == CT_VERDICT_WAIT) {
+                    held = 1;
+                    break;
+                }
+                if (verdict == CT_VERDICT_DROP) continue;
+                e->kind = CT_CANCEL;
+                e->f[2] = 1;  // explicit
+            }
+            encode(e);
         }
-        encode(e);
+        pending_first = n;
+        if (held || budget > 0) break;
     }
-    pending_first = n;
     if (dropped > dropped_reported) {
         put_byte(&chunk, CT_WIRE_DROPPED);
         put_delta(written_time);
