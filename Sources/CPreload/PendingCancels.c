@@ -33,14 +33,14 @@ typedef struct {
     uint32_t state;
     uint64_t task, time, by;
 } pending_cancel;
-static pending_cancel pending[PENDING_SLOTS];
+static pending_cancel filed_cancels[PENDING_SLOTS];
 
 /// The id of the last task that ended, per slot: the writer tells "ended before the cancel" from "not started
 /// yet" by it. Overwritten by a later task of the same slot; the provisional cancel is then given up after the
 /// hold limit, which drops it just the same.
-static _Atomic uint64_t ended[PENDING_SLOTS];
+static _Atomic uint64_t ended_tasks[PENDING_SLOTS];
 
-static pending_cancel *slot_of(uint64_t task) { return &pending[task & (PENDING_SLOTS - 1)]; }
+static pending_cancel *slot_of(uint64_t task) { return &filed_cancels[task & (PENDING_SLOTS - 1)]; }
 
 bool ct_pending_file(uint64_t task, uint64_t time, uint64_t by) {
     pending_cancel *p = slot_of(task);
@@ -80,13 +80,13 @@ enum ct_pending_take ct_pending_take(uint64_t task, uint64_t *time, uint64_t *by
 }
 
 void ct_pending_task_ended(uint64_t task) {
-    atomic_store_explicit(&ended[task & (PENDING_SLOTS - 1)], task, memory_order_release);
+    atomic_store_explicit(&ended_tasks[task & (PENDING_SLOTS - 1)], task, memory_order_release);
 }
 
 enum ct_pending_verdict ct_pending_resolve(uint64_t task, bool give_up) {
     pending_cancel *p = slot_of(task);
     // Read before the state: a start that took the entry did so before its task could end.
-    bool has_ended = atomic_load_explicit(&ended[task & (PENDING_SLOTS - 1)], memory_order_acquire) == task;
+    bool has_ended = atomic_load_explicit(&ended_tasks[task & (PENDING_SLOTS - 1)], memory_order_acquire) == task;
     enum ct_pending_verdict verdict = CT_VERDICT_DROP;
     ct_slot_lock(&p->lock);
     if (p->task == task && p->state == SLOT_STARTED) {
