@@ -649,7 +649,7 @@ static enum ct_pending_verdict resolve_provisional(const ct_event *e, uint64_t n
 
 /// Sorts the events drained this round (from `sorted` on) and merges them into the sorted ones before, from the
 /// back: only the older events later than the first new one move, nearly none as times mostly increase. A writer
-/// held at a provisional cancel keeps many events; re-sorting them all every round made it fall behind.
+/// held at a provisional cancel keeps many events: re-sorting them all would cost that much every round.
 static void merge_drained(size_t sorted) {
     size_t added = pending_count - sorted;
     if (added == 0) return;
