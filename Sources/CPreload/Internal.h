@@ -111,7 +111,8 @@ static inline void ct_slot_unlock(_Atomic uint32_t *lock) { atomic_store_explici
 bool ct_pending_file(uint64_t task, uint64_t time, uint64_t by);
 
 /// After a filed cancel fired no handler: true when the caller must write the provisional cancel
-/// (CT_CANCEL_PENDING) at the filed time; false when the entry was overwritten meanwhile.
+/// (CT_CANCEL_PENDING) at the filed time; false when the task had ended (nothing to record) or the entry was
+/// overwritten meanwhile.
 bool ct_pending_unfired(uint64_t task);
 
 enum ct_pending_take { CT_TAKE_NONE, CT_TAKE_WRITER_HAS_IT, CT_TAKE_RECORD_IT };

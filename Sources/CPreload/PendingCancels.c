@@ -5,12 +5,13 @@
 // knows who cancelled. So the cancel hook files the cancel here by task id before it calls the runtime, and:
 // - the handler fired during the call (the task was running): the hook records it; the entry is left to be
 //   overwritten;
-// - it did not: the hook writes a *provisional* cancel (CT_CANCEL_PENDING) at the call's time into its ring. The
-//   writer holds the file at that time until the entry is resolved: the task's start took it (the cancel reached
-//   it before it ran: written as an explicit cancel at the call's time), or the task had already ended (the
-//   cancel changed nothing: dropped). A task that does neither within the writer's hold limit (it waits that
-//   long for a thread, or it is one the library does not watch) is given up: its provisional cancel is dropped,
-//   and a start that takes the entry later records the cancel itself, then written late and marked so.
+// - it did not, and the task has ended (its end marks the slot): the cancel changed nothing, nothing is written;
+// - it did not otherwise: the hook writes a *provisional* cancel (CT_CANCEL_PENDING) at the call's time into its
+//   ring. The writer holds the file at that time until the entry is resolved: the task's start took it (the
+//   cancel reached it before it ran: written as an explicit cancel at the call's time), or the task turns out to
+//   have ended (dropped). A task that does neither within the writer's hold limit (it waits that long for a
+//   thread, or it is one the library does not watch) is given up: its provisional cancel is dropped, and a start
+//   that takes the entry later records the cancel itself, then written late and marked so.
 #define _GNU_SOURCE
 #include "Internal.h"
 
@@ -53,9 +54,16 @@ bool ct_pending_file(uint64_t task, uint64_t time, uint64_t by) {
 
 bool ct_pending_unfired(uint64_t task) {
     pending_cancel *p = slot_of(task);
+    // Read before the state, as the writer does: the task's end stored it before its handler went, so a cancel
+    // that found no handler sees it (through the runtime's status lock); a start that took the entry did so
+    // before its task could end. Most cancels that fire nothing are of ended tasks: no provisional for those.
+    bool has_ended = atomic_load_explicit(&ended_tasks[task & (PENDING_SLOTS - 1)], memory_order_acquire) == task;
     ct_slot_lock(&p->lock);
     bool ours = p->task == task && (p->state == SLOT_CANCELLING || p->state == SLOT_STARTED);
-    if (ours && p->state == SLOT_CANCELLING) p->state = SLOT_WAITING;
+    if (ours && p->state == SLOT_CANCELLING) {
+        p->state = has_ended ? SLOT_FREE : SLOT_WAITING;
+        ours = !has_ended;
+    }
     ct_slot_unlock(&p->lock);
     return ours;
 }
