@@ -443,9 +443,9 @@ REAL(real_swift_group_cancel_all);
 /// Records an explicit cancel of `task` by the current task when it cancels something: a task that is running
 /// (its cancellation handler fires here, synchronously, and sees `explicit_target`) or one that has not started
 /// (a provisional cancel at this time, which the writer writes once the task's start took it: PendingCancels.c).
-/// A cancel of a task that has already ended, or was
-/// already cancelled, changes nothing and is not recorded (`defer { task.cancel() }` on a finished task is
-/// common). In degraded mode there is no handler: every call is recorded.
+/// A cancel of a task that has already ended, or was already cancelled, changes nothing and is not recorded
+/// (`defer { task.cancel() }` on a finished task is common). In degraded mode there is no handler: every call is
+/// recorded.
 static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void *), void *task, void *a1, void *a2,
                             void *a3) {
     if (in_cancel_hook || !atomic_load_explicit(&ct_recording, memory_order_relaxed) || !task) {
