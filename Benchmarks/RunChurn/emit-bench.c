@@ -2,13 +2,14 @@
 // record EVENTS events the way a hook does (take the time, append one event to the thread's ring) while the
 // writer thread merges, encodes, compresses and writes them to PATH; the counterpart of `canceltrace-bench
 // recorder`'s "N thread(s) × 100 k events" rows for the Swift recorder. Built as one unit with the library's
-// Writer.c (so it sees the rings' drop counters) by `python3 Benchmarks/run-overhead.py --emit`.
+// Writer.c and PendingCancels.c (so it sees the rings' drop counters) by `python3 Benchmarks/run-overhead.py --emit`.
 //
 // Each thread first fills its ring once and waits for the writer to take it (so no page is faulted in while
 // measuring). With fewer than half a ring of EVENTS, nothing waits for the writer: the hot path alone. Prints:
 // threads, CPU ns per event per thread (mean of the threads' CPU time), wall ns per event of all threads
 // together, events dropped (ring full).
 #include "../../Sources/CPreload/Writer.c"
+#include "../../Sources/CPreload/PendingCancels.c"  // the writer resolves provisional cancels there
 
 typedef struct {
     uint64_t events;

@@ -208,49 +208,6 @@ static __thread __attribute__((tls_model("initial-exec"))) const char *last_sign
 
 static uint64_t id_of(void *task) { return task ? real_task_id(task) : 0; }
 
-/// A lock of one table slot: threads meet on it only when they touch the same slot at once (no lock shared by
-/// every cancel or spawn). Held for a few stores.
-static void slot_lock(_Atomic uint32_t *lock) {
-    for (int spins = 0; atomic_exchange_explicit(lock, 1, memory_order_acquire); spins++) {
-        if (spins > 64) sched_yield();  // its holder was preempted
-    }
-}
-
-static void slot_unlock(_Atomic uint32_t *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
-
-/// Explicit cancels of tasks that had not started yet, by task id: the cancellation handler is registered when a
-/// task starts, and then runs at once on the task's own thread, which no longer knows who cancelled. Written
-/// before the cancel (the task may start on another thread meanwhile), taken by that first run of the handler,
-/// left to be overwritten when the cancel turned out to reach a running task. A slot overwritten by another
-/// cancel before its task started only costs that cancel its canceller (reason unknown): 65,536 slots (2 MiB of
-/// zero pages, touched only where used) keep that rare when many cancelled tasks wait for a thread.
-#define PENDING_SLOTS (1u << 16)
-typedef struct {
-    _Atomic uint32_t lock;
-    uint64_t task, time, by;
-} pending_cancel;
-static pending_cancel pending[PENDING_SLOTS];
-
-static void pending_put(uint64_t task, uint64_t time, uint64_t by) {
-    pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
-    slot_lock(&p->lock);
-    p->task = task, p->time = time, p->by = by;
-    slot_unlock(&p->lock);
-}
-
-/// Takes the pending explicit cancel of `task`; false when there is none.
-static bool pending_take(uint64_t task, pending_cancel *out) {
-    pending_cancel *p = &pending[task & (PENDING_SLOTS - 1)];
-    slot_lock(&p->lock);
-    bool found = p->task == task;
-    if (found) {
-        out->task = p->task, out->time = p->time, out->by = p->by;
-        p->task = 0;
-    }
-    slot_unlock(&p->lock);
-    return found;
-}
-
 /// `async let` children by task id, with their parent: swift_asyncLet_begin does not hand back the child's
 /// context, so its room has no parent link; the cancellation handler looks here instead (off the hot path: only
 /// on a cancel). Overwritten on collision (that child's cancel then reads as reason unknown, as before).
@@ -264,16 +221,16 @@ static alet_parent alets[ALET_SLOTS];
 
 static void alet_put(uint64_t task, uint64_t parent_id, void *parent_task) {
     alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
-    slot_lock(&a->lock);
+    ct_slot_lock(&a->lock);
     a->task = task, a->parent_id = parent_id, a->parent_task = parent_task;
-    slot_unlock(&a->lock);
+    ct_slot_unlock(&a->lock);
 }
 
 static bool alet_find(uint64_t task, alet_parent *out) {
     alet_parent *a = &alets[task & (ALET_SLOTS - 1)];
-    slot_lock(&a->lock);
+    ct_slot_lock(&a->lock);
     out->task = a->task, out->parent_id = a->parent_id, out->parent_task = a->parent_task;
-    slot_unlock(&a->lock);
+    ct_slot_unlock(&a->lock);
     return out->task == task && task != 0;
 }
 
@@ -308,14 +265,20 @@ static SWIFTCALL void on_cancel(void *context __attribute__((swift_context))) {
         by = parent_id;
     } else if (registering == r) {
         // Cancelled before it started (the handler runs at registration): by a Task.cancel call, when one is
-        // pending for it, recorded with that call's time and canceller.
-        pending_cancel p;
-        if (pending_take(r->id, &p)) {
-            // Timed at the call; when the writer has already written past that time, the writer raises it.
+        // filed for it (PendingCancels.c). Its provisional cancel, held by the writer, is then written at the
+        // call's time; only when the writer gave up waiting is it recorded here, with the call's time, which the
+        // writer then raises and marks as late.
+        uint64_t time = 0, filed_by = 0;
+        switch (ct_pending_take(r->id, &time, &filed_by)) {
+        case CT_TAKE_WRITER_HAS_IT:
+            return;
+        case CT_TAKE_RECORD_IT:
             ct_begin();
-            ct_emit(CT_CANCEL, p.time, r->id, p.by, 1, 0, 0, 0);
+            ct_emit(CT_CANCEL, time, r->id, filed_by, 1, 0, 0, 0);
             ct_end();
             return;
+        case CT_TAKE_NONE:
+            break;
         }
         by = 0;
     } else if (current == r->task) {
@@ -360,6 +323,7 @@ static void error_type(void *error, const char **name, size_t *length) {
 __attribute__((visibility("hidden"))) void *ct_on_task_end(void *context, void *error, ct_desc *d) {
     room *r = (room *)((uint8_t *)context + d->room_offset);
     void *resume = r->resume_parent;
+    ct_pending_task_ended(r->id);  // before the handler goes: a cancel that misses it finds the task ended
     if (r->record) real_remove_handler(r->record);
     r->record = NULL;
     if (atomic_load_explicit(&ct_recording, memory_order_relaxed)) {
@@ -478,9 +442,10 @@ REAL(real_swift_group_cancel_all);
 
 /// Records an explicit cancel of `task` by the current task when it cancels something: a task that is running
 /// (its cancellation handler fires here, synchronously, and sees `explicit_target`) or one that has not started
-/// (recorded by the handler's first run, from `pending`). A cancel of a task that has already ended, or was
-/// already cancelled, changes nothing and is not recorded (`defer { task.cancel() }` on a finished task is
-/// common). In degraded mode there is no handler: every call is recorded.
+/// (a provisional cancel at this time, which the writer writes once the task's start took it: PendingCancels.c).
+/// A cancel of a task that has already ended, or was already cancelled, changes nothing and is not recorded
+/// (`defer { task.cancel() }` on a finished task is common). In degraded mode there is no handler: every call is
+/// recorded.
 static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void *), void *task, void *a1, void *a2,
                             void *a3) {
     if (in_cancel_hook || !atomic_load_explicit(&ct_recording, memory_order_relaxed) || !task) {
@@ -497,16 +462,20 @@ static void explicit_cancel(SWIFTCALL void (*real)(void *, void *, void *, void 
         in_cancel_hook = 0;
         return;
     }
-    bool already = real_is_cancelled(task);
-    if (!already) pending_put(id, time, by);
+    bool filed = !real_is_cancelled(task) && ct_pending_file(id, time, by);
     void *saved = explicit_target;
     explicit_target = task;
     explicit_fired = 0;
     real(task, a1, a2, a3);
     explicit_target = saved;
-    // Fired: recorded here. Its pending entry stays until overwritten; it can never match again (ids are unique
-    // and the handler runs once), and not taking it saves a lock per cancel.
-    if (explicit_fired) ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+    // Fired: recorded here. Its filed entry stays until overwritten; it can never match again (ids are unique
+    // and the handler runs once), and not clearing it saves a lock per cancel. Not fired: the task has not
+    // started (its start takes the entry) or has ended; the writer holds this provisional cancel until it knows.
+    if (explicit_fired) {
+        ct_emit(CT_CANCEL, time, id, by, 1, 0, 0, 0);
+    } else if (filed && ct_pending_unfired(id)) {
+        ct_emit(CT_CANCEL_PENDING, time, id, by, 0, 0, 0, 0);
+    }
     ct_end();
     in_cancel_hook = 0;
 }

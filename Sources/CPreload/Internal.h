@@ -2,7 +2,9 @@
 #ifndef CANCELTRACE_PRELOAD_INTERNAL_H
 #define CANCELTRACE_PRELOAD_INTERNAL_H
 
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +31,8 @@ enum ct_kind {
     CT_CANCEL = 2,  // f0 task, f1 by, f2 reason
     CT_END = 3,     // f0 task, f1 outcome, f2 error type name (const char *, lives forever), f3 its length
     CT_SIGNAL = 4,  // f0 task, f1 what (0 flag, 1 received), f2 via (static const char *)
+    CT_CANCEL_PENDING = 5,  // f0 task, f1 by: an explicit cancel of a task not started yet (PendingCancels.c);
+                            // the writer holds the file at its time until ct_pending_resolve says what it was
 };
 
 /// Flag in a spawn's `how`: the task is an `async let` child.
@@ -38,6 +42,9 @@ enum ct_kind {
 /// Bits 16… of a spawn's `how`: the address of the closure's descriptor (its first field after the substitute
 /// AsyncFunctionPointer is the closure's real function), or 0.
 #define CT_SPAWN_DESC_SHIFT 16
+
+/// Message of a cancel written later than its time (the writer had passed it): Docs/TraceFormat.md.
+#define CT_LATE_CANCEL_MESSAGE "recorded late: requested earlier than this time"
 
 /// Mark label written after the spawn of a task whose operation returns Void and cannot throw (Docs/Run.md).
 #define CT_MARK_VOID_NEVER "returns Void, cannot throw"
@@ -86,6 +93,43 @@ static inline void ct_record(uint32_t kind, uint64_t f0, uint64_t f1, uint64_t f
     ct_emit(kind, time, f0, f1, f2, f3, 0, 0);
     ct_end();
 }
+
+/// A lock of one table slot: threads meet on it only when they touch the same slot at once (no lock shared by
+/// every cancel or spawn). Held for a few stores.
+static inline void ct_slot_lock(_Atomic uint32_t *lock) {
+    for (int spins = 0; atomic_exchange_explicit(lock, 1, memory_order_acquire); spins++) {
+        if (spins > 64) sched_yield();  // its holder was preempted
+    }
+}
+
+static inline void ct_slot_unlock(_Atomic uint32_t *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
+
+// Explicit cancels of tasks not started yet (PendingCancels.c).
+
+/// Files the explicit cancel of `task` made at `time` by `by`, before the runtime's cancel runs. False when the
+/// slot holds another task's unresolved cancel (then nothing is filed).
+bool ct_pending_file(uint64_t task, uint64_t time, uint64_t by);
+
+/// After a filed cancel fired no handler: true when the caller must write the provisional cancel
+/// (CT_CANCEL_PENDING) at the filed time; false when the task had ended (nothing to record) or the entry was
+/// overwritten meanwhile.
+bool ct_pending_unfired(uint64_t task);
+
+enum ct_pending_take { CT_TAKE_NONE, CT_TAKE_WRITER_HAS_IT, CT_TAKE_RECORD_IT };
+
+/// At the task's start (its cancellation handler's first run, already cancelled): NONE when no cancel of it is
+/// filed; WRITER_HAS_IT when the provisional cancel will be written; RECORD_IT (with the filed time and
+/// canceller) when the writer gave up waiting and the caller must record the cancel itself.
+enum ct_pending_take ct_pending_take(uint64_t task, uint64_t *time, uint64_t *by);
+
+/// A watched task ended (called before its cancellation handler is removed).
+void ct_pending_task_ended(uint64_t task);
+
+enum ct_pending_verdict { CT_VERDICT_WRITE, CT_VERDICT_DROP, CT_VERDICT_WAIT };
+
+/// The writer's question about a provisional cancel: WRITE it (the task took it at its start), DROP it (the task
+/// had ended: the cancel changed nothing; or it was given up), or WAIT. With `give_up`, never WAIT.
+enum ct_pending_verdict ct_pending_resolve(uint64_t task, bool give_up);
 
 /// The calling thread's stack bounds, cached with its buffer: frame walks never leave them.
 void ct_stack_bounds(uintptr_t *low, uintptr_t *high);

@@ -29,14 +29,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define RING_SIZE (1u << 14)         // events per thread: 1 MiB
-#define MAX_HOLD_NS 1000000000ull    // a window open longer than this (a blocked cancellation handler) stops
-                                     // holding the writer back; its event is then raised to the written time
+#define RING_SIZE (1u << 15)         // events per thread: 2 MiB (a burst of cancels: one event each, ~1 µs apart)
 #define CHUNK_RAW_LIMIT (60u << 10)  // cut chunks below the format's 64 KiB recorder size
 
 _Atomic int ct_recording = 0;
 
 static uint64_t start_ns;
+
+/// How long the writer waits for one thread: a window open longer (a blocked cancellation handler) stops holding
+/// it back, its event is then raised to the written time; a provisional cancel waiting longer for its task to
+/// start is given up (PendingCancels.c). 1 s; CANCELTRACE_TEST_MAX_HOLD_MS sets it for tests.
+static uint64_t max_hold_ns = 1000000000ull;
 
 static uint64_t monotonic_ns(void) {
     struct timespec ts;
@@ -262,10 +265,13 @@ static buf chunk;        // the current chunk's raw records
 static buf compressed;   // scratch for one framed chunk
 static uint64_t last_time;  // time base of the current chunk's deltas
 static uint64_t written_time;  // the latest time written in any chunk: no record is written earlier (an event
-                               // is raised to it only after a window held open past MAX_HOLD_NS, or for a cancel
-                               // taken over by a task that started after the writer passed the cancel's time)
-static ct_event *pending;   // drained, not yet written, sorted by time
-static size_t pending_count, pending_capacity;
+                               // is raised to it only after a window held open past max_hold_ns, or for a cancel
+                               // of a task that started after the writer gave up waiting for it; a raised cancel
+                               // carries CT_LATE_CANCEL_MESSAGE)
+static ct_event *pending;   // [pending_first, pending_count): drained, not yet written, sorted by time
+static size_t pending_first, pending_count, pending_capacity;
+static ct_event *scratch;   // merge_drained's copy of a round's new events
+static size_t scratch_capacity;
 static uint64_t dropped_reported;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t writer_thread;
@@ -568,14 +574,17 @@ static void encode(const ct_event *e) {
         }
         break;
     }
-    case CT_CANCEL:
+    case CT_CANCEL: {
+        // Written later than its time: the file says so (Docs/TraceFormat.md, cancel.message).
+        uint64_t message = e->time < written_time ? intern(&chunk, CT_LATE_CANCEL_MESSAGE, strlen(CT_LATE_CANCEL_MESSAGE)) : 0;
         put_byte(&chunk, CT_WIRE_CANCEL);
         put_delta(e->time);
         put_varint(&chunk, e->f[0]);
         put_varint(&chunk, e->f[1]);
         put_varint(&chunk, e->f[2]);
-        put_varint(&chunk, 0);
+        put_varint(&chunk, message);
         break;
+    }
     case CT_END: {
         uint64_t error = intern(&chunk, (const char *)(uintptr_t)e->f[2], (size_t)e->f[3]);
         put_byte(&chunk, CT_WIRE_END);
@@ -609,18 +618,19 @@ static int by_time(const void *a, const void *b) {
     return x->unused < y->unused ? -1 : x->unused > y->unused;  // `unused` holds the drain order here
 }
 
-/// The latest time up to which no event can still arrive: the writer's clock reading, held back to the window's
-/// first time of each thread caught in the middle of recording (after a short spin: nearly always a few
+/// The latest time up to which no event can still arrive: the writer's clock reading (`*now`), held back to the
+/// window's first time of each thread caught in the middle of recording (after a short spin: nearly always a few
 /// nanoseconds; a thread descheduled inside its window, or in a runtime call, holds back only what is later).
-static uint64_t horizon(void) {
+static uint64_t horizon(uint64_t *now_out) {
     uint64_t now = ct_now();
+    *now_out = now;
     atomic_thread_fence(memory_order_seq_cst);
     uint64_t horizon = now;
     for (ct_ring *r = atomic_load_explicit(&rings, memory_order_acquire); r; r = r->next) {
         for (int spins = 0; atomic_load_explicit(&r->busy, memory_order_seq_cst); spins++) {
             if (spins == 1000) {
                 uint64_t floor = atomic_load_explicit(&r->floor, memory_order_acquire);
-                if (floor < horizon && floor + MAX_HOLD_NS >= now) horizon = floor;
+                if (floor < horizon && floor + max_hold_ns >= now) horizon = floor;
                 break;
             }
 #if defined(__x86_64__)
@@ -631,11 +641,47 @@ static uint64_t horizon(void) {
     return horizon;
 }
 
-/// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX); with
-/// `flush`, writes the partial chunk too. Called with `write_lock` held.
-static void write_round(uint64_t horizon, int flush) {
-    uint64_t dropped = 0;
+/// Whether the provisional cancel `e` is written (as an explicit cancel at its own time), dropped, or holds the
+/// writer at its time: at `now`, and for good on the last round.
+static enum ct_pending_verdict resolve_provisional(const ct_event *e, uint64_t now, int last) {
+    return ct_pending_resolve(e->f[0], last || now > e->time + max_hold_ns);
+}
+
+/// Sorts the events drained this round (from `sorted` on) and merges them into the sorted ones before, from the
+/// back: only the older events later than the first new one move, nearly none as times mostly increase. A writer
+/// held at a provisional cancel keeps many events: re-sorting them all would cost that much every round.
+static void merge_drained(size_t sorted) {
+    size_t added = pending_count - sorted;
+    if (added == 0) return;
+    qsort(pending + sorted, added, sizeof(ct_event), by_time);
+    if (sorted == pending_first || by_time(&pending[sorted - 1], &pending[sorted]) < 0) return;
+    if (scratch_capacity < added) {
+        ct_event *grown = realloc(scratch, added * sizeof(ct_event));
+        if (!grown) {
+            qsort(pending + pending_first, pending_count - pending_first, sizeof(ct_event), by_time);
+            return;
+        }
+        scratch = grown;
+        scratch_capacity = added;
+    }
+    memcpy(scratch, pending + sorted, added * sizeof(ct_event));
+    size_t old = sorted, out = pending_count;
+    for (size_t j = added; j > 0;) {
+        if (old > pending_first && by_time(&pending[old - 1], &scratch[j - 1]) > 0) pending[--out] = pending[--old];
+        else pending[--out] = scratch[--j];
+    }
+}
+
+/// Moves every ring's events into `pending`, sorted. Returns the events dropped so far (all rings).
+static uint64_t drain(void) {
     static uint32_t order;  // drain order across rounds: breaks ties between equal times
+    uint64_t dropped = 0;
+    if (pending_first > 0 && pending_first >= pending_count - pending_first) {  // more written than kept: compact
+        memmove(pending, pending + pending_first, (pending_count - pending_first) * sizeof(ct_event));
+        pending_count -= pending_first;
+        pending_first = 0;
+    }
+    size_t sorted = pending_count;
     for (ct_ring *r = atomic_load_explicit(&rings, memory_order_acquire); r; r = r->next) {
         dropped += atomic_load_explicit(&r->dropped, memory_order_relaxed);
         uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -656,11 +702,37 @@ static void write_round(uint64_t horizon, int flush) {
         }
         atomic_store_explicit(&r->tail, tail, memory_order_release);
     }
-    qsort(pending, pending_count, sizeof(ct_event), by_time);
-    size_t n = 0;
-    while (n < pending_count && pending[n].time <= horizon) encode(&pending[n++]);
-    memmove(pending, pending + n, (pending_count - n) * sizeof(ct_event));
-    pending_count -= n;
+    merge_drained(sorted);
+    return dropped;
+}
+
+/// Drains every ring and writes the events up to `horizon` (all of them when `horizon` is UINT64_MAX), stopping
+/// at a provisional cancel still unresolved; with `flush`, writes the partial chunk too. Called with `write_lock`
+/// held. Writes at most a ring's half between drains: the backlog a hold leaves (thousands of events once a
+/// provisional cancel is resolved) must not keep the threads' rings waiting until they drop.
+static void write_round(uint64_t horizon, uint64_t now, int flush) {
+    uint64_t dropped;
+    for (;;) {
+        dropped = drain();
+        size_t n = pending_first, budget = RING_SIZE / 2;
+        int held = 0;
+        for (; n < pending_count && pending[n].time <= horizon && budget > 0; n++, budget--) {
+            ct_event *e = &pending[n];
+            if (e->kind == CT_CANCEL_PENDING) {
+                enum ct_pending_verdict verdict = resolve_provisional(e, now, horizon == UINT64_MAX);
+                if (verdict == CT_VERDICT_WAIT) {
+                    held = 1;
+                    break;
+                }
+                if (verdict == CT_VERDICT_DROP) continue;
+                e->kind = CT_CANCEL;
+                e->f[2] = 1;  // explicit
+            }
+            encode(e);
+        }
+        pending_first = n;
+        if (held || budget > 0) break;
+    }
     if (dropped > dropped_reported) {
         put_byte(&chunk, CT_WIRE_DROPPED);
         put_delta(written_time);
@@ -684,6 +756,20 @@ static void wake_writer(void) {
     errno = saved;
 }
 
+// Test support (Tests/RunScenarios): a test program waits on the writer's progress instead of sleeping.
+static _Atomic uint64_t rounds, written_monotonic;
+
+/// Rounds the writer thread has completed (each drains every ring and writes what it may).
+__attribute__((visibility("default"))) uint64_t canceltrace_preload_writer_rounds(void) {
+    return atomic_load_explicit(&rounds, memory_order_acquire);
+}
+
+/// The latest time the writer has written (nothing earlier follows it in the file), as CLOCK_MONOTONIC
+/// nanoseconds; 0 before its first round.
+__attribute__((visibility("default"))) uint64_t canceltrace_preload_written_monotonic_ns(void) {
+    return atomic_load_explicit(&written_monotonic, memory_order_relaxed);
+}
+
 static void *writer_main(void *unused) {
     (void)unused;
     uint64_t deadline = monotonic_ns() + flush_interval_ns;
@@ -701,7 +787,13 @@ static void *writer_main(void *unused) {
         int flush = now >= deadline;  // the partial chunk once per interval: a crash loses at most about that
         if (flush) deadline = now + flush_interval_ns;
         pthread_mutex_lock(&write_lock);
-        if (!finished) write_round(horizon(), flush);
+        if (!finished) {
+            uint64_t clock;
+            uint64_t until = horizon(&clock);
+            write_round(until, clock, flush);
+            atomic_store_explicit(&written_monotonic, start_ns + written_time, memory_order_relaxed);
+            atomic_fetch_add_explicit(&rounds, 1, memory_order_release);
+        }
         pthread_mutex_unlock(&write_lock);
     }
     return NULL;
@@ -711,6 +803,8 @@ int ct_writer_start(const char *path, const char *const *items) {
     start_ns = monotonic_ns();
     const char *interval = getenv("CANCELTRACE_FLUSH_MS");
     if (interval && atoi(interval) > 0) flush_interval_ns = (uint64_t)atoi(interval) * 1000000ull;
+    const char *hold = getenv("CANCELTRACE_TEST_MAX_HOLD_MS");
+    if (hold && atoll(hold) > 0) max_hold_ns = (uint64_t)atoll(hold) * 1000000ull;
     if (pthread_key_create(&ring_key, ring_released) != 0) return -1;
     trace_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (trace_fd < 0) {
@@ -750,7 +844,7 @@ void ct_writer_finish(void) {
     pthread_mutex_lock(&write_lock);
     if (!finished) {
         finished = 1;
-        write_round(UINT64_MAX, 1);
+        write_round(UINT64_MAX, ct_now(), 1);
         put_byte(&chunk, CT_WIRE_CLOSE);
         put_delta(ct_now());
         flush_chunk();

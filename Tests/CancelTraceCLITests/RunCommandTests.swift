@@ -245,6 +245,79 @@ struct RunCommandTests {
         #expect(cancels.allSatisfy { $0.cancelReason == .explicit }, "\(cancels.filter { $0.cancelReason != .explicit }.count) not explicit")
     }
 
+    /// The message `canceltrace run` gives a cancel it writes later than its time (Docs/TraceFormat.md).
+    static let lateCancelMessage = "recorded late: requested earlier than this time"
+
+    /// One scenario of the writer's holds, read back: its root, the one cancel, and the first detached task (spawned
+    /// after the cancel, or while the cancelling thread was held).
+    struct HoldRun {
+        let stdout: String
+        let trace: RunTrace
+        let root: TaskID
+        let cancelIndex: Int
+        let laterSpawnIndex: Int
+        var cancel: TraceEvent { trace.events[cancelIndex] }
+        var laterSpawn: TraceEvent { trace.events[laterSpawnIndex] }
+        var message: String { trace.strings[cancel.message] }
+    }
+
+    static func holdRun(_ optimization: String, _ scenario: String, holdMilliseconds: Int) throws -> HoldRun {
+        let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), [scenario],
+                                                   environment: ["CANCELTRACE_FLUSH_MS": "1",
+                                                                 "CANCELTRACE_TEST_MAX_HOLD_MS": "\(holdMilliseconds)"])
+        // The file is in time order: a late record is raised, never written with an earlier time.
+        #expect(trace.notices.isEmpty, "\(trace.notices)")
+        #expect(trace.sawClose)
+        let root = try #require(trace.events.first { $0.kind == .spawn && $0.spawnKind == .root }?.task)
+        let cancels = trace.events.indices.filter { trace.events[$0].kind == .cancel }
+        #expect(cancels.count == 1, "\(cancels.map { trace.events[$0] })")
+        let cancel = try #require(cancels.first)
+        let later = try #require(trace.events.firstIndex { $0.kind == .spawn && $0.spawnKind == .detached })
+        #expect(trace.events[cancel].cancelReason == .explicit)
+        return HoldRun(stdout: result.stdout, trace: trace, root: root, cancelIndex: cancel, laterSpawnIndex: later)
+    }
+
+    /// A task cancelled before it can start, then a task spawned after the cancel; the first starts only after the
+    /// writer has had 20 rounds to write the second's spawn. The writer holds the file at the cancel's time until
+    /// the task's start shows the cancel took effect, so the cancel keeps its own time, before the later spawn.
+    /// Before, the writer wrote on, and the cancel, recorded at the start, was raised past the later spawn without
+    /// a word. (The hold limit is set far beyond any wait here, so load cannot make the writer give up.)
+    @Test(arguments: ["-O", "-Onone"])
+    func aCancelBeforeTheStartKeepsItsOwnTime(optimization: String) throws {
+        let run = try Self.holdRun(optimization, "cancel-before-start", holdMilliseconds: 600_000)
+        #expect(run.stdout.hasPrefix("early: failure(Swift.CancellationError()) later: 1 writer passed the cancel: false"),
+                "\(run.stdout)")
+        let early = try #require(run.trace.events.first { $0.kind == .spawn && $0.parent == run.root && $0.spawnKind == .unstructured }?.task)
+        #expect(run.cancel.task == early && run.cancel.canceller == run.root)
+        #expect(run.cancelIndex < run.laterSpawnIndex && run.cancel.time < run.laterSpawn.time,
+                "cancel at \(run.cancel.time), later spawn at \(run.laterSpawn.time)")
+        #expect(run.message.isEmpty)
+    }
+
+    /// The same, but the task starts only after the writer has written the later spawn (a 50 ms hold limit: it gave
+    /// the cancel up): the cancel is written late, after the later spawn, and its message says so.
+    @Test(arguments: ["-O", "-Onone"])
+    func aCancelBeforeTheStartThatTheWriterGaveUpOnIsMarkedLate(optimization: String) throws {
+        let run = try Self.holdRun(optimization, "cancel-before-start-given-up", holdMilliseconds: 50)
+        #expect(run.stdout.hasPrefix("early: failure(Swift.CancellationError()) later: 1 writer passed the cancel: true"),
+                "\(run.stdout)")
+        #expect(run.cancel.canceller == run.root)
+        #expect(run.cancelIndex > run.laterSpawnIndex)
+        #expect(run.message == Self.lateCancelMessage)
+    }
+
+    /// A cancellation handler blocks the cancelling thread inside the cancel hook's window until the writer has
+    /// written a task spawned meanwhile: it does, once the window has been open longer than the hold limit (50 ms
+    /// here; 1 s by default). Without that escape the writer waits for the window as long as it is open (the
+    /// scenario then gives up after 120 s and prints `false`). The blocked cancel is written late, marked.
+    @Test(arguments: ["-O", "-Onone"])
+    func aWindowHeldOpenPastTheHoldLimitNoLongerHoldsTheWriter(optimization: String) throws {
+        let run = try Self.holdRun(optimization, "held-window", holdMilliseconds: 50)
+        #expect(run.stdout.hasPrefix("held: 0 later: 1 writer passed the held window: true"), "\(run.stdout)")
+        #expect(run.cancelIndex > run.laterSpawnIndex)
+        #expect(run.message == Self.lateCancelMessage)
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let result = try CLIRunner.run(["run", "--help"])
         #expect(result.status == 0)

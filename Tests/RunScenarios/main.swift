@@ -336,6 +336,94 @@ func threadChurn() async {
     print("thread-churn: done")
 }
 
+// Not sample scenarios: the preload writer's holds (Docs/Run.md, "Time order"). The library's two test symbols let
+// the program wait on the writer's progress instead of sleeping; without the library the waits return at once.
+
+typealias WriterProgress = @convention(c) () -> UInt64
+func preloadSymbol(_ name: String) -> WriterProgress? {
+    dlsym(nil, name).map { unsafeBitCast($0, to: WriterProgress.self) }
+}
+let writerRounds = preloadSymbol("canceltrace_preload_writer_rounds")
+let writtenUntil = preloadSymbol("canceltrace_preload_written_monotonic_ns")
+
+func monotonicNow() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// Spawns a task (`later`), then blocks this thread until the writer has written its spawn, or has completed
+/// `rounds` rounds without doing so (it holds the file at an earlier time). Written: the writer has written a time
+/// at or after a clock reading taken after that spawn (a second task is spawned after the reading, so such a time
+/// exists; the file is in time order). The deadline (`seconds`) is only the failure path's: a writer that never
+/// gets there. Returns `later` and whether the writer got there.
+func spawnAndWaitForWriter(orRounds rounds: UInt64? = nil, seconds: UInt64 = 120) -> (Task<Int, Never>, Bool) {
+    let later = Task.detached { 1 }
+    let time = monotonicNow()
+    _ = Task.detached { 2 }
+    guard let completed = writerRounds, let written = writtenUntil else { return (later, false) }
+    let first = completed(), deadline = monotonicNow() + seconds * 1_000_000_000
+    while written() < time {
+        if let rounds, completed() >= first + rounds { return (later, false) }
+        if monotonicNow() > deadline { return (later, false) }
+        usleep(200)
+    }
+    return (later, true)
+}
+
+/// A task cancelled before it can start (it runs on the main actor, which this function keeps busy), then a task
+/// spawned after that cancel; the task starts only once the writer has had its chance to write the later spawn:
+/// `cancel-before-start` waits up to 20 writer rounds (the fixed library holds the file at the cancel's time);
+/// `cancel-before-start-given-up` waits until the writer has written past the later spawn (the test sets a short
+/// hold limit: the library gives the cancel up and records it late, marked so).
+@MainActor func cancelBeforeStart(givenUp: Bool) async {
+    let early = Task { @MainActor () async throws -> Void in try await Task.sleep(for: .seconds(100)) }
+    early.cancel()
+    // No suspension before this wait: the main actor stays busy, so `early` cannot start.
+    let (later, reached) = spawnAndWaitForWriter(orRounds: givenUp ? nil : 20)
+    print("early:", await early.result, "later:", await later.value, "writer passed the cancel:", reached)
+}
+
+final class HeldHandler: @unchecked Sendable {
+    let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+    let started = Flag()
+    var task: Task<Int, Never>?
+}
+
+/// A cancellation handler blocks the cancelling thread (inside the cancel hook's window) until the writer has
+/// written a task spawned after the handler began: the writer stops waiting for a window open longer than its
+/// hold limit (the test sets a short one), and the blocked cancel is then written late, marked so.
+func heldWindow() async {
+    let held = HeldHandler()
+    held.task = Task { () async -> Int in
+        await withTaskCancellationHandler {
+            held.started.set()
+            try? await Task.sleep(for: .seconds(100))
+            return 0
+        } onCancel: {
+            held.entered.signal()
+            held.release.wait()
+        }
+    }
+    while !held.started.isSet { try? await Task.sleep(for: .milliseconds(1)) }
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { context in
+        Unmanaged<HeldHandler>.fromOpaque(context!).takeRetainedValue().task?.cancel()
+        return nil
+    }, Unmanaged.passRetained(held).toOpaque())
+    let (later, reached) = spawnWhileHeld(held)
+    pthread_join(thread, nil)
+    print("held:", await held.task!.value, "later:", await later.value, "writer passed the held window:", reached)
+}
+
+/// Waits for the handler to block, spawns a task, waits for the writer to pass it, then lets the handler return.
+func spawnWhileHeld(_ held: HeldHandler) -> (Task<Int, Never>, Bool) {
+    held.entered.wait()
+    let (later, reached) = spawnAndWaitForWriter()
+    held.release.signal()
+    return (later, reached)
+}
+
 let scenarios: [String: () async -> Void] = [
     "cancel-cleanup-rethrow": cancelCleanupRethrow,
     "swallow-catch-all": swallowCatchAll,
@@ -355,6 +443,9 @@ let scenarios: [String: () async -> Void] = [
     "async-let-cancel": asyncLetCancel,
     "thread-churn": threadChurn,
     "stream-first": streamFirst,
+    "cancel-before-start": { await cancelBeforeStart(givenUp: false) },
+    "cancel-before-start-given-up": { await cancelBeforeStart(givenUp: true) },
+    "held-window": heldWindow,
 ]
 
 let name = CommandLine.arguments.dropFirst().first ?? ""
