@@ -129,6 +129,21 @@ struct CompactTask: Sendable {
     /// The full lifecycle these fields describe (for a task without `detail`).
     func lifecycle(_ strings: StringTable) -> TaskLifecycle {
         var task = TaskLifecycle(id: id, firstSeen: firstSeen)
+        write(into: &task, strings)
+        return task
+    }
+
+    /// Replaces `task` with the full lifecycle these fields describe, keeping its lists' storage: a lifecycle
+    /// rebuilt in the same place for each task a rule may report (`TraceAnalyzer`'s pass) allocates and frees no
+    /// lists, where a new one cost a malloc and a free per list (callgrind, Docs/Performance.md).
+    func write(into task: inout TaskLifecycle, _ strings: StringTable) {
+        var cancels = Self.emptied(&task.cancels)
+        var catches = Self.emptied(&task.catches)
+        var cleanups = Self.emptied(&task.cleanups)
+        var rethrowTimes = Self.emptied(&task.rethrowTimes)
+        var marks = Self.emptied(&task.marks)
+        var signals = Self.emptied(&task.signals)
+        task = TaskLifecycle(id: id, firstSeen: firstSeen)  // every other field back to its default
         task.parent = parent
         task.name = resolvedName(strings)
         task.how = how
@@ -140,23 +155,37 @@ struct CompactTask: Sendable {
             case .string: strings[cancelByName]
             case .orphan: "#\(cancelBy)"
             }
-            task.cancels = [CancelRequest(time: cancelTime, by: cancelBy, byName: byName, reason: cancelReason,
-                                          message: strings[cancelMessage], withdrawn: cancelWithdrawn,
-                                          origin: cancelOrigin, byOwnSubtree: cancelByOwnSubtree)]
+            cancels.append(CancelRequest(time: cancelTime, by: cancelBy, byName: byName, reason: cancelReason,
+                                         message: strings[cancelMessage], withdrawn: cancelWithdrawn,
+                                         origin: cancelOrigin, byOwnSubtree: cancelByOwnSubtree))
         }
         if hasCatch {
-            task.catches = [CaughtCancellation(time: catchTime, errorType: strings[catchError],
-                                               whileCancelPending: catchWhileCancelPending)]
+            catches.append(CaughtCancellation(time: catchTime, errorType: strings[catchError],
+                                              whileCancelPending: catchWhileCancelPending))
         }
         if hasCleanup {
-            task.cleanups = cleanupEnded
-                ? [Cleanup(begin: cleanupBegin, end: cleanupEnd, result: cleanupResult, errorType: strings[cleanupError])]
-                : [Cleanup(begin: cleanupBegin, end: nil, result: nil, errorType: "")]
+            cleanups.append(cleanupEnded
+                ? Cleanup(begin: cleanupBegin, end: cleanupEnd, result: cleanupResult, errorType: strings[cleanupError])
+                : Cleanup(begin: cleanupBegin, end: nil, result: nil, errorType: ""))
         }
-        if hasRethrow { task.rethrowTimes = [rethrowTime] }
-        if hasMark { task.marks = [Mark(time: markTime, label: strings[markLabel])] }
-        if hasSignal { task.signals = [SignalSeen(time: signalTime, what: signalWhat, via: strings[signalVia])] }
+        if hasRethrow { rethrowTimes.append(rethrowTime) }
+        if hasMark { marks.append(Mark(time: markTime, label: strings[markLabel])) }
+        if hasSignal { signals.append(SignalSeen(time: signalTime, what: signalWhat, via: strings[signalVia])) }
         if hasEnd { task.end = TaskEnd(time: endTime, outcome: outcome, errorType: strings[endError]) }
-        return task
+        task.cancels = cancels
+        task.catches = catches
+        task.cleanups = cleanups
+        task.rethrowTimes = rethrowTimes
+        task.marks = marks
+        task.signals = signals
+    }
+
+    /// `list` moved out and emptied, its storage kept (when nothing else holds it).
+    @inline(__always)
+    private static func emptied<T>(_ list: inout [T]) -> [T] {
+        var kept: [T] = []
+        swap(&kept, &list)
+        kept.removeAll(keepingCapacity: true)
+        return kept
     }
 }

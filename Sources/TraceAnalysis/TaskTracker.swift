@@ -349,6 +349,13 @@ public struct TaskTracker: Sendable {
         live.indexedSlots().map { (live.tasks[$0].id, Int32($0), live.tasks[$0].hasSpawn) }
     }
 
+    /// The full lifecycle of the task in `slot` (the one `fold` just returned), written into `task` (its lists'
+    /// storage reused, `CompactTask.write(into:_:)`); the task must have no `detail`.
+    func writeLifecycle(_ slot: Int32, into task: inout TaskLifecycle, strings: StringTable) {
+        assert(live.tasks[Int(slot)].detail < 0, "a detailed lifecycle is taken, not written")
+        live.tasks[Int(slot)].write(into: &task, strings)
+    }
+
     /// The full lifecycle of the task in `slot` (the one `fold` just returned). Moves a detailed lifecycle out.
     mutating func takeLifecycle(_ slot: Int32, strings: StringTable) -> TaskLifecycle {
         let detail = live.tasks[Int(slot)].detail

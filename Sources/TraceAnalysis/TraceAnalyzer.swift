@@ -149,6 +149,8 @@ public struct TraceAnalyzer: Sendable {
         var tracker = TaskTracker()
         var report = AnalysisReport()
         var collector: OutlineCollector?
+        /// The lifecycle of each prefiltered task a rule may report, rebuilt in place (`TaskTracker.writeLifecycle`).
+        var checked = TaskLifecycle(id: 0, firstSeen: 0)
 
         init(analyzer: TraceAnalyzer, reader: TraceReader, rules: [any Rule], ruleBits: [UInt16], prefilter: BuiltInPrefilter,
              prefiltering: Bool, keepTasks: Bool, onTask: ((TaskLifecycle, UInt64) -> Void)?,
@@ -183,8 +185,9 @@ public struct TraceAnalyzer: Sendable {
                 // Read in place, through the pointer: a copy of the 208-byte task cost more than counting it.
                 let asking = TraceAnalyzer.countAndPrefilter(task, prefilter: prefilter, stats: &report.stats)
                 guard asking != 0 else { return }
-                analyzer.check(tracker.takeLifecycle(slot, strings: reader.strings), rules: rules, into: &report,
-                               traceEnd: tracker.lastTime, cutShort: false, asking: asking, ruleBits: ruleBits)
+                tracker.writeLifecycle(slot, into: &checked, strings: reader.strings)
+                analyzer.check(checked, rules: rules, into: &report, traceEnd: tracker.lastTime, cutShort: false,
+                               asking: asking, ruleBits: ruleBits)
             } else {
                 let lifecycle = tracker.takeLifecycle(slot, strings: reader.strings)
                 analyzer.examine(lifecycle, rules: rules, into: &report, keepTasks: keepTasks, traceEnd: tracker.lastTime,
