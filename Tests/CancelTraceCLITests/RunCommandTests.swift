@@ -51,7 +51,7 @@ struct RunCommandTests {
         let (result, trace) = try RunOutput.record(binary, [scenario])
         #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
         let spawns = trace.events.filter { $0.kind == .spawn }
-        let root = try #require(spawns.first { $0.spawnKind == .root }, "no root task in \(trace.events)")
+        let root = try #require(spawns.first { $0.spawnKind == .root }, "no root task among \(RunTrace.brief(trace.events))")
         let cancelled = Set(trace.events.filter { $0.kind == .cancel }.map(\.task))
         let ends = Dictionary(trace.events.filter { $0.kind == .end }.map { ($0.task, $0) }, uniquingKeysWith: { a, _ in a })
         let shapes = spawns.filter { $0.task != root.task }.map { spawn in
@@ -228,15 +228,15 @@ struct RunCommandTests {
         let (result, trace) = try RunOutput.record(try ScenarioBinaries.path(optimization), ["thread-churn"],
                                                    environment: ["CANCELTRACE_FLUSH_MS": "1"])
         #expect(result.stdout.hasPrefix("thread-churn: done"), "\(result.stdout)")
-        #expect(trace.notices.isEmpty, "\(trace.notices)")
+        #expect(trace.notices.isEmpty, "\(RunTrace.brief(trace.notices))")
         #expect(trace.sawClose)
-        #expect(!trace.events.contains { $0.kind == .dropped })
-        var spawned = Set<TaskID>(), ended = Set<TaskID>(), outOfOrder = 0
+        #expect(!trace.events.contains { $0.kind == .dropped }, "\(RunTrace.brief(trace.events.filter { $0.kind == .dropped }))")
+        var spawned = Set<TaskID>(), ended = Set<TaskID>(), outOfOrder: [TraceEvent] = []
         for event in trace.events where event.task != 0 {
-            if event.kind == .spawn { spawned.insert(event.task) } else if !spawned.contains(event.task) { outOfOrder += 1 }
+            if event.kind == .spawn { spawned.insert(event.task) } else if !spawned.contains(event.task) { outOfOrder.append(event) }
             if event.kind == .end { ended.insert(event.task) }
         }
-        #expect(outOfOrder == 0)
+        #expect(outOfOrder.isEmpty, "before their task's spawn: \(RunTrace.brief(outOfOrder))")
         #expect(spawned.count == 16 * 300 + 16 + 1, "each thread's 300 tasks and waiter, and main")
         #expect(spawned.subtracting(ended).isEmpty && ended.subtracting(spawned).isEmpty,
                 "no end: \(spawned.subtracting(ended).sorted()), no spawn: \(ended.subtracting(spawned).sorted())")
@@ -401,6 +401,12 @@ struct RunTrace {
     var info = TraceInfo()
     var sawClose = false
     var notices: [ReadNotice] = []
+
+    /// A failure message for a list that can hold thousands of items: CI shows only the first lines of a failed
+    /// expectation, so the count and the first few.
+    static func brief<T>(_ items: [T], first: Int = 5) -> String {
+        "\(items.count): \(items.prefix(first))\(items.count > first ? " …" : "")"
+    }
 }
 
 enum RunOutput {
@@ -408,7 +414,7 @@ enum RunOutput {
     static func record(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws
         -> (CLIRunner.Result, RunTrace) {
         let (result, traces) = try run(binary, arguments, environment: environment)
-        #expect(traces.count == 1, "\(traces) \(result.stderr)")
+        #expect(traces.count == 1, "\(traces.count) traces; stderr: \(result.stderr.prefix(2_000))")
         return (result, traces.first ?? RunTrace())
     }
 

@@ -57,8 +57,11 @@ func swallowCatchAll() async {
 
 func swallowTrySleep() async {
     let poller = Task {
+        // Each poll lasts until the cancel (100 s, like the other scenarios' waits): with 5 ms polls, a main thread
+        // held up on a loaded machine could find the poller done and cancel nothing. After the cancel every sleep
+        // throws at once, and `try?` eats it.
         for _ in 0..<200 {
-            try? await Task.sleep(for: .milliseconds(5))  // BUG: `try?` eats the cancellation
+            try? await Task.sleep(for: .seconds(100))  // BUG: `try?` eats the cancellation
         }
     }
     try? await Task.sleep(for: .milliseconds(12))
@@ -97,12 +100,18 @@ func groupSiblingFailure() async {
 }
 
 func shield() async {
+    let cancelled = Flag()
     let outer = Task {
-        // The critical part runs in its own task, which the outer task's cancel does not reach.
-        try await Task { try await Task.sleep(for: .milliseconds(60)) }.value
+        // The critical part runs in its own task, which the outer task's cancel does not reach. It runs until main
+        // has cancelled the outer task: with a fixed 60 ms, a main thread held up on a loaded machine could cancel
+        // an outer task that had already returned.
+        try await Task {
+            while !cancelled.isSet { try await Task.sleep(for: .milliseconds(1)) }
+        }.value
     }
     try? await Task.sleep(for: .milliseconds(10))
     outer.cancel()
+    cancelled.set()
     print("outer:", await outer.result)
 }
 

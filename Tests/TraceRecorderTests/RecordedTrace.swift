@@ -59,4 +59,13 @@ struct RecordedTrace {
     func end(of task: TaskID) -> TraceEvent? { events(of: task).first { $0.kind == .end } }
 
     func cancels(of task: TaskID) -> [TraceEvent] { events(of: task).filter { $0.kind == .cancel } }
+
+    /// The first event earlier than the one before it, described with that one; nil when file order is time order.
+    /// A failed expectation then names the pair instead of only saying that some event went backwards.
+    var firstTimeGoingBackwards: String? { Self.firstTimeGoingBackwards(in: events) }
+
+    static func firstTimeGoingBackwards(in events: [TraceEvent]) -> String? {
+        guard let index = events.indices.dropFirst().first(where: { events[$0].time < events[$0 - 1].time }) else { return nil }
+        return "event \(index) of \(events.count) (\(events[index])) is earlier than event \(index - 1) (\(events[index - 1]))"
+    }
 }

@@ -61,7 +61,7 @@ struct RecorderBehaviourTests {
             }
         }
         let trace = try RecordedTrace(bytes: sink.bytes)
-        #expect(trace.notices.isEmpty)
+        #expect(trace.notices.isEmpty, "\(trace.notices.count) notices, the first: \(trace.notices.prefix(3))")
         #expect(!trace.events.contains { $0.kind == .dropped })
         for writer in 0..<writers {
             #expect(trace.events.filter { $0.kind == .mark && trace.strings[$0.label] == "writer-\(writer)" }.count
@@ -69,7 +69,7 @@ struct RecorderBehaviourTests {
         }
         #expect(trace.spawns.count == groupChildren + 1)
         #expect(trace.events.filter { $0.kind == .end }.count == groupChildren + 1)
-        #expect(zip(trace.events, trace.events.dropFirst()).allSatisfy { $0.time <= $1.time })
+        #expect(trace.firstTimeGoingBackwards == nil)
     }
 
     @Test func dropPolicyAccountsForEveryDroppedEvent() async throws {
@@ -119,7 +119,16 @@ struct RecorderBehaviourTests {
             var seen = false
             for _ in 0..<500 where !seen {
                 try await Task.sleep(for: .milliseconds(10))
-                let trace = try RecordedTrace(path: path)
+                // The file stays empty until the writer thread writes its first chunk (the header with it): on a
+                // loaded machine that thread may not have run yet, which is "not seen yet", not a failure.
+                let trace: RecordedTrace
+                do {
+                    trace = try RecordedTrace(path: path)
+                } catch TraceReadError.empty {
+                    continue
+                } catch TraceReadError.truncatedHeader {
+                    continue
+                }
                 seen = trace.events.contains { $0.kind == .mark && trace.strings[$0.label] == "before the crash" }
                 if seen { #expect(trace.notices.contains { if case .notClosed = $0 { true } else { false } }) }
             }
